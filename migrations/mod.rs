@@ -1,0 +1,25 @@
+//! Versioned migrations of the sled store, applied in order by `Store::open`.
+//!
+//! Each migration is a plain function over the open database. The store records the highest
+//! applied version under `meta/schema_version` and each applied step under `meta/migration:NNNN`,
+//! so a store is migrated once and a store written by a newer genekg is refused rather than
+//! misread (postcard values are not self-describing).
+
+mod m0001_initial;
+
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub up: fn(&sled::Db) -> sled::Result<()>,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial trees: genes, libraries, sets, gene_sets, user_sets",
+    up: m0001_initial::up,
+}];
+
+/// The schema version this build writes.
+pub fn latest() -> u32 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}

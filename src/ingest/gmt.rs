@@ -1,0 +1,158 @@
+//! GMT files (Enrichr, MSigDB): `term<TAB>description<TAB>gene<TAB>gene...` per line.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use super::{IngestError, Misses, Progress, Result};
+use crate::domain::LibraryName;
+use crate::store::{GeneSet, Library, Resolution, Store};
+
+/// One parsed GMT line, genes as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GmtLine {
+    pub term: String,
+    pub description: Option<String>,
+    pub genes: Vec<String>,
+}
+
+/// Parses one line. `Ok(None)` for blank lines and `#` comments.
+///
+/// Enrichr writes weighted genes as `SYMBOL,1.0`; the weight is dropped. Empty gene cells (a
+/// trailing tab) are ignored.
+pub fn parse_gmt_line(line: &str) -> Result<Option<GmtLine>, String> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.trim().is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let mut cells = line.split('\t');
+    let term = cells.next().unwrap_or("").trim();
+    if term.is_empty() {
+        return Err("empty term name in the first column".into());
+    }
+    let Some(description) = cells.next() else {
+        return Err(format!("term `{term}` has no tab-separated columns; expected term, description, genes"));
+    };
+    let genes: Vec<String> = cells
+        .map(|g| g.split(',').next().unwrap_or("").trim().to_string())
+        .filter(|g| !g.is_empty())
+        .collect();
+    if genes.is_empty() {
+        return Err(format!("term `{term}` lists no genes"));
+    }
+    let description = description.trim();
+    Ok(Some(GmtLine {
+        term: term.to_string(),
+        description: (!description.is_empty() && description != "NA").then(|| description.to_string()),
+        genes,
+    }))
+}
+
+#[derive(Debug, Clone)]
+pub struct GmtOptions {
+    pub library: LibraryName,
+    pub version: Option<String>,
+    pub min_size: usize,
+    pub max_size: usize,
+}
+
+/// Ingests a GMT file as library `opts.library`, replacing any previous version atomically.
+/// Sets whose resolved size falls outside `min_size..=max_size` are skipped and counted.
+pub fn ingest_gmt(store: &Store, path: &Path, opts: &GmtOptions) -> Result<Library> {
+    let file = std::fs::File::open(path).map_err(|source| IngestError::Io { file: path.into(), source })?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let resolver = store.resolver()?;
+    if resolver.gene_count() == 0 {
+        return Err(IngestError::Source {
+            file: path.into(),
+            reason: "the store has no genes yet; ingest a gene catalogue first (genekg ingest default, orgdb or gene-info)".into(),
+        });
+    }
+    let progress = Progress::new(format!("gmt {}", opts.library), total);
+    let mut writer = store.begin_library(&opts.library)?;
+    let (mut unknown, mut ambiguous) = (Misses::default(), Misses::default());
+    let mut skipped_size = 0u64;
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|source| IngestError::Io { file: path.into(), source })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        progress.inc(n as u64);
+        let text = std::str::from_utf8(&buf).map_err(|e| IngestError::malformed(path, line_no, format!("not valid UTF-8 ({e})")))?;
+        let Some(parsed) = parse_gmt_line(text).map_err(|r| IngestError::malformed(path, line_no, r))? else {
+            continue;
+        };
+        let mut genes = Vec::with_capacity(parsed.genes.len());
+        for g in &parsed.genes {
+            match resolver.resolve_str(g) {
+                Resolution::Found(id) => genes.push(id),
+                Resolution::Ambiguous(_) => ambiguous.add(g),
+                Resolution::NotFound => unknown.add(g),
+            }
+        }
+        genes.sort_unstable();
+        genes.dedup();
+        if genes.len() < opts.min_size.max(1) || genes.len() > opts.max_size {
+            skipped_size += 1;
+            continue;
+        }
+        writer
+            .add(GeneSet { name: parsed.term.clone(), term: parsed.term, description: parsed.description, genes, pmid: None, url: None })
+            .map_err(|e| IngestError::malformed(path, line_no, e.to_string()))?;
+    }
+    if writer.set_count() == 0 {
+        return Err(IngestError::Source {
+            file: path.into(),
+            reason: format!(
+                "no gene set with {}..={} known genes ({} unknown gene entries, e.g. {:?}); nothing was changed",
+                opts.min_size, opts.max_size, unknown.count, unknown.examples
+            ),
+        });
+    }
+    let mut provenance = std::collections::BTreeMap::new();
+    provenance.insert("file".into(), path.display().to_string());
+    provenance.insert("sets_skipped_by_size".into(), skipped_size.to_string());
+    let lib = writer.commit(Library {
+        name: String::new(),
+        version: opts.version.clone(),
+        source: format!("GMT {}", path.display()),
+        generation: 0,
+        sets: 0,
+        genes: 0,
+        members: 0,
+        unknown_genes: unknown.count,
+        unknown_examples: unknown.examples,
+        ambiguous_genes: ambiguous.count,
+        ambiguous_examples: ambiguous.examples,
+        ingested_at: chrono::Utc::now().to_rfc3339(),
+        provenance,
+    })?;
+    progress.finish(format!(
+        "{}: {} sets, {} unknown and {} ambiguous gene entries, {} sets outside size limits",
+        lib.name, lib.sets, lib.unknown_genes, lib.ambiguous_genes, skipped_size
+    ));
+    Ok(lib)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_plain_and_weighted_lines() {
+        let l = parse_gmt_line("APOPTOSIS\tsome url\tTP53\tBAX,1.0\t\tCASP3\n").unwrap().unwrap();
+        assert_eq!(l.term, "APOPTOSIS");
+        assert_eq!(l.description.as_deref(), Some("some url"));
+        assert_eq!(l.genes, vec!["TP53", "BAX", "CASP3"]);
+        assert_eq!(parse_gmt_line("  \n").unwrap(), None);
+        assert_eq!(parse_gmt_line("# comment").unwrap(), None);
+        assert!(parse_gmt_line("\tdesc\tTP53").unwrap_err().contains("empty term"));
+        assert!(parse_gmt_line("ONLYTERM").unwrap_err().contains("no tab-separated"));
+        assert!(parse_gmt_line("T\tdesc\t\t").unwrap_err().contains("lists no genes"));
+        assert_eq!(parse_gmt_line("T\tNA\tA1BG").unwrap().unwrap().description, None);
+    }
+}

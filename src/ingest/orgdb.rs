@@ -1,0 +1,268 @@
+//! Bioconductor's org.Hs.eg.db and GO.db SQLite files: the gene catalogue, GO BP/MF/CC sets
+//! propagated to ancestor terms, and literature sets (genes per PubMed id).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+
+use super::{IngestError, Progress, Result};
+use crate::domain::LibraryName;
+use crate::store::{Gene, GeneSet, Library, Store};
+
+/// GO sets keep 5..=2000 genes: smaller ones carry little signal, larger ones are near-roots.
+pub const GO_SIZE: (usize, usize) = (5, 2000);
+/// Literature sets keep 5..=500 genes: below that a paper names a few genes in passing, above it
+/// it is a screen rather than a finding.
+pub const PUBMED_SIZE: (usize, usize) = (5, 500);
+
+pub struct OrgDbPaths {
+    pub org: PathBuf,
+    pub go: PathBuf,
+}
+
+fn open(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(IngestError::Source { file: path.into(), reason: "no such file".into() });
+    }
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| IngestError::Source { file: path.into(), reason: e.to_string() })
+}
+
+/// Runs a query, mapping SQLite errors (a missing table, say) to an error naming the file.
+fn query<T>(
+    conn: &Connection,
+    file: &Path,
+    sql: &str,
+    mut row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let err = |e: rusqlite::Error| IngestError::Source { file: file.into(), reason: format!("{e} (in `{sql}`)") };
+    let mut stmt = conn.prepare(sql).map_err(err)?;
+    let rows = stmt.query_map([], |r| row(r)).map_err(err)?;
+    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(err)
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|source| IngestError::Io { file: path.into(), source })?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|source| IngestError::Io { file: path.into(), source })?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Provenance shared by every library from these files: package versions (from the
+/// SOURCES.json that scripts/setup.sh writes beside them, when present), file hashes and the
+/// source dates recorded in the databases' own `metadata` tables.
+fn provenance(paths: &OrgDbPaths, org: &Connection, go: &Connection) -> Result<BTreeMap<String, String>> {
+    let mut p = BTreeMap::new();
+    for (label, conn, file) in [("org", org, &paths.org), ("go", go, &paths.go)] {
+        for (k, v) in query(conn, file, "SELECT name, value FROM metadata", |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            if k.ends_with("SOURCEDATE") || k == "DBSCHEMA" || k == "ORGANISM" {
+                p.insert(format!("{label}.{k}"), v);
+            }
+        }
+        p.insert(format!("{label}.file"), file.display().to_string());
+        p.insert(format!("{label}.sha256"), sha256_file(file)?);
+    }
+    let sources = paths.org.with_file_name("SOURCES.json");
+    if let Ok(text) = std::fs::read_to_string(&sources) {
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) {
+            for pkg in json["packages"].as_array().into_iter().flatten() {
+                if let (Some(name), Some(version)) = (pkg["package"].as_str(), pkg["version"].as_str()) {
+                    p.insert(format!("package.{name}"), version.to_string());
+                }
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Reads the gene catalogue. Returns the genes and the map from org.Hs.eg.db's internal `_id`
+/// to Entrez, which every other table is keyed by.
+fn read_genes(conn: &Connection, file: &Path) -> Result<(Vec<Gene>, HashMap<i64, u32>)> {
+    let mut genes: BTreeMap<i64, Gene> = BTreeMap::new();
+    let rows = query(
+        conn,
+        file,
+        "SELECT g._id, g.gene_id, i.symbol, i.gene_name FROM genes g LEFT JOIN gene_info i ON i._id = g._id",
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?)),
+    )?;
+    for (id, entrez, symbol, name) in rows {
+        let entrez: u32 = entrez
+            .parse()
+            .map_err(|_| IngestError::Source { file: file.into(), reason: format!("gene_id `{entrez}` is not an Entrez id") })?;
+        genes.insert(id, Gene { entrez, symbol: symbol.unwrap_or_default(), name: name.unwrap_or_default(), ..Default::default() });
+    }
+    let pairs = |sql: &str| query(conn, file, sql, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)));
+    for (id, v) in pairs("SELECT _id, gene_type FROM genetype")? {
+        if let Some(g) = genes.get_mut(&id) { g.gene_type = v; }
+    }
+    for (id, v) in pairs("SELECT _id, chromosome FROM chromosomes")? {
+        if let Some(g) = genes.get_mut(&id) { g.chromosome.get_or_insert(v); }
+    }
+    for (id, v) in pairs("SELECT _id, cytogenetic_location FROM cytogenetic_locations")? {
+        if let Some(g) = genes.get_mut(&id) { g.cytoband.get_or_insert(v); }
+    }
+    for (table, column, pick) in [
+        ("alias", "alias_symbol", 0usize),
+        ("ensembl", "ensembl_id", 1),
+        ("uniprot", "uniprot_id", 2),
+        ("omim", "omim_id", 3),
+    ] {
+        for (id, v) in pairs(&format!("SELECT _id, {column} FROM {table} ORDER BY _id, {column}"))? {
+            if let Some(g) = genes.get_mut(&id) {
+                let list = match pick {
+                    0 => &mut g.aliases,
+                    1 => &mut g.ensembl,
+                    2 => &mut g.uniprot,
+                    _ => &mut g.omim,
+                };
+                // org.Hs.eg.db lists the symbol itself among the aliases; keep only true aliases.
+                if pick == 0 && v.eq_ignore_ascii_case(&g.symbol) {
+                    continue;
+                }
+                list.push(v);
+            }
+        }
+    }
+    let to_entrez = genes.iter().map(|(id, g)| (*id, g.entrez)).collect();
+    Ok((genes.into_values().collect(), to_entrez))
+}
+
+/// GO sets of one ontology: each term's genes are its own annotations plus those of all its
+/// descendants (GO.db's `*_offspring` closure), so a gene annotated to "apoptotic process" is
+/// also in "programmed cell death".
+fn go_sets(
+    go: &Connection,
+    go_file: &Path,
+    org: &Connection,
+    org_file: &Path,
+    ontology: &str,
+    to_entrez: &HashMap<i64, u32>,
+) -> Result<Vec<GeneSet>> {
+    let lower = ontology.to_ascii_lowercase();
+    let terms = query(
+        go,
+        go_file,
+        &format!("SELECT _id, go_id, term, definition FROM go_term WHERE ontology = '{ontology}'"),
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?)),
+    )?;
+    let go_id_of: HashMap<i64, &str> = terms.iter().map(|(id, go_id, _, _)| (*id, go_id.as_str())).collect();
+    let mut offspring: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (t, o) in query(go, go_file, &format!("SELECT _id, _offspring_id FROM go_{lower}_offspring"), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        offspring.entry(t).or_default().push(o);
+    }
+    let mut direct: HashMap<String, Vec<u32>> = HashMap::new();
+    for (id, go_id) in query(org, org_file, &format!("SELECT _id, go_id FROM go_{lower}"), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        if let Some(&e) = to_entrez.get(&id) {
+            direct.entry(go_id).or_default().push(e);
+        }
+    }
+    let mut sets = Vec::new();
+    for (id, go_id, name, definition) in &terms {
+        let mut genes: Vec<u32> = direct.get(go_id).cloned().unwrap_or_default();
+        for o in offspring.get(id).into_iter().flatten() {
+            if let Some(d) = go_id_of.get(o).and_then(|g| direct.get(*g)) {
+                genes.extend_from_slice(d);
+            }
+        }
+        genes.sort_unstable();
+        genes.dedup();
+        if (GO_SIZE.0..=GO_SIZE.1).contains(&genes.len()) {
+            sets.push(GeneSet {
+                term: go_id.clone(),
+                name: name.clone(),
+                description: definition.clone(),
+                genes,
+                pmid: None,
+                url: Some(format!("https://amigo.geneontology.org/amigo/term/{go_id}")),
+            });
+        }
+    }
+    Ok(sets)
+}
+
+/// Literature sets: the genes NCBI links to one PubMed id.
+fn pubmed_sets(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>) -> Result<Vec<GeneSet>> {
+    let mut by_pmid: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (id, pmid) in query(org, file, "SELECT _id, pubmed_id FROM pubmed", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (Some(&e), Ok(pmid)) = (to_entrez.get(&id), pmid.parse::<u32>()) else { continue };
+        by_pmid.entry(pmid).or_default().push(e);
+    }
+    Ok(by_pmid
+        .into_iter()
+        .filter_map(|(pmid, mut genes)| {
+            genes.sort_unstable();
+            genes.dedup();
+            (PUBMED_SIZE.0..=PUBMED_SIZE.1).contains(&genes.len()).then(|| GeneSet {
+                term: pmid.to_string(),
+                name: format!("PMID {pmid}"),
+                description: None,
+                genes,
+                pmid: Some(pmid),
+                url: Some(format!("https://pubmed.ncbi.nlm.nih.gov/{pmid}/")),
+            })
+        })
+        .collect())
+}
+
+fn write_library(store: &Store, name: &str, source: &str, sets: Vec<GeneSet>, provenance: &BTreeMap<String, String>, version: &Option<String>) -> Result<Library> {
+    let lib_name = LibraryName::parse(name).expect("built-in library names are valid");
+    let progress = Progress::new(format!("store {name}"), sets.len() as u64);
+    let mut writer = store.begin_library(&lib_name)?;
+    for set in sets {
+        writer.add(set)?;
+        progress.inc(1);
+    }
+    let lib = writer.commit(Library {
+        name: String::new(),
+        version: version.clone(),
+        source: source.to_string(),
+        generation: 0,
+        sets: 0,
+        genes: 0,
+        members: 0,
+        unknown_genes: 0,
+        unknown_examples: vec![],
+        ambiguous_genes: 0,
+        ambiguous_examples: vec![],
+        ingested_at: chrono::Utc::now().to_rfc3339(),
+        provenance: provenance.clone(),
+    })?;
+    progress.finish(format!("{name}: {} sets, {} genes, {} memberships", lib.sets, lib.genes, lib.members));
+    Ok(lib)
+}
+
+/// Ingests the gene catalogue and the GO_BP, GO_MF, GO_CC and PubMed libraries. Each library is
+/// replaced atomically; re-running gives the same store.
+pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
+    let org = open(&paths.org)?;
+    let go = open(&paths.go)?;
+    let prov = provenance(paths, &org, &go)?;
+    let version = prov.get("package.r-bioc-org.hs.eg.db").cloned();
+
+    let step = Progress::new("genes", 1);
+    let (genes, to_entrez) = read_genes(&org, &paths.org)?;
+    let n = genes.len();
+    let gene_prov = serde_json::json!({
+        "source": "org.Hs.eg.db",
+        "version": version,
+        "ncbi_gene_date": prov.get("org.EGSOURCEDATE"),
+        "ensembl_date": prov.get("org.ENSOURCEDATE"),
+        "uniprot_date": prov.get("org.UPSOURCEDATE"),
+        "sha256": prov.get("org.sha256"),
+        "ingested_at": chrono::Utc::now().to_rfc3339(),
+    });
+    store.upsert_genes(genes, &gene_prov)?;
+    step.inc(1);
+    step.finish(format!("{n} genes"));
+
+    let mut libs = Vec::new();
+    for (ontology, name) in [("BP", "GO_BP"), ("MF", "GO_MF"), ("CC", "GO_CC")] {
+        let sets = go_sets(&go, &paths.go, &org, &paths.org, ontology, &to_entrez)?;
+        libs.push(write_library(store, name, "GO.db + org.Hs.eg.db (propagated over GO offspring)", sets, &prov, &version)?);
+    }
+    let sets = pubmed_sets(&org, &paths.org, &to_entrez)?;
+    libs.push(write_library(store, "PubMed", "org.Hs.eg.db gene-PubMed links", sets, &prov, &version)?);
+    Ok(libs)
+}

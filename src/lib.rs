@@ -1,0 +1,12 @@
+//! genekg: a queryable map of what human genes do, built from gene sets.
+//!
+//! One module per concern: `domain` parses input, `store` keeps everything in sled, `ingest`
+//! reads source files, `stats` summarises the store; the model, indexes, enrichment and the
+//! API live in their own modules.
+
+pub mod cli;
+pub mod configuration;
+pub mod domain;
+pub mod ingest;
+pub mod stats;
+pub mod store;

@@ -1,0 +1,220 @@
+//! Libraries of gene sets, written all-or-nothing through generations (see the module docs).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{decode, encode, GeneSet, Library, Result, Store, StoreError};
+use crate::domain::{LibraryName, SetId};
+
+/// Sets are written in batches of this many, bounding memory while keeping sled's per-batch cost
+/// small relative to the work.
+const BATCH_SETS: usize = 2_000;
+
+fn set_key(generation: u64, term: &str) -> Vec<u8> {
+    let mut k = generation.to_be_bytes().to_vec();
+    k.extend_from_slice(term.as_bytes());
+    k
+}
+
+fn gene_sets_key(entrez: u32, generation: u64) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..4].copy_from_slice(&entrez.to_be_bytes());
+    k[4..].copy_from_slice(&generation.to_be_bytes());
+    k
+}
+
+impl Store {
+    pub fn library(&self, name: &str) -> Result<Option<Library>> {
+        self.libraries.get(name)?.map(|v| decode("libraries", &v)).transpose()
+    }
+
+    /// All libraries, by name.
+    pub fn libraries(&self) -> Result<Vec<Library>> {
+        self.libraries.iter().values().map(|v| decode("libraries", &v?)).collect()
+    }
+
+    /// The sets of a library in term order; empty if the library does not exist.
+    pub fn library_sets(&self, name: &str) -> Result<Vec<GeneSet>> {
+        let Some(lib) = self.library(name)? else { return Ok(vec![]) };
+        self.sets
+            .scan_prefix(lib.generation.to_be_bytes())
+            .values()
+            .map(|v| decode("sets", &v?))
+            .collect()
+    }
+
+    pub fn gene_set(&self, id: &SetId) -> Result<Option<GeneSet>> {
+        let Some(lib) = self.library(id.library.as_str())? else { return Ok(None) };
+        self.sets.get(set_key(lib.generation, &id.term))?.map(|v| decode("sets", &v)).transpose()
+    }
+
+    /// The ids of the sets that contain `entrez`, grouped by library name.
+    pub fn sets_of_gene(&self, entrez: u32) -> Result<BTreeMap<String, Vec<String>>> {
+        let live: HashMap<u64, String> =
+            self.libraries()?.into_iter().map(|l| (l.generation, l.name)).collect();
+        let mut out = BTreeMap::new();
+        for kv in self.gene_sets.scan_prefix(entrez.to_be_bytes()) {
+            let (k, v) = kv?;
+            let generation = u64::from_be_bytes(k[4..12].try_into().expect("gene_sets keys are 12 bytes"));
+            if let Some(lib) = live.get(&generation) {
+                out.insert(lib.clone(), decode::<Vec<String>>("gene_sets", &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Starts writing a new version of library `name`. Nothing is visible until
+    /// [`LibraryWriter::commit`]; dropping the writer discards what it wrote.
+    pub fn begin_library(&self, name: &LibraryName) -> Result<LibraryWriter<'_>> {
+        Ok(LibraryWriter {
+            store: self,
+            name: name.clone(),
+            generation: self.generate_id()?,
+            batch: sled::Batch::default(),
+            pending: 0,
+            terms: HashSet::new(),
+            members: 0,
+            gene_terms: HashMap::new(),
+            committed: false,
+        })
+    }
+
+    /// Deletes a library and its sets.
+    pub fn remove_library(&self, name: &str) -> Result<bool> {
+        let Some(old) = self.libraries.remove(name)? else { return Ok(false) };
+        let old: Library = decode("libraries", &old)?;
+        self.flush()?;
+        self.drop_generation(old.generation)?;
+        Ok(true)
+    }
+
+    fn drop_generation(&self, generation: u64) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for k in self.sets.scan_prefix(generation.to_be_bytes()).keys() {
+            batch.remove(k?);
+        }
+        self.sets.apply_batch(batch)?;
+        let mut batch = sled::Batch::default();
+        for k in self.gene_sets.iter().keys() {
+            let k = k?;
+            if k.len() == 12 && k[4..12] == generation.to_be_bytes() {
+                batch.remove(k);
+            }
+        }
+        self.gene_sets.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Removes sets of generations that no library points to: the remains of an ingest that was
+    /// killed or failed before its commit.
+    pub(crate) fn sweep_orphan_generations(&self) -> Result<usize> {
+        let live: HashSet<u64> = self.libraries()?.iter().map(|l| l.generation).collect();
+        let mut orphans = HashSet::new();
+        for k in self.sets.iter().keys() {
+            let k = k?;
+            let generation = u64::from_be_bytes(k[..8].try_into().map_err(|_| StoreError::Corrupt {
+                tree: "sets",
+                reason: "short key".into(),
+            })?);
+            if !live.contains(&generation) {
+                orphans.insert(generation);
+            }
+        }
+        for k in self.gene_sets.iter().keys() {
+            let k = k?;
+            if k.len() == 12 {
+                let generation = u64::from_be_bytes(k[4..12].try_into().unwrap());
+                if !live.contains(&generation) {
+                    orphans.insert(generation);
+                }
+            }
+        }
+        for &g in &orphans {
+            tracing::info!(generation = g, "removing sets left by an interrupted ingest");
+            self.drop_generation(g)?;
+        }
+        Ok(orphans.len())
+    }
+}
+
+/// Writes one library version. See [`Store::begin_library`].
+pub struct LibraryWriter<'a> {
+    store: &'a Store,
+    name: LibraryName,
+    generation: u64,
+    batch: sled::Batch,
+    pending: usize,
+    terms: HashSet<String>,
+    members: u64,
+    gene_terms: HashMap<u32, Vec<String>>,
+    committed: bool,
+}
+
+impl LibraryWriter<'_> {
+    /// Adds a set. Genes are sorted and de-duplicated here; a repeated term is an error because
+    /// it would silently overwrite the first set.
+    pub fn add(&mut self, mut set: GeneSet) -> Result<()> {
+        if set.term.is_empty() {
+            return Err(StoreError::Invalid("gene set term is empty".into()));
+        }
+        if !self.terms.insert(set.term.clone()) {
+            return Err(StoreError::Invalid(format!(
+                "term `{}` appears twice in library {}",
+                set.term, self.name
+            )));
+        }
+        set.genes.sort_unstable();
+        set.genes.dedup();
+        self.members += set.genes.len() as u64;
+        for &g in &set.genes {
+            self.gene_terms.entry(g).or_default().push(set.term.clone());
+        }
+        self.batch.insert(set_key(self.generation, &set.term), encode(&set));
+        self.pending += 1;
+        if self.pending >= BATCH_SETS {
+            self.store.sets.apply_batch(std::mem::take(&mut self.batch))?;
+            self.pending = 0;
+        }
+        Ok(())
+    }
+
+    pub fn set_count(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Makes the new version visible in one insert and removes the old one.
+    /// `library.generation`, `sets`, `genes` and `members` are filled in here.
+    pub fn commit(mut self, mut library: Library) -> Result<Library> {
+        let store = self.store;
+        store.sets.apply_batch(std::mem::take(&mut self.batch))?;
+        let mut batch = sled::Batch::default();
+        for (gene, terms) in &self.gene_terms {
+            batch.insert(&gene_sets_key(*gene, self.generation)[..], encode(terms));
+        }
+        store.gene_sets.apply_batch(batch)?;
+        // Everything the new version needs must be durable before the pointer flips.
+        store.flush()?;
+
+        library.name = self.name.to_string();
+        library.generation = self.generation;
+        library.sets = self.terms.len() as u64;
+        library.genes = self.gene_terms.len() as u64;
+        library.members = self.members;
+        let previous = store.libraries.insert(self.name.as_str(), encode(&library))?;
+        store.flush()?;
+        self.committed = true;
+        if let Some(prev) = previous {
+            let prev: Library = decode("libraries", &prev)?;
+            store.drop_generation(prev.generation)?;
+        }
+        Ok(library)
+    }
+}
+
+impl Drop for LibraryWriter<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: anything left behind is swept at the next open.
+            let _ = self.store.drop_generation(self.generation);
+        }
+    }
+}

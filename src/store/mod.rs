@@ -1,0 +1,166 @@
+//! The sled store: genes, libraries of gene sets, user sets and (later) model predictions.
+//!
+//! # Trees and keys
+//! | tree        | key                                   | value (postcard)            |
+//! |-------------|---------------------------------------|-----------------------------|
+//! | `meta`      | utf-8 name (`schema_version`, …)      | bytes / JSON                |
+//! | `genes`     | `g` + Entrez id (u32 BE)              | [`Gene`]                    |
+//! |             | `k` + key kind byte + upper-case text | `Vec<u32>` Entrez ids       |
+//! | `libraries` | library name                          | [`Library`]                 |
+//! | `sets`      | generation (u64 BE) + term            | [`GeneSet`]                 |
+//! | `gene_sets` | Entrez id (u32 BE) + generation (u64 BE) | `Vec<String>` terms      |
+//! | `user_sets` | id (u64 BE)                           | [`UserSet`]                 |
+//!
+//! Why genes and their lookup keys share one tree: a sled batch is atomic only within one tree,
+//! and a gene and the keys that find it must change together.
+//!
+//! Why generations: a library (tens of thousands of sets, millions of memberships) is too big for
+//! one sled transaction. Each ingest writes its sets under a fresh generation number that nothing
+//! points to yet, then flips the library record to it with a single insert. A killed ingest
+//! leaves an unreferenced generation, which [`Store::open`] sweeps away; readers only follow
+//! library records, so they always see a complete library.
+
+mod genes;
+mod libraries;
+mod records;
+mod user_sets;
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+pub use genes::{GeneResolver, Resolution};
+pub use libraries::LibraryWriter;
+pub use records::{Gene, GeneSet, Library, UserSet};
+
+#[path = "../../migrations/mod.rs"]
+mod migrations;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("store at {path} was written by a newer genekg (schema version {found}; this build knows up to {known}); upgrade genekg or use another --db")]
+    TooNew { path: PathBuf, found: u32, known: u32 },
+    #[error("cannot open store at {path}: {source}")]
+    Open { path: PathBuf, source: sled::Error },
+    #[error("store error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("corrupt record in tree `{tree}`: {reason}")]
+    Corrupt { tree: &'static str, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Handle to the store. Cheap to clone: sled trees are reference-counted.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    pub(crate) meta: sled::Tree,
+    pub(crate) genes: sled::Tree,
+    pub(crate) libraries: sled::Tree,
+    pub(crate) sets: sled::Tree,
+    pub(crate) gene_sets: sled::Tree,
+    pub(crate) user_sets: sled::Tree,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, applies pending migrations and sweeps
+    /// generations left behind by an interrupted ingest.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).ok();
+        }
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(512 * 1024 * 1024)
+            .open()
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let meta = db.open_tree("meta")?;
+        let found = read_u32(&meta, "schema_version")?.unwrap_or(0);
+        let known = migrations::latest();
+        if found > known {
+            return Err(StoreError::TooNew { path, found, known });
+        }
+        for m in migrations::MIGRATIONS.iter().filter(|m| m.version > found) {
+            tracing::info!(version = m.version, name = m.name, "applying store migration");
+            (m.up)(&db)?;
+            let record = serde_json::json!({"name": m.name, "applied_at": chrono::Utc::now().to_rfc3339()});
+            meta.insert(format!("migration:{:04}", m.version), record.to_string().as_bytes())?;
+            meta.insert("schema_version", &m.version.to_be_bytes())?;
+        }
+        let store = Self {
+            meta,
+            genes: db.open_tree("genes")?,
+            libraries: db.open_tree("libraries")?,
+            sets: db.open_tree("sets")?,
+            gene_sets: db.open_tree("gene_sets")?,
+            user_sets: db.open_tree("user_sets")?,
+            db,
+            path,
+        };
+        store.sweep_orphan_generations()?;
+        store.db.flush()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(read_u32(&self.meta, "schema_version")?.unwrap_or(0))
+    }
+
+    /// Opens an extra named tree, for concerns that keep their own data (predictions, indexes).
+    pub fn tree(&self, name: &str) -> Result<sled::Tree> {
+        Ok(self.db.open_tree(name)?)
+    }
+
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn generate_id(&self) -> Result<u64> {
+        Ok(self.db.generate_id()?)
+    }
+
+    /// Reads a JSON value stored under `meta/name`.
+    pub fn meta_json(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        match self.meta.get(name)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt { tree: "meta", reason: format!("{name}: {e}") }),
+        }
+    }
+
+    pub fn set_meta_json(&self, name: &str, value: &serde_json::Value) -> Result<()> {
+        self.meta.insert(name, value.to_string().as_bytes())?;
+        Ok(())
+    }
+}
+
+fn read_u32(tree: &sled::Tree, key: &str) -> Result<Option<u32>> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(v) => {
+            let bytes: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                tree: "meta",
+                reason: format!("{key} is not a u32"),
+            })?;
+            Ok(Some(u32::from_be_bytes(bytes)))
+        }
+    }
+}
+
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).expect("postcard encoding of in-memory records cannot fail")
+}
+
+pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(tree: &'static str, bytes: &'a [u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt { tree, reason: e.to_string() })
+}
