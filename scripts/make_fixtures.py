@@ -74,7 +74,8 @@ def main():
     for i, g in org.execute("SELECT _id, go_id FROM go_bp"):
         direct.setdefault(g, set()).add(i)
     go_of = dict(go.execute("SELECT _id, go_id FROM go_term"))
-    names = dict(go.execute("SELECT go_id, term FROM go_term"))
+    # Only BP terms: GO.db's root `all` (ontology "universal") also has BP offspring.
+    names = dict(go.execute("SELECT go_id, term FROM go_term WHERE ontology = 'BP'"))
     offspring = {}
     for t, o in go.execute("SELECT _id, _offspring_id FROM go_bp_offspring"):
         offspring.setdefault(t, []).append(o)

@@ -164,3 +164,36 @@ pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(tree: &'static str, bytes: &'a [u8]) -> Result<T> {
     postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt { tree, reason: e.to_string() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.schema_version().unwrap(), migrations::latest());
+            store.meta.insert("schema_version", &(migrations::latest() + 1).to_be_bytes()).unwrap();
+            store.flush().unwrap();
+        }
+        let err = Store::open(&path).err().expect("newer store must be refused").to_string();
+        assert!(err.contains("newer genekg"), "{err}");
+    }
+
+    #[test]
+    fn orphan_generation_is_swept_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = Store::open(&path).unwrap();
+            // What a killed ingest leaves: sets under a generation no library points to.
+            store.sets.insert(42u64.to_be_bytes(), b"partial".to_vec()).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.sets.len(), 0);
+    }
+}

@@ -1,0 +1,189 @@
+use std::io::Write;
+use std::time::Duration;
+
+use crate::helpers::{fixture, TestDir};
+
+/// Lines of a GMT that are gene sets (the fixture's GO BP sets, computed independently by
+/// scripts/make_fixtures.py).
+fn gmt_set_count(path: &std::path::Path) -> u64 {
+    std::fs::read_to_string(path).unwrap().lines().filter(|l| !l.trim().is_empty()).count() as u64
+}
+
+#[test]
+fn orgdb_ingest_builds_catalogue_go_and_literature_libraries() {
+    let t = TestDir::new();
+    t.ingest_fixture_orgdb();
+    let s = t.stats();
+    assert_eq!(s["genes"], 430);
+    // make_fixtures.py propagates GO BP on its own; both must agree on which sets exist.
+    assert_eq!(s["libraries"]["GO_BP"]["sets"], gmt_set_count(&fixture("go_bp.gmt")));
+    for lib in ["GO_MF", "GO_CC", "PubMed"] {
+        assert!(s["libraries"][lib]["sets"].as_u64().unwrap() > 10, "{lib}: {}", s["libraries"][lib]);
+    }
+    assert_eq!(s["provenance"]["genes"]["ncbi_gene_date"], "2022-Sep12");
+    assert_eq!(s["provenance"]["GO_BP"]["go.GOSOURCEDATE"], "2022-07-01");
+    // Re-running is idempotent.
+    t.ingest_fixture_orgdb();
+    let again = t.stats();
+    assert_eq!(again["genes"], s["genes"]);
+    assert_eq!(again["libraries"]["GO_BP"]["members"], s["libraries"]["GO_BP"]["members"]);
+}
+
+#[test]
+fn gmt_ingest_reports_unknown_genes_and_replaces_library() {
+    let t = TestDir::new();
+    t.ingest_fixture_orgdb();
+    let gmt = fixture("go_bp.gmt");
+    let out = t.ok(&["ingest", "gmt", gmt.to_str().unwrap(), "--library", "FIXTURE_BP", "--version", "v1"]);
+    let lib: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(lib["sets"], gmt_set_count(&gmt));
+    // The fixture GMT adds 3 real genes outside the fixture catalogue to each of 3 process sets.
+    assert_eq!(lib["unknown_genes"], 9);
+    assert_eq!(lib["unknown_examples"].as_array().unwrap().len(), 3);
+    let stats = t.stats();
+    assert_eq!(stats["libraries"]["FIXTURE_BP"]["version"], "v1");
+    // Same sets as the propagated GO_BP library of the same fixture.
+    assert_eq!(stats["libraries"]["FIXTURE_BP"]["members"], stats["libraries"]["GO_BP"]["members"]);
+
+    // A smaller file replaces the library wholesale.
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.gmt");
+    let first_two: Vec<String> = std::fs::read_to_string(&gmt).unwrap().lines().take(2).map(String::from).collect();
+    std::fs::write(&small, first_two.join("\n")).unwrap();
+    t.ok(&["ingest", "gmt", small.to_str().unwrap(), "--library", "FIXTURE_BP"]);
+    assert_eq!(t.stats()["libraries"]["FIXTURE_BP"]["sets"], 2);
+}
+
+#[test]
+fn malformed_gmt_names_file_and_line_and_keeps_previous_contents() {
+    let t = TestDir::new();
+    t.ingest_fixture_orgdb();
+    let gmt = fixture("go_bp.gmt");
+    t.ok(&["ingest", "gmt", gmt.to_str().unwrap(), "--library", "FIXTURE_BP"]);
+    let before = t.stats();
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.gmt");
+    let mut lines: Vec<String> = std::fs::read_to_string(&gmt).unwrap().lines().take(10).map(String::from).collect();
+    lines[4] = "TERM_WITHOUT_GENES\tdescription".into();
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let out = t.run(&["ingest", "gmt", bad.to_str().unwrap(), "--library", "FIXTURE_BP"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.gmt:5:"), "error should name file and line: {err}");
+    assert!(err.contains("TERM_WITHOUT_GENES") && err.contains("no genes"), "{err}");
+    assert_eq!(t.stats()["libraries"], before["libraries"]);
+
+    // Invalid UTF-8 and a duplicated term are malformed too.
+    let mut bytes = lines[..3].join("\n").into_bytes();
+    bytes.extend_from_slice(b"\nBAD\xff\tx\tA1BG\n");
+    std::fs::write(&bad, bytes).unwrap();
+    let err = String::from_utf8_lossy(&t.run(&["ingest", "gmt", bad.to_str().unwrap(), "--library", "FIXTURE_BP"]).stderr).to_string();
+    assert!(err.contains("bad.gmt:4:") && err.contains("UTF-8"), "{err}");
+    std::fs::write(&bad, format!("{}\n{}\n", lines[0], lines[0])).unwrap();
+    let err = String::from_utf8_lossy(&t.run(&["ingest", "gmt", bad.to_str().unwrap(), "--library", "FIXTURE_BP"]).stderr).to_string();
+    assert!(err.contains("bad.gmt:2:") && err.contains("appears twice"), "{err}");
+    assert_eq!(t.stats()["libraries"], before["libraries"]);
+
+    let err = String::from_utf8_lossy(&t.run(&["ingest", "gmt", gmt.to_str().unwrap(), "--library", "GO:BP"]).stderr).to_string();
+    assert!(err.contains("--library") && err.contains("`:`"), "{err}");
+}
+
+#[test]
+fn gmt_before_any_genes_is_refused_clearly() {
+    let t = TestDir::new();
+    let out = t.run(&["ingest", "gmt", fixture("go_bp.gmt").to_str().unwrap(), "--library", "X"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no genes yet"));
+}
+
+#[test]
+fn killed_ingest_leaves_previous_library_intact() {
+    let t = TestDir::new();
+    t.ingest_fixture_orgdb();
+    let gmt = fixture("go_bp.gmt");
+    t.ok(&["ingest", "gmt", gmt.to_str().unwrap(), "--library", "FIXTURE_BP"]);
+    let before = t.stats();
+
+    // A GMT large enough that the ingest is still writing when it is killed.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.gmt");
+    let lines: Vec<String> = std::fs::read_to_string(&gmt).unwrap().lines().map(String::from).collect();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    for copy in 0..300 {
+        for l in &lines {
+            writeln!(f, "{copy}_{l}").unwrap();
+        }
+    }
+    drop(f);
+    let size_before = dir_size(&t.db());
+    let mut child = t.command(&["ingest", "gmt", big.to_str().unwrap(), "--library", "FIXTURE_BP"]).spawn().unwrap();
+    // Kill once the new generation is visibly being written (the store has grown by 2 MB).
+    for _ in 0..200 {
+        if dir_size(&t.db()) > size_before + 2_000_000 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(still_running, "the big ingest finished before it could be killed; make it bigger");
+
+    let after = t.stats();
+    assert_eq!(after["libraries"], before["libraries"]);
+    // And a full ingest still works afterwards.
+    t.ok(&["ingest", "gmt", gmt.to_str().unwrap(), "--library", "FIXTURE_BP"]);
+    assert_eq!(t.stats()["libraries"]["FIXTURE_BP"]["sets"], before["libraries"]["FIXTURE_BP"]["sets"]);
+}
+
+#[test]
+fn gene_info_ingest_adds_genes_and_rejects_bad_rows() {
+    let t = TestDir::new();
+    let info = fixture("Homo_sapiens.gene_info");
+    let out: serde_json::Value = serde_json::from_str(&t.ok(&["ingest", "gene-info", info.to_str().unwrap()])).unwrap();
+    assert_eq!(out["genes"], 30);
+    assert_eq!(t.stats()["genes"], 30);
+    // Another species is skipped unless asked for.
+    let out: serde_json::Value =
+        serde_json::from_str(&t.ok(&["ingest", "gene-info", info.to_str().unwrap(), "--tax-id", "0"])).unwrap();
+    assert_eq!(out["genes"], 30);
+    let err = String::from_utf8_lossy(&t.run(&["ingest", "gene-info", info.to_str().unwrap(), "--tax-id", "10090"]).stderr).to_string();
+    assert!(err.contains("no genes of tax_id 10090"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.gene_info");
+    let text = std::fs::read_to_string(&info).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[3] = "9606\t123\tONLY_THREE";
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let err = String::from_utf8_lossy(&t.run(&["ingest", "gene-info", bad.to_str().unwrap()]).stderr).to_string();
+    assert!(err.contains("bad.gene_info:4:") && err.contains("16 tab-separated columns"), "{err}");
+    std::fs::write(&bad, "GeneID\tSymbol\n1\tA1BG\n").unwrap();
+    let err = String::from_utf8_lossy(&t.run(&["ingest", "gene-info", bad.to_str().unwrap()]).stderr).to_string();
+    assert!(err.contains("bad.gene_info:1:") && err.contains("header"), "{err}");
+    assert_eq!(t.stats()["genes"], 30);
+}
+
+#[test]
+fn missing_default_data_points_to_setup() {
+    let t = TestDir::new();
+    let out = t.run(&["ingest", "default", "--source-dir", "/nonexistent"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scripts/setup.sh"));
+}
+
+fn dir_size(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

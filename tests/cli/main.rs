@@ -1,0 +1,4 @@
+//! End-to-end tests of the `genekg` binary on fixtures cut from the real data.
+
+mod helpers;
+mod ingest;
