@@ -34,7 +34,8 @@ fi
 # so torch/ and nvidia/ are kept side by side.
 LT="$DEPS/libtorch"
 if [ ! -f "$LT/.complete-$TORCH_VERSION" ]; then
-  WHEELS="$DEPS/wheels"
+  # The wheel download is cached per machine, outside any checkout, so fresh clones reuse it.
+  WHEELS="${GENEKG_CACHE:-$HOME/.cache/genekg}/wheels"
   mkdir -p "$WHEELS"
   if ! ls "$WHEELS"/torch-$TORCH_VERSION-*.whl >/dev/null 2>&1; then
     say "downloading torch $TORCH_VERSION wheel from PyPI (~530 MB, cached in $WHEELS)"
