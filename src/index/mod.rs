@@ -8,6 +8,7 @@
 
 mod ann;
 pub mod bench;
+mod neighbourhood;
 pub mod vectors;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 
 pub use ann::{AnnGraph, AnnParams};
+pub use neighbourhood::{all_sets, build_indexes, embed_all, user_set_key, BuildReport, Embedder, Neighbour, Neighbourhood, GENES, SETS};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IndexMeta {

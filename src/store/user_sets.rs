@@ -41,3 +41,10 @@ impl Store {
         self.user_sets.len()
     }
 }
+
+impl Store {
+    /// Every user set, oldest first.
+    pub fn user_sets(&self) -> Result<Vec<UserSet>> {
+        self.user_sets.iter().values().map(|v| decode("user_sets", &v?)).collect()
+    }
+}

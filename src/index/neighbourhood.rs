@@ -1,0 +1,171 @@
+//! The two indexes together, built from a model's embeddings and queried by the API and CLI.
+
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+
+use super::{AnnParams, VectorIndex};
+use crate::domain::{GeneQuery, SetId};
+use crate::ingest::Progress;
+use crate::store::{Resolution, Store};
+
+/// What the index needs from a model. The GSFM implements it; keeping it a trait lets the index
+/// be built and tested without knowing how embeddings are computed.
+pub trait Embedder {
+    /// Identifies the model (weights + vocabulary + config); stamped into the index.
+    fn fingerprint(&self) -> String;
+    /// One vector per vocabulary gene.
+    fn gene_embeddings(&self) -> anyhow::Result<Vec<(u32, Vec<f32>)>>;
+    /// One vector per gene set (Entrez ids).
+    fn embed_sets(&self, sets: &[&[u32]]) -> anyhow::Result<Vec<Vec<f32>>>;
+}
+
+/// Sets are embedded in batches of this many: large enough to amortise a forward pass, small
+/// enough to show progress.
+const EMBED_BATCH: usize = 1024;
+
+pub const GENES: &str = "genes";
+pub const SETS: &str = "sets";
+
+/// Key of a user set in the sets index.
+pub fn user_set_key(id: u64) -> String {
+    format!("user:{id}")
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct BuildReport {
+    pub genes: usize,
+    pub sets: usize,
+    pub genes_secs: f64,
+    pub sets_secs: f64,
+    pub fingerprint: String,
+}
+
+/// Every stored set (all libraries, then user sets) with its index key.
+pub fn all_sets(store: &Store) -> anyhow::Result<Vec<(String, Vec<u32>)>> {
+    let mut out = Vec::new();
+    for lib in store.libraries()? {
+        for set in store.library_sets(&lib.name)? {
+            out.push((format!("{}:{}", lib.name, set.term), set.genes));
+        }
+    }
+    for set in store.user_sets()? {
+        out.push((user_set_key(set.id), set.genes));
+    }
+    Ok(out)
+}
+
+/// Embeds sets in batches, with progress.
+pub fn embed_all(embedder: &dyn Embedder, sets: &[(String, Vec<u32>)], step: &str) -> anyhow::Result<Vec<(String, Vec<f32>)>> {
+    let progress = Progress::new(step, sets.len() as u64);
+    let mut out = Vec::with_capacity(sets.len());
+    for chunk in sets.chunks(EMBED_BATCH) {
+        let refs: Vec<&[u32]> = chunk.iter().map(|(_, g)| g.as_slice()).collect();
+        let vectors = embedder.embed_sets(&refs)?;
+        out.extend(chunk.iter().map(|(k, _)| k.clone()).zip(vectors));
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish(format!("{} sets embedded", out.len()));
+    Ok(out)
+}
+
+/// Builds and saves both indexes under `dir`.
+pub fn build_indexes(store: &Store, embedder: &dyn Embedder, dir: &Path, params: AnnParams) -> anyhow::Result<BuildReport> {
+    let fingerprint = embedder.fingerprint();
+    let genes: Vec<(String, Vec<f32>)> =
+        embedder.gene_embeddings()?.into_iter().map(|(e, v)| (e.to_string(), v)).collect();
+    let step = Progress::new("index genes", 1);
+    let gene_index = VectorIndex::build(GENES, &fingerprint, genes, params)?;
+    gene_index.save(dir)?;
+    step.finish(format!("{} genes in {:.1} s", gene_index.len(), gene_index.meta.build_secs));
+
+    let sets = embed_all(embedder, &all_sets(store)?, "embed sets")?;
+    let step = Progress::new("index sets", 1);
+    let set_index = VectorIndex::build(SETS, &fingerprint, sets, params)?;
+    set_index.save(dir)?;
+    step.finish(format!("{} sets in {:.1} s", set_index.len(), set_index.meta.build_secs));
+    Ok(BuildReport {
+        genes: gene_index.len(),
+        sets: set_index.len(),
+        genes_secs: gene_index.meta.build_secs,
+        sets_secs: set_index.meta.build_secs,
+        fingerprint,
+    })
+}
+
+/// A neighbour with its cosine similarity.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Neighbour {
+    pub key: String,
+    pub cosine: f32,
+}
+
+/// Both indexes, loaded for queries.
+pub struct Neighbourhood {
+    pub genes: VectorIndex,
+    pub sets: VectorIndex,
+    gene_vectors: std::collections::HashMap<u32, Vec<f32>>,
+}
+
+impl Neighbourhood {
+    /// Loads both indexes, refusing stale ones, and re-adds user sets the sets index lacks.
+    pub fn load(store: &Store, embedder: &dyn Embedder, dir: &Path) -> anyhow::Result<Self> {
+        let fp = embedder.fingerprint();
+        let genes = VectorIndex::load(dir, GENES, &fp)?;
+        let mut sets = VectorIndex::load(dir, SETS, &fp)?;
+        for set in store.user_sets()? {
+            let key = user_set_key(set.id);
+            if !sets.contains(&key) {
+                let v = embedder.embed_sets(&[&set.genes])?.remove(0);
+                sets.insert(key, v)?;
+            }
+        }
+        let gene_vectors = embedder.gene_embeddings()?.into_iter().collect();
+        Ok(Self { genes, sets, gene_vectors })
+    }
+
+    /// Genes whose embeddings are closest to `gene`'s (the gene itself excluded).
+    pub fn similar_genes(&self, store: &Store, gene: &str, k: usize, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
+        let entrez = resolve_one(store, gene)?;
+        let Some(v) = self.gene_vectors.get(&entrez) else {
+            bail!("gene {gene} is not in the model's vocabulary (it is in too few training sets to have an embedding)");
+        };
+        let key = entrez.to_string();
+        Ok(wrap(self.genes.search(v, k, ef, None, Some(&key))))
+    }
+
+    /// Sets closest to an ad-hoc gene list (Entrez ids), optionally within one library.
+    pub fn similar_sets_for_genes(&self, embedder: &dyn Embedder, genes: &[u32], k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
+        if genes.is_empty() {
+            bail!("the gene list is empty");
+        }
+        let v = embedder.embed_sets(&[genes])?.remove(0);
+        Ok(wrap(self.sets.search(&v, k, ef, library, None)))
+    }
+
+    /// Sets closest to a stored set (the set itself excluded).
+    pub fn similar_sets_for_set(&self, store: &Store, embedder: &dyn Embedder, id: &SetId, k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
+        let set = store.gene_set(id)?.with_context(|| format!("no gene set {id}"))?;
+        let v = embedder.embed_sets(&[&set.genes])?.remove(0);
+        Ok(wrap(self.sets.search(&v, k, ef, library, Some(&id.to_string()))))
+    }
+
+    /// Adds a newly registered user set.
+    pub fn add_user_set(&mut self, embedder: &dyn Embedder, id: u64, genes: &[u32]) -> anyhow::Result<()> {
+        let v = embedder.embed_sets(&[genes])?.remove(0);
+        self.sets.insert(user_set_key(id), v)
+    }
+}
+
+fn wrap(found: Vec<(String, f32)>) -> Vec<Neighbour> {
+    found.into_iter().map(|(key, cosine)| Neighbour { key, cosine }).collect()
+}
+
+fn resolve_one(store: &Store, gene: &str) -> anyhow::Result<u32> {
+    let q = GeneQuery::parse(gene).map_err(anyhow::Error::msg)?;
+    match store.resolve(&q)? {
+        Resolution::Found(e) => Ok(e),
+        Resolution::Ambiguous(ids) => bail!("gene {gene} is ambiguous: it is an alias of Entrez {ids:?}"),
+        Resolution::NotFound => bail!("unknown gene {gene}"),
+    }
+}
