@@ -26,3 +26,28 @@ impl Paths {
         self.data_dir.join("source")
     }
 }
+
+/// How `genekg serve` listens. Kept apart from [`Paths`] because only the server needs it.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Port 0 picks a free port (the tests do this); the bound address is printed at start.
+    pub addr: std::net::SocketAddr,
+    /// Origins allowed to call the API from a browser; empty allows same-origin use only, `*`
+    /// allows any origin.
+    pub cors_origins: Vec<String>,
+    /// HTTP worker threads (default: one per physical core, actix-web's default).
+    pub workers: Option<usize>,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cors_origins: vec![],
+            workers: None,
+            shutdown_timeout_secs: 10,
+        }
+    }
+}

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod configuration;
 pub mod domain;
 pub mod index;
+pub mod graphql;
+pub mod http;
 pub mod ingest;
 pub mod stats;
 pub mod store;

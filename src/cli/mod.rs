@@ -2,6 +2,8 @@
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
 mod ingest;
+mod schema;
+mod serve;
 mod stats;
 
 use std::path::PathBuf;
@@ -32,6 +34,10 @@ enum Command {
     Ingest(ingest::IngestCommand),
     /// Summarise the store.
     Stats(stats::StatsArgs),
+    /// Serve the GraphQL API (and GraphiQL) over HTTP.
+    Serve(serve::ServeArgs),
+    /// Print the GraphQL schema (SDL) generated from the code.
+    Schema(schema::SchemaArgs),
 }
 
 /// What every subcommand needs: resolved paths, and the store opened on demand (some commands
@@ -59,6 +65,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(cmd) => ingest::run(&ctx, cmd),
         Command::Stats(args) => stats::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

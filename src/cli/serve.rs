@@ -1,0 +1,53 @@
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::Context;
+use crate::configuration::ServerSettings;
+use crate::graphql::AppState;
+use crate::http::Application;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "GENEKG_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Origin allowed to call the API from a browser (repeat for several; `*` for any).
+    #[arg(long = "cors-origin", env = "GENEKG_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// HTTP worker threads (default: one per physical core).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+    let store = ctx.open_store()?;
+    if store.gene_count() == 0 {
+        anyhow::bail!(
+            "the store at {} holds no genes; run `genekg ingest default` first",
+            ctx.paths.db.display()
+        );
+    }
+    let state = Arc::new(AppState::load(store.clone())?);
+    let settings = ServerSettings {
+        addr: args.addr,
+        cors_origins: args.cors_origins,
+        workers: args.workers,
+        ..ServerSettings::default()
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&settings, state)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
+        let url = app.url();
+        // stdout carries only this line, so scripts can wait for it and read the port.
+        println!("genekg serving {url}/graphql (GraphiQL at {url}/graphiql)");
+        std::io::stdout().flush().ok();
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    })?;
+    store.flush()?;
+    tracing::info!("server stopped");
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! The GraphQL schema: one file per object type, merged into one query root so that the model,
+//! neighbourhood index, enrichment and language front each add their own `…Queries` object
+//! without touching the others. See `limits` for the cost model and `errors` for error codes.
+
+pub mod connection;
+pub mod errors;
+pub mod gene;
+pub mod gene_set;
+pub mod library;
+pub mod limits;
+pub mod loaders;
+pub mod meta;
+pub mod search;
+pub mod state;
+pub mod target_family;
+pub mod user_gene_set;
+
+use std::sync::Arc;
+
+use async_graphql::{BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+pub use errors::{ApiError, ErrorCode};
+pub use loaders::Loaders;
+pub use state::AppState;
+pub use user_gene_set::ReadOnlyRequest;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    gene::GeneQueries,
+    gene_set::GeneSetQueries,
+    library::LibraryQueries,
+    user_gene_set::UserGeneSetQueries,
+    meta::MetaQueries,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(user_gene_set::UserGeneSetMutations);
+
+pub type GenekgSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .extension(limits::ResponsePolicy)
+}
+
+pub fn build_schema(state: Arc<AppState>) -> GenekgSchema {
+    builder().data(state).finish()
+}
+
+/// The schema in SDL, as committed in schema/schema.graphql.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// The id of the HTTP request an operation came in, for error reports (see `limits`).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Runs a (possibly batched) request with one fresh set of loaders shared by its operations.
+/// `read_only` marks requests that came by GET, which may not run mutations.
+pub async fn execute(
+    schema: &GenekgSchema,
+    state: &Arc<AppState>,
+    request: BatchRequest,
+    read_only: bool,
+    request_id: Option<RequestId>,
+) -> BatchResponse {
+    let mut request = request.data(Loaders::new(state.clone()));
+    if let Some(id) = request_id {
+        request = request.data(id);
+    }
+    if read_only {
+        request = request.data(ReadOnlyRequest);
+    }
+    schema.execute_batch(request).await
+}
+
+fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ApiError> {
+    ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(anyhow::anyhow!("{}", e.message)))
+}
+
+fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Loaders>, ApiError> {
+    ctx.data::<Arc<Loaders>>().map_err(|e| ApiError::internal(anyhow::anyhow!("{}", e.message)))
+}

@@ -1,0 +1,115 @@
+//! What every resolver shares: the store plus the in-memory indexes built from it at start.
+//!
+//! The store cannot change under a running server except through the API (sled locks the
+//! database for one process, so no ingest runs meanwhile); libraries, the gene index and the set
+//! directory are therefore built once and never go stale. User gene sets, the only thing the
+//! API writes, are always read from the store.
+//!
+//! The model, the neighbourhood index and enrichment attach here as they land: each becomes an
+//! `Option<Arc<…>>` field filled by `genekg serve` when its files exist, its fields join the
+//! schema as one more object in `QueryRoot`, and its resolvers say plainly which capability is
+//! not loaded when the field is `None`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use sha2::{Digest, Sha256};
+
+use super::search::GeneIndex;
+use super::target_family::TargetFamilies;
+use crate::store::{Library, Store};
+
+/// One library's sets in term order (the store's order), for listing and name filtering without
+/// reading set records.
+pub struct SetEntry {
+    pub term: Box<str>,
+    pub name_upper: Box<str>,
+}
+
+/// Counters the HTTP layer exports on /metrics; shared handles, so resolvers just increment.
+#[derive(Default, Clone)]
+pub struct ApiMetrics {
+    /// Batched store reads per loader (`loader="gene"|"gene_set"`), and the keys they carried.
+    pub loader_batches: Family<Vec<(String, String)>, Counter>,
+    pub loader_keys: Family<Vec<(String, String)>, Counter>,
+    /// GraphQL errors by `code`.
+    pub errors: Family<Vec<(String, String)>, Counter>,
+}
+
+impl ApiMetrics {
+    pub fn label(key: &str, value: &str) -> Vec<(String, String)> {
+        vec![(key.to_string(), value.to_string())]
+    }
+}
+
+pub struct AppState {
+    pub store: Store,
+    pub genes: GeneIndex,
+    pub families: TargetFamilies,
+    /// By name.
+    pub libraries: BTreeMap<String, Arc<Library>>,
+    pub sets: BTreeMap<String, Vec<SetEntry>>,
+    /// Changes whenever the genes or any library are re-ingested; sent with every answer.
+    pub data_version: String,
+    pub metrics: ApiMetrics,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl AppState {
+    pub fn load(store: Store) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let genes = GeneIndex::build(&store)?;
+        let families = TargetFamilies::build(&store)?;
+        let mut libraries = BTreeMap::new();
+        let mut sets = BTreeMap::new();
+        for lib in store.libraries()? {
+            let entries = store
+                .library_sets(&lib.name)?
+                .into_iter()
+                .map(|s| SetEntry { term: s.term.into_boxed_str(), name_upper: s.name.to_uppercase().into_boxed_str() })
+                .collect();
+            sets.insert(lib.name.clone(), entries);
+            libraries.insert(lib.name.clone(), Arc::new(lib));
+        }
+        let data_version = data_version(&store, &libraries)?;
+        tracing::info!(
+            genes = genes.gene_count(),
+            libraries = libraries.len(),
+            data_version,
+            secs = format!("{:.2}", started.elapsed().as_secs_f64()),
+            "API state loaded"
+        );
+        Ok(Self {
+            store,
+            genes,
+            families,
+            libraries,
+            sets,
+            data_version,
+            metrics: ApiMetrics::default(),
+            started_at: chrono::Utc::now(),
+        })
+    }
+
+    pub fn library(&self, name: &str) -> Option<&Arc<Library>> {
+        self.libraries.get(name)
+    }
+
+    pub fn set_count(&self) -> usize {
+        self.sets.values().map(Vec::len).sum()
+    }
+}
+
+/// A short fingerprint of what was ingested (gene catalogue provenance and every library's
+/// generation and ingest time): equal versions mean equal data.
+fn data_version(store: &Store, libraries: &BTreeMap<String, Arc<Library>>) -> anyhow::Result<String> {
+    let mut h = Sha256::new();
+    h.update(store.genes_provenance()?.map(|p| p.to_string()).unwrap_or_default());
+    for lib in libraries.values() {
+        h.update(format!("\n{}\t{}\t{}", lib.name, lib.generation, lib.ingested_at));
+    }
+    Ok(hex::encode(&h.finalize()[..6]))
+}

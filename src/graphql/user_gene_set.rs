@@ -1,0 +1,166 @@
+//! Gene lists users register (`addGeneSet`, like Enrichr's addList) and read back by id.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, SimpleObject, ID};
+
+use super::connection::Page;
+use super::errors::ApiError;
+use super::gene::{load_genes, resolve_gene, GeneNode};
+use super::gene_set::gene_page;
+use super::state;
+use crate::store::{Store, StoreError, UserSet};
+
+/// Longest accepted description.
+pub const MAX_DESCRIPTION: usize = 1_000;
+
+/// Marks a request that arrived by GET, where mutations are refused: a GET can be triggered by
+/// any page a user visits (a link, an image), so it must not change anything.
+#[derive(Clone, Copy)]
+pub struct ReadOnlyRequest;
+
+pub struct UserGeneSetNode(pub Arc<UserSet>);
+
+/// A gene list a user registered.
+#[Object(name = "UserGeneSet")]
+impl UserGeneSetNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Number of known genes kept.
+    async fn size(&self) -> usize {
+        self.0.genes.len()
+    }
+    /// Entries of the submitted list that were not added (unknown or ambiguous), as given.
+    async fn unknown_genes(&self) -> &[String] {
+        &self.0.unknown
+    }
+    /// RFC 3339 time it was registered.
+    async fn created_at(&self) -> &str {
+        &self.0.created_at
+    }
+    /// The genes in Entrez order.
+    #[graphql(complexity = "super::connection::list_cost(first, child_complexity)")]
+    async fn genes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<GeneNode>> {
+        gene_page(ctx, &self.0.genes, first, after).await
+    }
+}
+
+/// An entry of a submitted list that names several genes.
+#[derive(SimpleObject)]
+pub struct AmbiguousEntry {
+    pub query: String,
+    pub candidates: Vec<GeneNode>,
+}
+
+#[derive(SimpleObject)]
+pub struct AddGeneSetResult {
+    /// Pass this to `userGeneSet(id)`.
+    pub id: ID,
+    /// Known genes stored.
+    pub size: usize,
+    /// Entries that match no gene, as given.
+    pub unknown_genes: Vec<String>,
+    /// Entries left out because they are aliases of several genes.
+    pub ambiguous_genes: Vec<AmbiguousEntry>,
+    pub gene_set: UserGeneSetNode,
+}
+
+#[derive(Default)]
+pub struct UserGeneSetQueries;
+
+#[Object]
+impl UserGeneSetQueries {
+    /// A gene list registered with `addGeneSet`.
+    async fn user_gene_set(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<UserGeneSetNode>> {
+        let n: u64 = id.parse().map_err(|_| ApiError::BadInput(format!("user gene set id `{}` is not a number", *id)))?;
+        let store = state(ctx)?.store.clone();
+        match store.user_set(n).map_err(ApiError::from)? {
+            Some(set) => Ok(Some(UserGeneSetNode(Arc::new(set)))),
+            None => Err(ApiError::NotFound(format!("no user gene set {n}")).into()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct UserGeneSetMutations;
+
+#[Object]
+impl UserGeneSetMutations {
+    /// Registers a gene list (symbols, aliases or ids; at most 5,000 entries) and returns its
+    /// id. Unknown and ambiguous entries are reported, not fatal, as long as one gene is known.
+    async fn add_gene_set(
+        &self,
+        ctx: &Context<'_>,
+        genes: Vec<String>,
+        description: Option<String>,
+    ) -> async_graphql::Result<AddGeneSetResult> {
+        if ctx.data_opt::<ReadOnlyRequest>().is_some() {
+            return Err(ApiError::BadInput("mutations must be sent with POST".into()).into());
+        }
+        if genes.len() > Store::MAX_USER_SET_GENES {
+            return Err(ApiError::BadInput(format!(
+                "`genes` holds {} entries; the most is {}",
+                genes.len(),
+                Store::MAX_USER_SET_GENES
+            ))
+            .into());
+        }
+        if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+            return Err(ApiError::BadInput(format!("`description` is longer than {MAX_DESCRIPTION} characters")).into());
+        }
+        let state = state(ctx)?;
+        let mut known = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        let mut ambiguous = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for raw in &genes {
+            match resolve_gene(state, raw) {
+                Ok(e) => known.push(e),
+                Err(ApiError::AmbiguousGene { query, candidates }) => {
+                    if seen.insert(raw.as_str()) {
+                        unknown.push(raw.clone());
+                        ambiguous.push((query, candidates.into_iter().map(|c| c.entrez).collect::<Vec<_>>()));
+                    }
+                }
+                Err(_) => {
+                    if seen.insert(raw.as_str()) {
+                        unknown.push(raw.clone());
+                    }
+                }
+            }
+        }
+        if known.is_empty() {
+            return Err(ApiError::BadInput(format!("none of the {} entries of `genes` is a known gene", genes.len())).into());
+        }
+        let store = state.store.clone();
+        let stored_unknown = unknown.clone();
+        // The store flushes to disk; keep that off the async worker.
+        let set = tokio::task::spawn_blocking(move || store.add_user_set(known, stored_unknown, description))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| match e {
+                StoreError::Invalid(msg) => ApiError::BadInput(msg),
+                e => ApiError::from(e),
+            })?;
+        let mut ambiguous_genes = Vec::new();
+        for (query, ids) in ambiguous {
+            ambiguous_genes.push(AmbiguousEntry { query, candidates: load_genes(ctx, &ids).await? });
+        }
+        Ok(AddGeneSetResult {
+            id: ID(set.id.to_string()),
+            size: set.genes.len(),
+            unknown_genes: unknown,
+            ambiguous_genes,
+            gene_set: UserGeneSetNode(Arc::new(set)),
+        })
+    }
+}

@@ -1,0 +1,64 @@
+//! The Prometheus registry behind /metrics: HTTP counters and latencies recorded by the
+//! telemetry middleware, plus the API's own counters (loader batches, error codes).
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::graphql::AppState;
+
+type Labels = Vec<(String, String)>;
+
+fn latency_histogram() -> Histogram {
+    // 0.1 ms .. ~1.6 s.
+    Histogram::new(exponential_buckets(0.0001, 2.0, 15))
+}
+
+pub struct HttpMetrics {
+    registry: Registry,
+    requests: Family<Labels, Counter>,
+    latency: Family<Labels, Histogram, fn() -> Histogram>,
+}
+
+impl HttpMetrics {
+    pub fn new(state: &Arc<AppState>) -> Self {
+        let mut registry = Registry::with_prefix("genekg");
+        let requests = Family::<Labels, Counter>::default();
+        let latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        let m = &state.metrics;
+        registry.register("loader_batches", "Batched store reads per DataLoader", m.loader_batches.clone());
+        registry.register("loader_keys", "Keys loaded per DataLoader", m.loader_keys.clone());
+        registry.register("graphql_errors", "GraphQL errors by extension code", m.errors.clone());
+        let genes = Gauge::<i64>::default();
+        genes.set(state.genes.gene_count() as i64);
+        registry.register("genes", "Genes in the catalogue", genes);
+        let sets = Gauge::<i64>::default();
+        sets.set(state.set_count() as i64);
+        registry.register("gene_sets", "Gene sets over all libraries", sets);
+        Self { registry, requests, latency }
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let labels = vec![
+            ("method".to_string(), method.to_string()),
+            ("route".to_string(), route.to_string()),
+            ("status".to_string(), status.to_string()),
+        ];
+        self.requests.get_or_create(&labels).inc();
+        self.latency.get_or_create(&vec![("route".to_string(), route.to_string())]).observe(seconds);
+    }
+
+    /// OpenMetrics text, which Prometheus scrapes natively.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}

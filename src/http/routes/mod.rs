@@ -1,0 +1,9 @@
+mod graphiql;
+mod graphql;
+mod health;
+mod metrics;
+
+pub use graphiql::{graphiql_asset, graphiql_page};
+pub use graphql::graphql;
+pub use health::{healthz, readyz};
+pub use metrics::metrics;

@@ -1,0 +1,93 @@
+//! Builds the actix-web app and server (zero2prod style): [`Application::build`] binds the
+//! listener, so the caller knows the real port (port 0 in tests) before the server runs.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{from_fn, Condition};
+use actix_web::{http::header, web, App, HttpServer};
+
+use super::metrics::HttpMetrics;
+use super::{routes, telemetry};
+use crate::configuration::ServerSettings;
+use crate::graphql::{build_schema, AppState};
+
+pub struct Application {
+    port: u16,
+    host: String,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `settings.addr` and prepares the server; it serves once [`Self::run_until_stopped`]
+    /// is awaited. Must be called inside a Tokio/actix runtime.
+    pub fn build(settings: &ServerSettings, state: Arc<AppState>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(settings.addr)?;
+        let local = listener.local_addr()?;
+        let server = run(listener, settings, state)?;
+        Ok(Self { port: local.port(), host: local.ip().to_string(), server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The base URL the server answers on.
+    pub fn url(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// Stops the server gracefully (in-flight requests finish) when told to.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM or [`ServerHandle::stop`]; in-flight requests get the
+    /// configured shutdown timeout to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let base = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, telemetry::REQUEST_ID])
+        .expose_headers(["x-request-id", "x-query-cost", "x-data-version"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        base.allow_any_origin()
+    } else {
+        origins.iter().fold(base, |c, o| c.allowed_origin(o))
+    }
+}
+
+fn run(listener: TcpListener, settings: &ServerSettings, state: Arc<AppState>) -> std::io::Result<Server> {
+    let schema = web::Data::new(build_schema(state.clone()));
+    let metrics = web::Data::new(HttpMetrics::new(&state));
+    let state = web::Data::new(state);
+    let origins = settings.cors_origins.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(telemetry::observe))
+            .app_data(schema.clone())
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .route("/graphql", web::post().to(routes::graphql))
+            .route("/graphql", web::get().to(routes::graphql))
+            .route("/graphiql", web::get().to(routes::graphiql_page))
+            .route("/graphiql/{file}", web::get().to(routes::graphiql_asset))
+            .route("/healthz", web::get().to(routes::healthz))
+            .route("/readyz", web::get().to(routes::readyz))
+            .route("/metrics", web::get().to(routes::metrics))
+    })
+    .listen(listener)?
+    .shutdown_timeout(settings.shutdown_timeout_secs);
+    if let Some(n) = settings.workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}

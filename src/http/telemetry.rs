@@ -1,0 +1,68 @@
+//! One tracing span per request, carrying a request id that is also returned in the
+//! `x-request-id` header (a valid id sent by the client is kept, so a proxy's id follows the
+//! request through), and the request's entry in the HTTP metrics.
+
+use std::time::Instant;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse};
+use tracing::Instrument;
+
+use super::metrics::HttpMetrics;
+use crate::graphql::RequestId;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Largest request body accepted (1,000 ids or a 5,000-gene list fit many times over).
+pub const MAX_BODY_BYTES: u64 = 1 << 20;
+
+fn client_request_id(req: &ServiceRequest) -> Option<String> {
+    let id = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
+    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| id.to_string())
+}
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = client_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = req.method().to_string();
+    let span = tracing::info_span!("http_request", request_id = %request_id, method = %method, path = %req.path());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
+
+    let too_large = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES);
+    let mut res = if too_large {
+        let body = format!("request body larger than {MAX_BODY_BYTES} bytes");
+        req.into_response(HttpResponse::PayloadTooLarge().body(body)).map_into_right_body()
+    } else {
+        next.call(req).instrument(span.clone()).await?.map_into_left_body()
+    };
+
+    let status = res.status().as_u16();
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(m) = metrics {
+        m.observe(&method, &route, status, seconds);
+    }
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, route, ms = seconds * 1e3, "request failed");
+        } else {
+            tracing::debug!(status, route, ms = seconds * 1e3, "request done");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}

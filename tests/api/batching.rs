@@ -1,0 +1,81 @@
+//! Batched HTTP requests and DataLoader batching of store reads.
+
+use serde_json::json;
+
+use crate::helpers::{error_codes, spawn_app};
+
+#[tokio::test]
+async fn batched_requests_get_one_answer_each_in_order() {
+    let app = spawn_app().await;
+    let res = app
+        .post(&json!([
+            {"query": r#"{ gene(id: "CDK1") { symbol } }"#},
+            {"query": r#"query($id: String!) { gene(id: $id) { symbol } }"#, "variables": {"id": "MCM2"}},
+            {"query": r#"{ gene(id: "NOTAGENE1") { symbol } }"#},
+        ]))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let answers = body.as_array().expect("a batch gets an array");
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[0]["data"]["gene"]["symbol"], "CDK1");
+    assert_eq!(answers[1]["data"]["gene"]["symbol"], "MCM2");
+    assert_eq!(error_codes(&answers[2]), ["NOT_FOUND"], "one failing operation does not fail the others");
+}
+
+#[tokio::test]
+async fn oversized_batches_are_refused() {
+    let app = spawn_app().await;
+    let ops: Vec<_> = (0..21).map(|_| json!({"query": "{ meta { dataVersion } }"})).collect();
+    let res = app.post(&json!(ops)).await;
+    assert_eq!(res.status().as_u16(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["BAD_INPUT"]);
+}
+
+#[tokio::test]
+async fn a_hundred_gene_fields_share_one_store_read() {
+    let app = spawn_app().await;
+    let ids = app.entrez_ids(100);
+    // 100 independent root fields, each resolving its own gene.
+    let fields: String = ids.iter().map(|id| format!(r#"g{id}: gene(id: "{id}") {{ symbol }} "#)).collect();
+    let (batches0, keys0) = app.loads("gene");
+    let body = app.query(&format!("{{ {fields} }}")).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"].as_object().unwrap().len(), 100);
+    let (batches, keys) = app.loads("gene");
+    assert_eq!(keys - keys0, 100, "each gene loaded once");
+    assert!(batches - batches0 <= 2, "100 genes took {} store reads", batches - batches0);
+}
+
+#[tokio::test]
+async fn nested_lists_are_loaded_in_batches() {
+    let app = spawn_app().await;
+    let ids: Vec<String> = app.entrez_ids(100).iter().map(u32::to_string).collect();
+    let (gb0, _) = app.loads("gene");
+    let (sb0, _) = app.loads("gene_set");
+    let (mb0, mk0) = app.loads("membership");
+    // 100 genes, and for each its first 3 known sets: one read for the genes, and the sets of
+    // all 100 genes together.
+    let body = app
+        .query_with(
+            "query($ids: [String!]!) { genes(ids: $ids) { gene { symbol knownSets(first: 3) { nodes { id size } } } } }",
+            json!({"ids": ids}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let (gb, _) = app.loads("gene");
+    let (sb, _) = app.loads("gene_set");
+    let (mb, mk) = app.loads("membership");
+    assert_eq!(gb - gb0, 1, "the 100 genes in one read");
+    assert_eq!(mk - mk0, 100, "each gene's memberships looked up once");
+    assert!(mb - mb0 <= 2, "memberships of 100 genes took {} reads", mb - mb0);
+    assert!(sb - sb0 <= 2, "sets of 100 genes took {} reads", sb - sb0);
+    let returned: usize = body["data"]["genes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["gene"]["knownSets"]["nodes"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(returned, 300, "every fixture gene here has at least 3 known sets");
+}

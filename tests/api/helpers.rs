@@ -1,0 +1,114 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use genekg::configuration::ServerSettings;
+use genekg::graphql::state::ApiMetrics;
+use genekg::graphql::AppState;
+use genekg::http::Application;
+use genekg::ingest::{ingest_orgdb, OrgDbPaths};
+use genekg::store::Store;
+use serde_json::{json, Value};
+
+pub const TEST_ORIGIN: &str = "https://dashboard.example.org";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: Arc<AppState>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Builds a store from the fixture org.Hs.eg.db/GO.db (through the library API, as
+/// `genekg ingest orgdb` does) in a temporary directory.
+pub fn fixture_store(dir: &std::path::Path) -> Store {
+    let store = Store::open(dir.join("genekg.db")).expect("open store");
+    ingest_orgdb(&store, &OrgDbPaths { org: fixture("org.Hs.eg.sqlite"), go: fixture("GO.sqlite") })
+        .expect("ingest fixture");
+    store
+}
+
+/// Starts the real server on a random port over a fresh fixture store.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = fixture_store(dir.path());
+    let state = Arc::new(AppState::load(store).expect("load API state"));
+    let settings = ServerSettings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        cors_origins: vec![TEST_ORIGIN.to_string()],
+        workers: Some(2),
+        ..ServerSettings::default()
+    };
+    let app = Application::build(&settings, state.clone()).expect("build server");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: reqwest::Client::new(), state, _dir: dir }
+}
+
+impl TestApp {
+    pub async fn post(&self, body: &Value) -> reqwest::Response {
+        self.client.post(format!("{}/graphql", self.address)).json(body).send().await.expect("POST /graphql")
+    }
+
+    /// Runs one query and returns the whole response body (data and errors).
+    pub async fn query(&self, query: &str) -> Value {
+        self.query_with(query, json!({})).await
+    }
+
+    pub async fn query_with(&self, query: &str, variables: Value) -> Value {
+        let res = self.post(&json!({"query": query, "variables": variables})).await;
+        assert_eq!(res.status().as_u16(), 200, "GraphQL answers 200 even with errors");
+        res.json().await.expect("JSON body")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{}", self.address, path)).send().await.expect("GET")
+    }
+
+    /// Store reads of one loader so far: (batches, keys).
+    pub fn loads(&self, loader: &str) -> (u64, u64) {
+        let label = ApiMetrics::label("loader", loader);
+        let m = &self.state.metrics;
+        (m.loader_batches.get_or_create(&label).get(), m.loader_keys.get_or_create(&label).get())
+    }
+
+    /// Some Entrez ids of the fixture catalogue, in Entrez order.
+    pub fn entrez_ids(&self, n: usize) -> Vec<u32> {
+        self.state.store.genes().take(n).map(|g| g.unwrap().entrez).collect()
+    }
+}
+
+/// The `extensions.code` of every error of a response.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errs| errs.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Follows `after: endCursor` through a connection, returning every node. `query` must take
+/// `$after: String` and `path` locates the connection in `data`.
+pub async fn walk_pages(app: &TestApp, query: &str, path: &[&str]) -> (Vec<Value>, u64) {
+    let mut after = Value::Null;
+    let mut nodes = vec![];
+    let mut total = None;
+    for _ in 0..1000 {
+        let body = app.query_with(query, json!({"after": after})).await;
+        assert!(body["errors"].is_null(), "errors while paging: {body}");
+        let mut conn = &body["data"];
+        for p in path {
+            conn = &conn[*p];
+        }
+        let t = conn["totalCount"].as_u64().expect("totalCount");
+        assert_eq!(*total.get_or_insert(t), t, "totalCount changed between pages");
+        nodes.extend(conn["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+        if !conn["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return (nodes, t);
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    panic!("paging did not end");
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the HTTP/GraphQL API: each test starts the real server on a random port
+//! over a store built from the fixture (see helpers.rs).
+
+mod batching;
+mod errors_and_limits;
+mod gene_sets;
+mod genes;
+mod graphiql;
+mod helpers;
+mod http;
+mod libraries_and_meta;
+mod schema;
+mod serve_cli;
+mod user_gene_sets;
