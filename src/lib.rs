@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod configuration;
 pub mod domain;
+pub mod enrich;
 pub mod ingest;
 pub mod stats;
 pub mod store;

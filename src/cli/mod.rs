@@ -1,6 +1,8 @@
 //! The `genekg` command line. Each subcommand lives in its own file and gets the opened store
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
+mod enrich;
+mod export;
 mod ingest;
 mod stats;
 
@@ -32,6 +34,11 @@ enum Command {
     Ingest(ingest::IngestCommand),
     /// Summarise the store.
     Stats(stats::StatsArgs),
+    /// Over-representation analysis of a gene list against the stored libraries.
+    Enrich(enrich::EnrichArgs),
+    /// Write store contents in other tools' formats.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 /// What every subcommand needs: resolved paths, and the store opened on demand (some commands
@@ -59,6 +66,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(cmd) => ingest::run(&ctx, cmd),
         Command::Stats(args) => stats::run(&ctx, args),
+        Command::Enrich(args) => enrich::run(&ctx, args),
+        Command::Export(cmd) => export::run(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
