@@ -10,6 +10,7 @@ pub mod domain;
 pub mod index;
 pub mod graphql;
 pub mod http;
+pub mod enrich;
 pub mod ingest;
 pub mod stats;
 pub mod store;

@@ -1,6 +1,8 @@
 //! The `genekg` command line. Each subcommand lives in its own file and gets the opened store
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
+mod enrich;
+mod export;
 mod ingest;
 mod schema;
 mod serve;
@@ -38,6 +40,11 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the GraphQL schema (SDL) generated from the code.
     Schema(schema::SchemaArgs),
+    /// Over-representation analysis of a gene list against the stored libraries.
+    Enrich(enrich::EnrichArgs),
+    /// Write store contents in other tools' formats.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 /// What every subcommand needs: resolved paths, and the store opened on demand (some commands
@@ -67,6 +74,8 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Schema(args) => schema::run(args),
+        Command::Enrich(args) => enrich::run(&ctx, args),
+        Command::Export(cmd) => export::run(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,150 @@
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::Context;
+use crate::enrich::{Background, EnrichIndex, EnrichRequest, EnrichResult};
+
+#[derive(Args)]
+pub struct EnrichArgs {
+    /// File with one gene per line or separated by spaces, tabs or commas (`-` reads stdin).
+    /// Symbols, aliases, Entrez, Ensembl gene and UniProt ids are accepted.
+    #[arg(long)]
+    genes: PathBuf,
+    /// Comma-separated library names (default: every library in the store).
+    #[arg(long, value_delimiter = ',')]
+    libraries: Option<Vec<String>>,
+    /// `library` (the tested library's genes, as Enrichr), `all` (every stored gene) or a file
+    /// of background genes.
+    #[arg(long, default_value = "library")]
+    background: String,
+    /// Sets with fewer genes in the background are not tested.
+    #[arg(long)]
+    min_size: Option<usize>,
+    /// Sets with more genes in the background are not tested.
+    #[arg(long)]
+    max_size: Option<usize>,
+    /// Print at most this many sets (all with --first 0).
+    #[arg(long, default_value_t = 20)]
+    first: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Gene entries of a list file: whitespace- or comma-separated, `#` starts a comment line.
+pub(super) fn read_gene_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text).context("reading genes from stdin")?;
+    } else {
+        text = std::fs::read_to_string(path).with_context(|| format!("reading gene list {}", path.display()))?;
+    }
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ','))
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
+    let genes = read_gene_list(&args.genes)?;
+    let background = match args.background.as_str() {
+        "library" => Background::LibraryGenes,
+        "all" => Background::AllGenes,
+        file => Background::Custom(read_gene_list(&PathBuf::from(file)).context("--background")?),
+    };
+    let store = ctx.open_store()?;
+    let index = EnrichIndex::build(&store, args.libraries.as_deref())?;
+    let started = Instant::now();
+    let result = index.enrich(&EnrichRequest {
+        genes,
+        libraries: args.libraries,
+        background,
+        min_size: args.min_size,
+        max_size: args.max_size,
+    })?;
+    tracing::info!(ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3), sets = result.rows.len(), "enrichment done");
+    let shown = if args.first == 0 { result.rows.len() } else { args.first.min(result.rows.len()) };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&as_json(&index, &result, shown)?)?);
+    } else {
+        print_table(&index, &result, shown);
+    }
+    Ok(())
+}
+
+/// The result with overlap symbols added, and rows cut to `shown`.
+fn as_json(index: &EnrichIndex, result: &EnrichResult, shown: usize) -> anyhow::Result<serde_json::Value> {
+    let rows: Vec<serde_json::Value> = result.rows[..shown]
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r)?;
+            v["overlap_symbols"] = r.overlap.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
+            Ok(v)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(serde_json::json!({
+        "input": result.input,
+        "libraries": result.libraries,
+        "total_sets": result.rows.len(),
+        "rows": rows,
+    }))
+}
+
+fn print_table(index: &EnrichIndex, result: &EnrichResult, shown: usize) {
+    let input = &result.input;
+    eprintln!("{} genes used of {} given", input.genes.len(), input.given);
+    if !input.unknown.is_empty() {
+        eprintln!("unknown ({}): {}", input.unknown.len(), input.unknown.join(", "));
+    }
+    for a in &input.ambiguous {
+        let names: Vec<String> =
+            a.candidates.iter().map(|&g| format!("{} ({g})", index.symbol(g).unwrap_or("?"))).collect();
+        eprintln!("ambiguous: {} could be {}", a.input, names.join(", "));
+    }
+    if input.duplicates > 0 {
+        eprintln!("duplicates ignored: {}", input.duplicates);
+    }
+    if !input.background_unrecognised.is_empty() {
+        eprintln!("background entries not recognised: {}", input.background_unrecognised.len());
+    }
+    for l in &result.libraries {
+        eprintln!(
+            "{}: {} of the input genes in a background of {}; {} sets tested",
+            l.library, l.input_genes, l.background_genes, l.sets_tested
+        );
+    }
+    println!("{:>5}  {:<24} {:>9} {:>10} {:>10} {:>9}  name | genes", "rank", "set", "overlap", "p", "fdr", "odds");
+    for r in &result.rows[..shown] {
+        let genes: Vec<&str> = r.overlap.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
+        println!(
+            "{:>5}  {:<24} {:>9} {:>10} {:>10} {:>9.2}  {} | {}",
+            r.rank,
+            r.set_id,
+            format!("{}/{}", r.overlap_size, r.set_size),
+            sci(r.log10_p),
+            sci(r.log10_fdr),
+            r.odds_ratio,
+            r.name,
+            genes.join(",")
+        );
+    }
+    if shown < result.rows.len() {
+        eprintln!("{} more sets with an overlap (use --first 0 for all)", result.rows.len() - shown);
+    }
+}
+
+/// Formats 10^log10 in scientific notation without underflowing below 1e-308.
+fn sci(log10: f64) -> String {
+    if log10 > -300.0 {
+        return format!("{:.2e}", 10f64.powf(log10));
+    }
+    let exp = log10.floor();
+    format!("{:.2}e{}", 10f64.powf(log10 - exp), exp as i64)
+}

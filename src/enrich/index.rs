@@ -1,0 +1,270 @@
+//! The in-memory enrichment index and its API.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::cache::{BackgroundKey, CacheKey, ResultCache};
+use super::fisher::LogFactorial;
+use super::ora::{Scan, Universe};
+use super::query::{resolve_background, resolve_input, QueryMarks};
+use super::rank::{self, RankOptions, RankRow};
+use super::{Background, EnrichError, EnrichRequest, EnrichResult, Result};
+use crate::store::{GeneResolver, Store};
+
+/// Cached results: at most this many queries and this many rows over all of them (~100 MB).
+const CACHE_ENTRIES: usize = 64;
+const CACHE_ROWS: usize = 500_000;
+
+/// One library's sets as sparse member lists over the dense gene index. Flat arrays rather
+/// than a `Vec` per set: one allocation, and the scan walks memory in order.
+pub(crate) struct LibraryIndex {
+    pub name: Arc<str>,
+    pub set_ids: Vec<Arc<str>>,
+    pub terms: Vec<Arc<str>>,
+    pub names: Vec<Arc<str>>,
+    offsets: Vec<u32>,
+    members: Vec<u32>,
+    /// Bitmap over dense genes: annotated to any set of this library.
+    universe: Vec<u64>,
+    pub universe_size: usize,
+}
+
+impl LibraryIndex {
+    pub fn set_count(&self) -> usize {
+        self.set_ids.len()
+    }
+
+    /// Dense ids of set `i`'s genes, sorted.
+    pub fn members(&self, i: usize) -> &[u32] {
+        &self.members[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    pub fn contains(&self, dense: u32) -> bool {
+        self.universe[dense as usize / 64] >> (dense % 64) & 1 == 1
+    }
+}
+
+/// All sets of the chosen libraries in memory, ready for [`enrich`](Self::enrich) and
+/// [`rank_enrich`](Self::rank_enrich). Build once at start; queries only read it (plus the
+/// internally locked result cache), so it can be shared across threads behind an `Arc`.
+pub struct EnrichIndex {
+    /// Dense id -> Entrez: every gene of the store, in Entrez order.
+    entrez: Vec<u32>,
+    symbols: Vec<String>,
+    dense_of: HashMap<u32, u32>,
+    resolver: GeneResolver,
+    libraries: Vec<LibraryIndex>,
+    table: LogFactorial,
+    cache: ResultCache,
+}
+
+impl EnrichIndex {
+    /// Loads every gene and every set of `libraries` (all libraries when `None`) from the store.
+    pub fn build(store: &Store, libraries: Option<&[String]>) -> Result<Self> {
+        let started = std::time::Instant::now();
+        let mut entrez = Vec::new();
+        let mut symbols = Vec::new();
+        for g in store.genes() {
+            let g = g?;
+            entrez.push(g.entrez);
+            symbols.push(g.symbol);
+        }
+        let dense_of: HashMap<u32, u32> = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
+        let stored: Vec<String> = store.libraries()?.into_iter().map(|l| l.name).collect();
+        let chosen: Vec<String> = match libraries {
+            None => stored.clone(),
+            Some(names) => {
+                check_names(names, &stored)?;
+                let mut v: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+                v.sort();
+                v.dedup();
+                v
+            }
+        };
+        let words = entrez.len().div_ceil(64);
+        let mut libs = Vec::with_capacity(chosen.len());
+        for name in &chosen {
+            let sets = store.library_sets(name)?;
+            let lib_name: Arc<str> = Arc::from(name.as_str());
+            let mut lib = LibraryIndex {
+                name: Arc::clone(&lib_name),
+                set_ids: Vec::with_capacity(sets.len()),
+                terms: Vec::with_capacity(sets.len()),
+                names: Vec::with_capacity(sets.len()),
+                offsets: Vec::with_capacity(sets.len() + 1),
+                members: Vec::new(),
+                universe: vec![0u64; words],
+                universe_size: 0,
+            };
+            lib.offsets.push(0);
+            for set in sets {
+                for g in &set.genes {
+                    // Sets only hold genes of the catalogue; one that vanished from it since
+                    // the library was ingested cannot be tested and is skipped.
+                    if let Some(&d) = dense_of.get(g) {
+                        lib.members.push(d);
+                        lib.universe[d as usize / 64] |= 1 << (d % 64);
+                    }
+                }
+                lib.members[*lib.offsets.last().unwrap() as usize..].sort_unstable();
+                lib.offsets.push(u32::try_from(lib.members.len()).expect("under 4 billion memberships per library"));
+                lib.set_ids.push(Arc::from(format!("{name}:{}", set.term)));
+                lib.terms.push(Arc::from(set.term));
+                lib.names.push(Arc::from(set.name));
+            }
+            lib.universe_size = lib.universe.iter().map(|w| w.count_ones() as usize).sum();
+            libs.push(lib);
+        }
+        let index = Self {
+            table: LogFactorial::new(entrez.len()),
+            resolver: store.resolver()?,
+            entrez,
+            symbols,
+            dense_of,
+            libraries: libs,
+            cache: ResultCache::new(CACHE_ENTRIES, CACHE_ROWS),
+        };
+        tracing::info!(
+            genes = index.entrez.len(),
+            libraries = index.libraries.len(),
+            sets = index.set_count(),
+            secs = format!("{:.2}", started.elapsed().as_secs_f64()),
+            "enrichment index built"
+        );
+        Ok(index)
+    }
+
+    /// Library names in the index, sorted.
+    pub fn library_names(&self) -> Vec<&str> {
+        self.libraries.iter().map(|l| &*l.name).collect()
+    }
+
+    pub fn set_count(&self) -> usize {
+        self.libraries.iter().map(LibraryIndex::set_count).sum()
+    }
+
+    pub fn gene_count(&self) -> usize {
+        self.entrez.len()
+    }
+
+    /// The symbol of a gene, for showing overlaps.
+    pub fn symbol(&self, entrez: u32) -> Option<&str> {
+        self.dense_of.get(&entrez).map(|&d| self.symbols[d as usize].as_str())
+    }
+
+    /// The member genes (Entrez) of a set, if it is in the index.
+    pub fn set_genes(&self, set_id: &str) -> Option<Vec<u32>> {
+        let (lib, _) = set_id.split_once(':')?;
+        let lib = self.libraries.iter().find(|l| &*l.name == lib)?;
+        let i = lib.set_ids.iter().position(|s| &**s == set_id)?;
+        Some(lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect())
+    }
+
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
+    /// Indices of the requested libraries (all when `None`), or an error naming unknown ones.
+    pub(crate) fn select_libraries(&self, names: Option<&[String]>) -> Result<Vec<usize>> {
+        let all: Vec<String> = self.libraries.iter().map(|l| l.name.to_string()).collect();
+        let mut chosen = match names {
+            None => (0..self.libraries.len()).collect::<Vec<_>>(),
+            Some(names) => {
+                check_names(names, &all)?;
+                names.iter().map(|n| all.iter().position(|a| a == n.trim()).unwrap()).collect()
+            }
+        };
+        chosen.sort_unstable();
+        chosen.dedup();
+        if chosen.is_empty() {
+            return Err(EnrichError::NoLibraries(if all.is_empty() {
+                "the store holds no gene set libraries; ingest some first".into()
+            } else {
+                "the library list is empty".into()
+            }));
+        }
+        Ok(chosen)
+    }
+
+    /// Over-representation analysis of a gene list; see [`EnrichRequest`] and [`EnrichResult`].
+    pub fn enrich(&self, req: &EnrichRequest) -> Result<EnrichResult> {
+        let min_size = req.min_size.unwrap_or(0);
+        let max_size = req.max_size.unwrap_or(usize::MAX);
+        if min_size > max_size {
+            return Err(EnrichError::SizeRange { min: min_size, max: max_size });
+        }
+        let libraries = self.select_libraries(req.libraries.as_deref())?;
+        let mut input = resolve_input(&req.genes, &self.resolver, &self.dense_of)?;
+        let (background_key, custom) = match &req.background {
+            Background::LibraryGenes => (BackgroundKey::LibraryGenes, None),
+            Background::AllGenes => (BackgroundKey::AllGenes, None),
+            Background::Custom(raw) => {
+                let (dense, unrecognised) = resolve_background(raw, &self.resolver, &self.dense_of)?;
+                input.report.background_unrecognised = unrecognised;
+                (BackgroundKey::Custom(dense.clone()), Some(dense))
+            }
+        };
+        let key = CacheKey {
+            genes: input.dense.clone(),
+            libraries: libraries.clone(),
+            background: background_key,
+            min_size,
+            max_size,
+        };
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok(EnrichResult { input: input.report, libraries: hit.0.clone(), rows: Arc::clone(&hit.1) });
+        }
+        let marks = QueryMarks::new(self.entrez.len(), &input.dense, custom.as_deref());
+        let universe = match &custom {
+            Some(genes) => Universe::Custom { genes },
+            None if req.background == Background::AllGenes => Universe::AllGenes { genes: self.entrez.len() },
+            None => Universe::LibraryGenes,
+        };
+        let scan = Scan {
+            marks: &marks,
+            query: &input.dense,
+            universe,
+            min_size,
+            max_size,
+            table: &self.table,
+            entrez: &self.entrez,
+        };
+        let mut summaries = Vec::with_capacity(libraries.len());
+        let mut rows = Vec::new();
+        for &l in &libraries {
+            let (summary, lib_rows) = scan.library(&self.libraries[l]);
+            summaries.push(summary);
+            rows.extend(lib_rows);
+        }
+        // p (log10 p orders exactly like p, and stays ordered below f64's range), then set id:
+        // a total order, so pages of the result never skip or repeat a set.
+        rows.sort_unstable_by(|a, b| a.log10_p.total_cmp(&b.log10_p).then_with(|| a.set_id.cmp(&b.set_id)));
+        for (i, row) in rows.iter_mut().enumerate() {
+            row.rank = i + 1;
+        }
+        let rows = Arc::new(rows);
+        self.cache.put(key, Arc::new((summaries.clone(), Arc::clone(&rows))));
+        Ok(EnrichResult { input: input.report, libraries: summaries, rows })
+    }
+
+    /// The rank-based running-sum test of every set against genes ranked by `scores` (Entrez,
+    /// score; higher = more relevant). See [`rank`] for the statistic and its p-values.
+    pub fn rank_enrich(&self, scores: &[(u32, f32)], options: &RankOptions) -> Result<Vec<RankRow>> {
+        let libraries = self.select_libraries(options.libraries.as_deref())?;
+        let libs: Vec<&LibraryIndex> = libraries.iter().map(|&l| &self.libraries[l]).collect();
+        rank::run(scores, &libs, &self.dense_of, &self.entrez, options)
+    }
+}
+
+/// Errors on names that are not libraries of `available`, listing them all.
+fn check_names(names: &[String], available: &[String]) -> Result<()> {
+    let unknown: Vec<&str> =
+        names.iter().map(|n| n.trim()).filter(|n| !available.iter().any(|a| a == n)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(EnrichError::UnknownLibraries {
+        names: unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        available: if available.is_empty() { "none (the store holds no libraries)".into() } else { available.join(", ") },
+    })
+}
