@@ -21,6 +21,16 @@ impl Paths {
         Self { data_dir, db }
     }
 
+    /// Where the trained model lives.
+    pub fn model_dir(&self) -> PathBuf {
+        self.data_dir.join("model")
+    }
+
+    /// Where the neighbourhood indexes live.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
     /// Where scripts/setup.sh puts the default data.
     pub fn default_source_dir(&self) -> PathBuf {
         self.data_dir.join("source")

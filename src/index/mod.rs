@@ -188,6 +188,17 @@ impl VectorIndex {
     }
 }
 
+/// Whether both indexes in `dir` exist and were built from the model `fingerprint`.
+pub fn is_current(dir: &Path, fingerprint: &str) -> anyhow::Result<bool> {
+    for kind in [GENES, SETS] {
+        match VectorIndex::read_meta(dir, kind)? {
+            Some(m) if m.fingerprint == fingerprint => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
