@@ -8,5 +8,6 @@ pub mod cli;
 pub mod configuration;
 pub mod domain;
 pub mod ingest;
+pub mod model;
 pub mod stats;
 pub mod store;

@@ -2,7 +2,10 @@
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
 mod ingest;
+mod eval;
+mod model;
 mod stats;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +35,14 @@ enum Command {
     Ingest(ingest::IngestCommand),
     /// Summarise the store.
     Stats(stats::StatsArgs),
+    /// Train the gene set foundation model on the stored sets.
+    Train(train::TrainArgs),
+    /// Evaluate the model and baselines on held-out genes; build evaluation cases.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+    /// Import, inspect, benchmark the model; predict and store for every set.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
 }
 
 /// What every subcommand needs: resolved paths, and the store opened on demand (some commands
@@ -59,6 +70,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(cmd) => ingest::run(&ctx, cmd),
         Command::Stats(args) => stats::run(&ctx, args),
+        Command::Train(args) => train::run(&ctx, args),
+        Command::Eval(cmd) => eval::run(&ctx, cmd),
+        Command::Model(cmd) => model::run(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
