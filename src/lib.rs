@@ -12,5 +12,6 @@ pub mod graphql;
 pub mod http;
 pub mod enrich;
 pub mod ingest;
+pub mod model;
 pub mod stats;
 pub mod store;

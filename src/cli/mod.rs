@@ -1,12 +1,17 @@
 //! The `genekg` command line. Each subcommand lives in its own file and gets the opened store
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
+mod bench;
 mod enrich;
 mod export;
+mod index;
 mod ingest;
 mod schema;
 mod serve;
+mod eval;
+mod model;
 mod stats;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +50,20 @@ enum Command {
     /// Write store contents in other tools' formats.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Train the gene set foundation model on the stored sets.
+    Train(train::TrainArgs),
+    /// Neighbourhood indexes (HNSW) over gene and set embeddings.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
+    /// Measure performance and print figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Evaluate the model and baselines on held-out genes; build evaluation cases.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+    /// Import, inspect, benchmark the model; predict and store for every set.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
 }
 
 /// What every subcommand needs: resolved paths, and the store opened on demand (some commands
@@ -57,6 +76,11 @@ impl Context {
     pub fn open_store(&self) -> anyhow::Result<Store> {
         Ok(Store::open(&self.paths.db)?)
     }
+}
+
+/// The trained model in DATA_DIR/model.
+pub fn load_model(ctx: &Context) -> anyhow::Result<crate::model::Gsfm> {
+    Ok(crate::model::Gsfm::load(&ctx.paths.model_dir())?)
 }
 
 pub fn main() -> ExitCode {
@@ -76,6 +100,11 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Enrich(args) => enrich::run(&ctx, args),
         Command::Export(cmd) => export::run(&ctx, cmd),
+        Command::Train(args) => train::run(&ctx, args),
+        Command::Index(cmd) => index::run(&ctx, cmd),
+        Command::Bench(cmd) => bench::run(&ctx, cmd),
+        Command::Eval(cmd) => eval::run(&ctx, cmd),
+        Command::Model(cmd) => model::run(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

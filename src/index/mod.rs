@@ -8,6 +8,7 @@
 
 mod ann;
 pub mod bench;
+mod gsfm;
 mod neighbourhood;
 pub mod vectors;
 

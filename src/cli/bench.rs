@@ -1,0 +1,105 @@
+//! `genekg bench ...`: commands that measure and print figures (never pass/fail).
+
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use rand::{Rng, SeedableRng};
+
+use super::Context;
+use crate::index::bench::{measure, QueryReport};
+use crate::index::{all_sets, embed_all, AnnParams, VectorIndex, GENES, SETS};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Recall@10, latency and speed-up over brute force of the HNSW indexes.
+    Index(IndexBenchArgs),
+}
+
+#[derive(Args)]
+pub struct IndexBenchArgs {
+    /// Queries per measurement (drawn from the indexed vectors).
+    #[arg(long, default_value_t = 500)]
+    queries: usize,
+    /// Also build and measure an index of this many set embeddings (random subsets of real
+    /// sets, 70% of each set's genes kept), e.g. 1000000.
+    #[arg(long)]
+    scale: Option<usize>,
+    /// Only the scale run.
+    #[arg(long)]
+    scale_only: bool,
+}
+
+/// Resident memory of this process in bytes (Linux), to measure what an index build adds.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn print_row(name: &str, n: usize, build_secs: f64, mem_mb: f64, r: &QueryReport) {
+    println!(
+        "{name:<10} {n:>9} {build_secs:>8.1} {mem_mb:>8.0} {:>5} {:>9.4} {:>8.3} {:>8.3} {:>10.3} {:>8.1}",
+        r.ef, r.recall_at_10, r.p50_ms, r.p99_ms, r.brute_force_p50_ms, r.speedup
+    );
+}
+
+fn header() {
+    println!(
+        "{:<10} {:>9} {:>8} {:>8} {:>5} {:>9} {:>8} {:>8} {:>10} {:>8}",
+        "index", "vectors", "build_s", "mem_MB", "ef", "recall@10", "p50_ms", "p99_ms", "brute_p50", "speedup"
+    );
+}
+
+fn bench_one(name: &str, items: Vec<(String, Vec<f32>)>, fingerprint: &str, queries: usize) -> anyhow::Result<serde_json::Value> {
+    let vectors: Vec<Vec<f32>> = items.iter().map(|(_, v)| v.clone()).collect();
+    let params = AnnParams::default();
+    let before = rss_bytes();
+    let started = Instant::now();
+    let index = VectorIndex::build(name, fingerprint, items, params)?;
+    let build_secs = started.elapsed().as_secs_f64();
+    let mem_mb = rss_bytes().saturating_sub(before) as f64 / 1e6;
+    let mut out = vec![];
+    for ef in [params.ef_search, params.ef_search * 4] {
+        let r = measure(&index, &vectors, queries, ef);
+        print_row(name, index.len(), build_secs, mem_mb, &r);
+        out.push(r);
+    }
+    Ok(serde_json::json!({"index": name, "vectors": index.len(), "build_secs": build_secs, "memory_mb": mem_mb, "params": params, "queries": out}))
+}
+
+pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
+    let BenchCommand::Index(a) = cmd;
+    let store = ctx.open_store()?;
+    let model = super::load_model(ctx)?;
+    let fp = model.fingerprint();
+    let mut results = vec![];
+    header();
+    if !a.scale_only {
+        let genes: Vec<(String, Vec<f32>)> = model.gene_embeddings().into_iter().map(|(e, v)| (e.to_string(), v)).collect();
+        results.push(bench_one(GENES, genes, &fp, a.queries)?);
+        let sets = embed_all(&model, &all_sets(&store)?, "embed sets")?;
+        results.push(bench_one(SETS, sets, &fp, a.queries)?);
+    }
+    if let Some(n) = a.scale {
+        let real = all_sets(&store)?;
+        anyhow::ensure!(!real.is_empty(), "the store has no sets to draw from");
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+        let synthetic: Vec<(String, Vec<u32>)> = (0..n)
+            .map(|i| {
+                let (_, genes) = &real[rng.gen_range(0..real.len())];
+                let mut kept: Vec<u32> = genes.iter().copied().filter(|_| rng.gen_bool(0.7)).collect();
+                if kept.is_empty() {
+                    kept.push(genes[0]);
+                }
+                (format!("scale:{i}"), kept)
+            })
+            .collect();
+        let items = embed_all(&model, &synthetic, "embed scale sets")?;
+        drop(synthetic);
+        results.push(bench_one("scale", items, &fp, a.queries.min(200))?);
+    }
+    println!("{}", serde_json::to_string(&results)?);
+    Ok(())
+}

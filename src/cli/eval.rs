@@ -1,0 +1,202 @@
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use super::Context;
+use crate::model::corpus::Corpus;
+use crate::model::eval::baselines::{Cooccurrence, Frequency, Random, Scorer};
+use crate::model::eval::{self, cases, Method};
+use crate::model::predictions::EVALUATION_META_KEY;
+use crate::model::Gsfm;
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Hide genes, predict them: ROC AUC, average precision and ES per case, summarised.
+    Holdout {
+        /// TSV with header `id<TAB>input<TAB>held_out`, genes comma-separated.
+        #[arg(long)]
+        cases: PathBuf,
+        /// Methods, comma-separated.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "gsfm")]
+        method: Vec<Method>,
+        /// Model directory [default: DATA_DIR/model]. Its vocabulary is every method's
+        /// candidate list and its training sets are the baselines' data.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Training libraries for the baselines when the model does not record them (imported).
+        #[arg(long, value_delimiter = ',')]
+        libraries: Option<Vec<String>>,
+        #[arg(long)]
+        json: bool,
+        /// Include per-case figures in the JSON.
+        #[arg(long)]
+        per_case: bool,
+        /// Save the summaries in the store's meta (`model_evaluation`) for the API.
+        #[arg(long)]
+        save: bool,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
+    /// Write evaluation cases (TSV) built from the store.
+    #[command(subcommand)]
+    MakeCases(MakeCases),
+}
+
+#[derive(Subcommand)]
+pub enum MakeCases {
+    /// Each set of a library split 50/50. Train without this library before evaluating: GO
+    /// terms share genes with their ancestors, so training on it leaks held-out genes.
+    RandomSplit {
+        #[arg(long)]
+        library: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Smaller sets are left out (each half needs 5 genes).
+        #[arg(long, default_value_t = 10)]
+        min_size: usize,
+        /// Output file [default: stdout].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Literature sets with PMID >= N, split 50/50; train with `--before-pmid N` first.
+    LiteratureAfter {
+        #[arg(long)]
+        pmid: u32,
+        #[arg(long, default_value = "PubMed")]
+        library: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 10)]
+        min_size: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn write_cases(store: &crate::store::Store, library: &str, cases: Vec<cases::Case>, out: Option<PathBuf>, note: &str) -> anyhow::Result<()> {
+    let symbols: HashMap<u32, String> = store.genes().map(|g| g.map(|g| (g.entrez, g.symbol))).collect::<Result<_, _>>()?;
+    match &out {
+        Some(path) => {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?);
+            cases::write_cases(&mut f, &cases, &symbols)?;
+        }
+        None => cases::write_cases(&mut std::io::stdout().lock(), &cases, &symbols)?,
+    }
+    eprintln!("{} cases from {library}; {note}", cases.len());
+    Ok(())
+}
+
+pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
+    match cmd {
+        EvalCommand::MakeCases(MakeCases::RandomSplit { library, seed, min_size, out }) => {
+            let store = ctx.open_store()?;
+            if store.library(&library)?.is_none() {
+                anyhow::bail!("library `{library}` is not in the store");
+            }
+            let sets = store.library_sets(&library)?;
+            let note = format!("evaluate a model trained without {library} (e.g. `genekg train --libraries <others> --out DIR`)");
+            write_cases(&store, &library, cases::random_split(&library, &sets, seed, min_size), out, &note)
+        }
+        EvalCommand::MakeCases(MakeCases::LiteratureAfter { pmid, library, seed, min_size, out }) => {
+            let store = ctx.open_store()?;
+            if store.library(&library)?.is_none() {
+                anyhow::bail!("library `{library}` is not in the store");
+            }
+            let sets = store.library_sets(&library)?;
+            let note = format!("evaluate a model trained with `--before-pmid {pmid}`");
+            write_cases(&store, &library, cases::literature_after(&library, &sets, pmid, seed, min_size), out, &note)
+        }
+        EvalCommand::Holdout { cases: path, method, model, libraries, json, per_case, save, threads } => {
+            crate::model::limit_threads(threads);
+            rayon::ThreadPoolBuilder::new().num_threads(threads.max(1) as usize).build_global().ok();
+            let store = ctx.open_store()?;
+            let model_dir = model.unwrap_or_else(|| ctx.paths.model_dir());
+            let gsfm = Gsfm::load(&model_dir)?;
+            let resolver = store.resolver()?;
+            let file = cases::read_cases(&path, &resolver)?;
+            let training = gsfm.config().training.clone();
+            let (train_libs, before_pmid) = match (&libraries, &training) {
+                (Some(l), _) => (l.clone(), training.as_ref().and_then(|t| t.before_pmid)),
+                (None, Some(t)) => (t.libraries.clone(), t.before_pmid),
+                (None, None) => (vec![], None),
+            };
+            eprintln!(
+                "model {} ({}) trained on: {}{}",
+                model_dir.display(),
+                &gsfm.fingerprint()[..12.min(gsfm.fingerprint().len())],
+                if train_libs.is_empty() { "unknown (imported)".to_string() } else { train_libs.join(", ") },
+                before_pmid.map(|p| format!(", literature before PMID {p}")).unwrap_or_default()
+            );
+            let case_libs: std::collections::BTreeSet<&str> =
+                file.cases.iter().filter_map(|c| c.id.split_once(':').map(|(l, _)| l)).collect();
+            for lib in &case_libs {
+                if train_libs.iter().any(|t| t == lib) && before_pmid.is_none() {
+                    eprintln!("warning: the model was trained on {lib}, the library these cases come from; held-out genes were seen in training");
+                }
+            }
+            if file.unresolved_genes > 0 {
+                eprintln!("{} gene names in {} did not resolve and were dropped", file.unresolved_genes, path.display());
+            }
+            let needs_sets = method.iter().any(|m| matches!(m, Method::Cooccurrence | Method::Frequency));
+            let train_sets: Vec<Vec<u32>> = if needs_sets {
+                if train_libs.is_empty() {
+                    anyhow::bail!("the model does not record its training libraries; pass --libraries for the baselines");
+                }
+                Corpus::load(&store, &train_libs, before_pmid)?.sets.into_iter().map(|s| s.genes).collect()
+            } else {
+                vec![]
+            };
+            let mut summaries = Vec::new();
+            for m in &method {
+                let started = std::time::Instant::now();
+                let summary = match m {
+                    Method::Gsfm => eval::holdout(&gsfm, None, *m, &file.cases, per_case),
+                    Method::Cooccurrence => {
+                        let s = Cooccurrence::new(train_sets.clone());
+                        eval::holdout(&gsfm, Some(&s as &dyn Scorer), *m, &file.cases, per_case)
+                    }
+                    Method::Frequency => {
+                        let s = Frequency::new(&train_sets);
+                        eval::holdout(&gsfm, Some(&s as &dyn Scorer), *m, &file.cases, per_case)
+                    }
+                    Method::Random => eval::holdout(&gsfm, Some(&Random { seed: 42 } as &dyn Scorer), *m, &file.cases, per_case),
+                };
+                if !json {
+                    let f = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
+                    println!(
+                        "{:<13} cases {:>6} (skipped {:>5})  median AUROC {}  mean AP {}  median ES {}  ({:.1}s)",
+                        format!("{m:?}").to_lowercase(),
+                        summary.cases,
+                        summary.skipped,
+                        f(summary.median_auroc),
+                        f(summary.mean_ap),
+                        f(summary.median_es),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                summaries.push(summary);
+            }
+            if json {
+                let v = if summaries.len() == 1 { serde_json::to_value(&summaries[0])? } else { serde_json::to_value(&summaries)? };
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            }
+            if save {
+                let mut all = store.meta_json(EVALUATION_META_KEY)?.unwrap_or_else(|| serde_json::json!({}));
+                let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                for s in &summaries {
+                    let mut v = serde_json::to_value(s)?;
+                    v.as_object_mut().map(|o| o.remove("per_case"));
+                    v["model_fingerprint"] = gsfm.fingerprint().into();
+                    v["trained_on"] = serde_json::json!(train_libs);
+                    v["before_pmid"] = serde_json::json!(before_pmid);
+                    all[format!("{name}:{}", format!("{:?}", s.method).to_lowercase())] = v;
+                }
+                store.set_meta_json(EVALUATION_META_KEY, &all)?;
+                store.flush()?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,229 @@
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use super::Context;
+use crate::model::checkpoint;
+use crate::model::config::ModelFile;
+use crate::model::network::{Batch, Network};
+use crate::model::predictions::{predict_and_store, PredictionOptions};
+use crate::model::{Gsfm, Vocab};
+use crate::store::Resolution;
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Import published GSFM weights (safetensors with `encoder.layers.0.weight`, …), their
+    /// vocab.txt (gene symbols) and config.json; symbols are mapped to Entrez ids here.
+    Import {
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long)]
+        vocab: PathBuf,
+        #[arg(long)]
+        config: PathBuf,
+        /// Model directory [default: DATA_DIR/model].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run every stored set through the model and store predictions, AUROCs and partners.
+    Predict {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// New genes kept per set.
+        #[arg(long, default_value_t = 200)]
+        top_n: usize,
+        /// Partners kept per gene.
+        #[arg(long, default_value_t = 50)]
+        partners: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
+    /// Score every gene for a gene list and print the top new ones.
+    Augment {
+        genes: Vec<String>,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
+    /// Print the model's config and fingerprint.
+    Info {
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Measure training throughput (embedding-bag vs dense first layer), augment latency and,
+    /// with --predict, the time to predict and store every set.
+    Bench {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "128,512")]
+        batch_sizes: Vec<usize>,
+        /// Training steps timed per variant (after one warm-up step).
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        #[arg(long)]
+        predict: bool,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
+}
+
+pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
+    let default_dir = || ctx.paths.model_dir();
+    match cmd {
+        ModelCommand::Import { weights, vocab, config, out } => {
+            let out = out.unwrap_or_else(default_dir);
+            let store = ctx.open_store()?;
+            let resolver = store.resolver()?;
+            let text = std::fs::read_to_string(&config).with_context(|| format!("reading {}", config.display()))?;
+            let mut file: ModelFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", config.display()))?;
+            let vocab_text = std::fs::read_to_string(&vocab).with_context(|| format!("reading {}", vocab.display()))?;
+            let mut unmapped = 0usize;
+            let v = Vocab::parse(&vocab_text, |token| match resolver.resolve_str(token) {
+                Resolution::Found(id) => Some(id),
+                _ => {
+                    unmapped += 1;
+                    None
+                }
+            })
+            .map_err(|e| anyhow::anyhow!("{}: {e}", vocab.display()))?;
+            if v.size() as i64 != file.model.vocab_size {
+                anyhow::bail!("{} has {} columns but {} says vocab_size {}", vocab.display(), v.size(), config.display(), file.model.vocab_size);
+            }
+            file.model.validate().map_err(anyhow::Error::msg)?;
+            let mut network = Network::new(&file.model);
+            let tensors: std::collections::HashMap<String, tch::Tensor> = tch::Tensor::read_safetensors(&weights)
+                .with_context(|| format!("reading {}", weights.display()))?
+                .into_iter()
+                .collect();
+            network.load_published(&tensors).map_err(|e| anyhow::anyhow!("{}: {e}", weights.display()))?;
+            file.imported_from = Some(weights.display().to_string());
+            let bytes = std::fs::read(&weights)?;
+            let fingerprint = {
+                use sha2::{Digest, Sha256};
+                let mut h = Sha256::new();
+                h.update(&bytes);
+                h.update(vocab_text.as_bytes());
+                h.update(text.as_bytes());
+                hex::encode(h.finalize())
+            };
+            checkpoint::save(&out, &network, &v, &file, &fingerprint)?;
+            println!(
+                "imported {} gene columns ({} symbols not in this catalogue) into {}",
+                v.gene_count(),
+                unmapped,
+                out.display()
+            );
+        }
+        ModelCommand::Predict { model, top_n, partners, threads } => {
+            crate::model::limit_threads(threads);
+            let store = ctx.open_store()?;
+            let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
+            let report = predict_and_store(&store, &gsfm, &PredictionOptions { top_n, partners, ..Default::default() })?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        ModelCommand::Augment { genes, model, top } => {
+            let store = ctx.open_store()?;
+            let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
+            let resolver = store.resolver()?;
+            let mut ids = Vec::new();
+            for g in &genes {
+                match resolver.resolve_str(g) {
+                    Resolution::Found(id) => ids.push(id),
+                    other => eprintln!("{g}: {other:?}"),
+                }
+            }
+            let a = gsfm.augment(&ids)?;
+            if !a.unknown.is_empty() {
+                eprintln!("not in the model's vocabulary: {:?}", a.unknown);
+            }
+            for g in a.ranked(false).into_iter().take(top) {
+                let sym = store.gene(g.entrez)?.map(|x| x.symbol).unwrap_or_default();
+                println!("{}\t{}\t{:.4}\t{:.3}", g.entrez, sym, g.probability, g.logit);
+            }
+        }
+        ModelCommand::Info { model } => {
+            let dir = model.unwrap_or_else(default_dir);
+            let gsfm = Gsfm::load(&dir)?;
+            println!("{}", serde_json::to_string_pretty(gsfm.config())?);
+            println!("fingerprint {}", gsfm.fingerprint());
+        }
+        ModelCommand::Bench { model, batch_sizes, steps, predict, threads } => {
+            crate::model::limit_threads(threads);
+            let dir = model.unwrap_or_else(default_dir);
+            let gsfm = Gsfm::load(&dir)?;
+            bench(ctx, &gsfm, &batch_sizes, steps, predict)?;
+        }
+    }
+    Ok(())
+}
+
+fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predict: bool) -> anyhow::Result<()> {
+    use rand::{Rng, SeedableRng};
+    use tch::nn::OptimizerConfig;
+    let store = ctx.open_store()?;
+    let config = gsfm.config().model.clone();
+    // Real training sets (the model's own libraries, or every library), in vocabulary columns.
+    let libs: Vec<String> = match &gsfm.config().training {
+        Some(t) => t.libraries.clone(),
+        None => store.libraries()?.into_iter().map(|l| l.name).collect(),
+    };
+    let corpus = crate::model::corpus::Corpus::load(&store, &libs, None)?;
+    let sets: Vec<Vec<i64>> = corpus.sets.iter().map(|s| gsfm.vocabulary().encode(&s.genes)).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    println!("vocabulary {} columns, {} training sets ({})", config.vocab_size, sets.len(), libs.join(","));
+    for &bs in batch_sizes {
+        for dense in [false, true] {
+            let mut net = Network::new(&config);
+            let mut opt = tch::nn::adam(0.9, 0.999, 0.0).build(&net.vs, 1e-3)?;
+            let mut timed = 0.0;
+            for step in 0..=steps {
+                let batch: Vec<Vec<i64>> = (0..bs).map(|_| sets[rng.gen_range(0..sets.len())].clone()).collect();
+                let started = Instant::now();
+                let loss = if dense {
+                    let x = Batch::multi_hot(&batch, config.vocab_size);
+                    net.forward_dense(&x, true).binary_cross_entropy_with_logits(&x, None::<&tch::Tensor>, None::<&tch::Tensor>, tch::Reduction::Mean)
+                } else {
+                    net.loss(&batch, &batch, true)
+                };
+                opt.backward_step(&loss);
+                if step > 0 {
+                    timed += started.elapsed().as_secs_f64();
+                }
+            }
+            println!(
+                "train  batch {bs:>4} {:<13} {:>7.0} sets/s",
+                if dense { "dense" } else { "embedding-bag" },
+                (bs * steps) as f64 / timed
+            );
+        }
+    }
+    // Augment: a 100-gene list drawn from the vocabulary, 200 calls.
+    let vocab: Vec<u32> = gsfm.vocab().iter().copied().filter(|&g| g != 0).collect();
+    let genes: Vec<u32> = (0..100).map(|_| vocab[rng.gen_range(0..vocab.len())]).collect();
+    let mut times: Vec<f64> = (0..200)
+        .map(|_| {
+            let t = Instant::now();
+            gsfm.augment(&genes).expect("augment of vocabulary genes");
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!("augment 100 genes   p50 {:.2} ms  p95 {:.2} ms", times[100], times[190]);
+    if predict {
+        let t = Instant::now();
+        let r = predict_and_store(&store, gsfm, &PredictionOptions::default())?;
+        println!(
+            "predict+store {} sets, {} set rows, {} partner rows: {:.1} s ({} MB written, store grew {} MB)",
+            r.sets,
+            r.set_rows,
+            r.partner_rows,
+            t.elapsed().as_secs_f64(),
+            r.bytes_written / 1_000_000,
+            r.store_growth_bytes / 1_000_000
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Context;
+use crate::model::train::{train, TrainOptions};
+use crate::model::{ModelConfig, TrainConfig, WeightedLoss};
+
+/// Defaults are the default recipe (`TrainConfig::default`); docs/model.md has the evaluation
+/// behind them and the time they take.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Training libraries, comma-separated [default: GO_BP,GO_MF,GO_CC,PubMed].
+    #[arg(long, value_delimiter = ',')]
+    libraries: Option<Vec<String>>,
+    /// Keep only literature sets with PMID below this (for a temporal evaluation).
+    #[arg(long)]
+    before_pmid: Option<u32>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Learning-rate factor applied after each epoch.
+    #[arg(long)]
+    lr_decay: Option<f64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Genes in fewer training sets stay out of the vocabulary.
+    #[arg(long)]
+    min_gene_sets: Option<usize>,
+    #[arg(long, default_value_t = 256)]
+    d_model: i64,
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    #[arg(long, default_value_t = 0.2)]
+    dropout: f64,
+    /// Share of each set hidden from the input and used as the target (0 = reconstruction).
+    #[arg(long, default_value_t = 0.0)]
+    partition: f64,
+    #[arg(long, value_enum, default_value_t = WeightedLoss::None)]
+    weighted_loss: WeightedLoss,
+    /// Model directory [default: DATA_DIR/model].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue from the last finished epoch in OUT/checkpoint (same data and recipe only).
+    /// Adam's moment estimates are not saved by libtorch's C++ optimizer and restart.
+    #[arg(long)]
+    resume: bool,
+    /// libtorch threads.
+    #[arg(long, default_value_t = 2)]
+    threads: i32,
+}
+
+pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
+    let d = TrainConfig::default();
+    let recipe = TrainConfig {
+        libraries: args.libraries.unwrap_or(d.libraries),
+        before_pmid: args.before_pmid,
+        min_gene_sets: args.min_gene_sets.unwrap_or(d.min_gene_sets),
+        epochs: args.epochs.unwrap_or(d.epochs),
+        batch_size: args.batch_size.unwrap_or(d.batch_size),
+        learning_rate: args.lr.unwrap_or(d.learning_rate),
+        lr_decay: args.lr_decay.unwrap_or(d.lr_decay),
+        seed: args.seed.unwrap_or(d.seed),
+    };
+    let architecture = ModelConfig {
+        d_model: args.d_model,
+        depth: args.depth,
+        dropout: args.dropout,
+        partition: args.partition,
+        weighted_loss: args.weighted_loss,
+        ..ModelConfig::new(3)
+    };
+    let out_dir = args.out.unwrap_or_else(|| ctx.paths.model_dir());
+    crate::model::limit_threads(args.threads);
+    let store = ctx.open_store()?;
+    let report = train(&store, &TrainOptions { recipe, architecture, out_dir, resume: args.resume })?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

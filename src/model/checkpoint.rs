@@ -1,0 +1,153 @@
+//! Reading and writing model directories (see the module docs for the files).
+//!
+//! Every file is written to `NAME.tmp` and renamed into place, and `fingerprint` is written
+//! last: a directory with a fingerprint is complete, and an interrupted save never leaves a
+//! half-written weight file under the real name.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use super::config::ModelFile;
+use super::network::Network;
+use super::vocab::Vocab;
+use super::{io_err, ModelError, Result};
+
+pub const WEIGHTS: &str = "model.safetensors";
+pub const VOCAB: &str = "vocab.txt";
+pub const CONFIG: &str = "config.json";
+pub const FINGERPRINT: &str = "fingerprint";
+pub const CHECKPOINT_DIR: &str = "checkpoint";
+const STATE: &str = "state.json";
+
+/// A loaded model directory.
+pub struct ModelDir {
+    pub network: Network,
+    pub vocab: Vocab,
+    pub file: ModelFile,
+    pub fingerprint: String,
+}
+
+fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    write(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+fn write_weights(network: &Network, path: &Path) -> Result<()> {
+    let tensors = network.published_tensors();
+    write_atomic(path, |tmp| Ok(Tensor::write_safetensors(&tensors, tmp)?))
+}
+
+fn read_weights(network: &mut Network, path: &Path) -> Result<()> {
+    let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
+        .map_err(|e| ModelError::Corrupt { file: path.display().to_string(), reason: e.to_string() })?
+        .into_iter()
+        .collect();
+    network
+        .load_published(&tensors)
+        .map_err(|reason| ModelError::Corrupt { file: path.display().to_string(), reason })
+}
+
+/// Writes a complete model directory.
+pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, fingerprint: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    // Whatever was there is no longer complete once we start replacing files.
+    let fp = dir.join(FINGERPRINT);
+    if fp.exists() {
+        std::fs::remove_file(&fp).map_err(io_err(&fp))?;
+    }
+    write_weights(network, &dir.join(WEIGHTS))?;
+    write_atomic(&dir.join(VOCAB), |tmp| vocab.save(tmp))?;
+    let json = serde_json::to_string_pretty(file).expect("config serialises");
+    write_atomic(&dir.join(CONFIG), |tmp| std::fs::write(tmp, &json).map_err(io_err(tmp)))?;
+    write_atomic(&fp, |tmp| std::fs::write(tmp, fingerprint).map_err(io_err(tmp)))
+}
+
+/// Loads a model directory written by [`save`] (or by `genekg model import`).
+pub fn load(dir: &Path) -> Result<ModelDir> {
+    let missing = |reason: String| ModelError::Missing { dir: dir.display().to_string(), reason };
+    let fp_path = dir.join(FINGERPRINT);
+    if !fp_path.is_file() {
+        return Err(missing(format!("{} not found (no complete model was saved here)", FINGERPRINT)));
+    }
+    let fingerprint = std::fs::read_to_string(&fp_path).map_err(io_err(&fp_path))?.trim().to_string();
+    let config_path = dir.join(CONFIG);
+    let text = std::fs::read_to_string(&config_path).map_err(io_err(&config_path))?;
+    let file: ModelFile = serde_json::from_str(&text)
+        .map_err(|e| ModelError::Corrupt { file: config_path.display().to_string(), reason: e.to_string() })?;
+    file.model
+        .validate()
+        .map_err(|reason| ModelError::Corrupt { file: config_path.display().to_string(), reason })?;
+    let vocab = Vocab::load(&dir.join(VOCAB))?;
+    if vocab.size() as i64 != file.model.vocab_size {
+        return Err(ModelError::Corrupt {
+            file: dir.join(VOCAB).display().to_string(),
+            reason: format!("{} columns, but config.json says vocab_size {}", vocab.size(), file.model.vocab_size),
+        });
+    }
+    let mut network = Network::new(&file.model);
+    read_weights(&mut network, &dir.join(WEIGHTS))?;
+    Ok(ModelDir { network, vocab, file, fingerprint })
+}
+
+/// Where training stands after a finished epoch, for `--resume`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Fingerprint of the data and recipe; a checkpoint of another run is never resumed.
+    pub fingerprint: String,
+    pub epochs_done: usize,
+    pub learning_rate: f64,
+    pub epoch_losses: Vec<f64>,
+    /// Training sets seen so far and seconds spent, for throughput reporting.
+    pub sets_seen: u64,
+    pub seconds: f64,
+}
+
+pub fn checkpoint_dir(model_dir: &Path) -> PathBuf {
+    model_dir.join(CHECKPOINT_DIR)
+}
+
+pub fn save_checkpoint(model_dir: &Path, network: &Network, state: &TrainState) -> Result<()> {
+    let dir = checkpoint_dir(model_dir);
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    let state_path = dir.join(STATE);
+    if state_path.exists() {
+        std::fs::remove_file(&state_path).map_err(io_err(&state_path))?;
+    }
+    write_weights(network, &dir.join(WEIGHTS))?;
+    let json = serde_json::to_string_pretty(state).expect("state serialises");
+    write_atomic(&state_path, |tmp| std::fs::write(tmp, &json).map_err(io_err(tmp)))
+}
+
+/// The checkpoint's state, if one exists; its weights are loaded into `network` only when its
+/// fingerprint is `fingerprint`.
+pub fn load_checkpoint(model_dir: &Path, network: &mut Network, fingerprint: &str) -> Result<Option<TrainState>> {
+    let dir = checkpoint_dir(model_dir);
+    let state_path = dir.join(STATE);
+    if !state_path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&state_path).map_err(io_err(&state_path))?;
+    let state: TrainState = serde_json::from_str(&text)
+        .map_err(|e| ModelError::Corrupt { file: state_path.display().to_string(), reason: e.to_string() })?;
+    if state.fingerprint != fingerprint {
+        return Err(ModelError::Invalid(format!(
+            "the checkpoint in {} belongs to another run (data or recipe differ: fingerprint {} vs {}); drop --resume to start over",
+            dir.display(),
+            &state.fingerprint[..12.min(state.fingerprint.len())],
+            &fingerprint[..12.min(fingerprint.len())]
+        )));
+    }
+    read_weights(network, &dir.join(WEIGHTS))?;
+    Ok(Some(state))
+}
+
+pub fn remove_checkpoint(model_dir: &Path) {
+    let _ = std::fs::remove_dir_all(checkpoint_dir(model_dir));
+}

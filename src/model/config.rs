@@ -1,0 +1,185 @@
+//! What a model is (architecture, [`ModelConfig`]) and how it was trained ([`TrainConfig`]).
+//!
+//! `ModelConfig` keeps the field names of the published GSFM's `config.json` (the keyword
+//! arguments of its `GSFM.__init__`), so a published config can be read as is.
+
+use serde::{Deserialize, Serialize};
+
+/// How positives are weighted in the BCE loss (the published GSFM's `weighted_loss`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightedLoss {
+    /// Plain BCE over every vocabulary column.
+    #[default]
+    None,
+    /// With `partition > 0`: positives that were in the input get weight 0, so the model is
+    /// rewarded only for genes it did not see.
+    Unseen,
+    /// Positive weight (negatives seen / positives seen) per gene, counted while training, so
+    /// rare genes matter as much as frequent ones.
+    Balance,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Columns: `<unk>`, `<pad>` and the genes.
+    pub vocab_size: i64,
+    #[serde(default = "default_d_model")]
+    pub d_model: i64,
+    /// Linear layers in the encoder (and in the decoder).
+    #[serde(default = "default_depth")]
+    pub depth: usize,
+    #[serde(default = "default_dropout")]
+    pub dropout: f64,
+    /// Share of each training set hidden from the input and used as the only target
+    /// (0 = reconstruct the whole set; dropout is then the only noise).
+    #[serde(default)]
+    pub partition: f64,
+    #[serde(default)]
+    pub weighted_loss: WeightedLoss,
+}
+
+fn default_d_model() -> i64 {
+    256
+}
+fn default_depth() -> usize {
+    2
+}
+fn default_dropout() -> f64 {
+    0.2
+}
+
+impl ModelConfig {
+    pub fn new(vocab_size: i64) -> Self {
+        Self {
+            vocab_size,
+            d_model: default_d_model(),
+            depth: default_depth(),
+            dropout: default_dropout(),
+            partition: 0.0,
+            weighted_loss: WeightedLoss::None,
+        }
+    }
+
+    /// Widths of the encoder's layers, input first: `V, 512, 256` for depth 2 and d_model 256
+    /// (each hidden layer doubles towards the input, as in the published model).
+    pub fn encoder_dims(&self) -> Vec<i64> {
+        let mut dims = vec![self.vocab_size];
+        for n in (2..=self.depth).rev() {
+            dims.push(self.d_model << (n - 1));
+        }
+        dims.push(self.d_model);
+        dims
+    }
+
+    /// Widths of the decoder's layers: `256, 256, V` for depth 2.
+    pub fn decoder_dims(&self) -> Vec<i64> {
+        let mut dims = vec![self.d_model];
+        for n in 1..self.depth {
+            dims.push(self.d_model << (n - 1));
+        }
+        dims.push(self.vocab_size);
+        dims
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.vocab_size < 3 {
+            return Err(format!("vocab_size {} leaves no gene columns", self.vocab_size));
+        }
+        if self.depth == 0 || self.depth > 6 {
+            return Err(format!("depth {} is outside 1..=6", self.depth));
+        }
+        if self.d_model < 2 || self.d_model > 8192 {
+            return Err(format!("d_model {} is outside 2..=8192", self.d_model));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout {} is outside [0, 1)", self.dropout));
+        }
+        if !(0.0..1.0).contains(&self.partition) {
+            return Err(format!("partition {} is outside [0, 1)", self.partition));
+        }
+        Ok(())
+    }
+}
+
+/// The training recipe. Everything that changes the weights is here, so it goes into the
+/// fingerprint; thread count and paths do not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Libraries whose sets are training examples.
+    pub libraries: Vec<String>,
+    /// Literature sets (those with a PMID) are kept only if their PMID is below this.
+    pub before_pmid: Option<u32>,
+    /// A gene enters the vocabulary if it is in at least this many training sets.
+    pub min_gene_sets: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Multiply the learning rate by this after every epoch (1 = constant).
+    pub lr_decay: f64,
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    /// The default recipe; docs/model.md records the evaluation behind each choice.
+    fn default() -> Self {
+        Self {
+            libraries: ["GO_BP", "GO_MF", "GO_CC", "PubMed"].map(String::from).to_vec(),
+            before_pmid: None,
+            min_gene_sets: 5,
+            epochs: 8,
+            batch_size: 512,
+            learning_rate: 2e-3,
+            lr_decay: 0.7,
+            seed: 42,
+        }
+    }
+}
+
+/// Everything `config.json` records: the architecture at the top level (so the published
+/// layout stays readable) and how the model came to be.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFile {
+    #[serde(flatten)]
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub training: Option<TrainConfig>,
+    /// Training sets per library after filtering.
+    #[serde(default)]
+    pub training_sets: std::collections::BTreeMap<String, usize>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Where the weights came from when imported.
+    #[serde(default)]
+    pub imported_from: Option<String>,
+    /// Mean training loss of each finished epoch.
+    #[serde(default)]
+    pub epoch_losses: Vec<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_widths_follow_the_published_model() {
+        let c = ModelConfig::new(1000);
+        assert_eq!(c.encoder_dims(), vec![1000, 512, 256]);
+        assert_eq!(c.decoder_dims(), vec![256, 256, 1000]);
+        let c3 = ModelConfig { depth: 3, ..c.clone() };
+        assert_eq!(c3.encoder_dims(), vec![1000, 1024, 512, 256]);
+        assert_eq!(c3.decoder_dims(), vec![256, 256, 512, 1000]);
+        let c1 = ModelConfig { depth: 1, ..c };
+        assert_eq!(c1.encoder_dims(), vec![1000, 256]);
+        assert_eq!(c1.decoder_dims(), vec![256, 1000]);
+    }
+
+    #[test]
+    fn published_config_json_parses() {
+        let json = r#"{"vocab_size": 19589, "d_model": 256, "depth": 2, "dropout": 0.2, "partition": 0, "weighted_loss": "none"}"#;
+        let f: ModelFile = serde_json::from_str(json).unwrap();
+        assert_eq!(f.model.vocab_size, 19589);
+        assert_eq!(f.model.weighted_loss, WeightedLoss::None);
+        assert!(f.training.is_none());
+    }
+}

@@ -1,0 +1,83 @@
+//! The gene set foundation model (GSFM): a denoising autoencoder over a gene vocabulary, trained
+//! on the stored gene sets with libtorch (through `tch`), and everything built on it:
+//! augmenting gene lists, embeddings, stored per-set and per-gene predictions, and evaluation
+//! against simple baselines.
+//!
+//! # Files of a model directory (default `DATA_DIR/model`)
+//! | file                 | content                                                            |
+//! |----------------------|--------------------------------------------------------------------|
+//! | `model.safetensors`  | weights, named like the published PyTorch checkpoint              |
+//! |                      | (`encoder.layers.0.weight` `[512, V]`, `encoder.layers.3.*`, …)     |
+//! | `vocab.txt`          | `<unk>`, `<pad>`, then one Entrez id per line, in column order     |
+//! | `config.json`        | [`ModelConfig`] (architecture) + the training recipe and data      |
+//! | `fingerprint`        | sha256 over the training data and the config (see [`train`])      |
+//! | `checkpoint/`        | the last finished epoch, for `genekg train --resume`               |
+//!
+//! # Stored predictions (sled trees written by [`predictions::predict_and_store`])
+//! | tree                    | key                         | value (postcard)                        |
+//! |-------------------------|-----------------------------|-----------------------------------------|
+//! | `model_set_index`       | set number (u32 BE)         | set id string `LIBRARY:term`            |
+//! | `model_set_predictions` | set id string               | [`predictions::SetPredictions`]         |
+//! | `model_gene_predictions`| Entrez id (u32 BE)          | `Vec<`[`predictions::GeneHit`]`>`       |
+//! | `model_partners`        | Entrez id (u32 BE)          | `Vec<`[`predictions::Partner`]`>`       |
+//!
+//! One value per set and per gene (not one key per row) because readers always want a whole
+//! list, and because writing millions of small keys would dominate the time to store.
+//! The store's `meta` holds `model_predictions` (fingerprint, counts, bytes written) and
+//! `model_evaluation` (the last `genekg eval holdout` summaries, by case file).
+
+pub mod checkpoint;
+pub mod config;
+pub mod corpus;
+pub mod eval;
+pub mod network;
+pub mod predict;
+pub mod predictions;
+pub mod train;
+pub mod vocab;
+
+use thiserror::Error;
+
+pub use config::{ModelConfig, TrainConfig, WeightedLoss};
+pub use predict::{Augmented, Gsfm, ScoredGene, MAX_INPUT_GENES};
+pub use vocab::Vocab;
+
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error("the gene list is empty")]
+    EmptyInput,
+    #[error("none of the {count} input genes is in the model's vocabulary (e.g. Entrez {examples:?}); the model knows {vocab} genes")]
+    AllUnknown { count: usize, examples: Vec<u32>, vocab: usize },
+    #[error("the gene list has {count} distinct genes; the model accepts at most {max}")]
+    TooManyGenes { count: usize, max: usize },
+    #[error("no model in {dir}: {reason}; train one with `genekg train` or import one with `genekg model import`")]
+    Missing { dir: String, reason: String },
+    #[error("model file {file}: {reason}")]
+    Corrupt { file: String, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    #[error("i/o on {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<sled::Error> for ModelError {
+    fn from(e: sled::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+
+pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
+    move |source| ModelError::Io { path: path.display().to_string(), source }
+}
+
+/// Caps libtorch's intra-op threads. The machine this runs on is shared (two cores in CI), and
+/// libtorch would otherwise start one thread per core for every op.
+pub fn limit_threads(n: i32) {
+    tch::set_num_threads(n.max(1));
+}

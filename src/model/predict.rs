@@ -1,0 +1,194 @@
+//! [`Gsfm`]: a loaded model, safe to share across a server's threads.
+//!
+//! tch tensors are `Send` but not `Sync`, so the network sits behind a `Mutex`: one inference
+//! runs at a time, using libtorch's own intra-op threads. On a CPU with a handful of cores that
+//! costs nothing (a second concurrent forward pass would only compete for the same cores), and it
+//! keeps one copy of the ~15M weights instead of one per worker. Gradients are never recorded
+//! here (`no_grad`), and dropout is off.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use tch::Tensor;
+
+use super::checkpoint::{self, ModelDir};
+use super::config::ModelFile;
+use super::network::{Batch, Network};
+use super::vocab::Vocab;
+use super::{ModelError, Result};
+
+/// Largest gene list [`Gsfm::augment`] accepts. Far above any real gene set a user pastes
+/// (the reference site takes 512), and low enough to reject a whole genome pasted by mistake.
+pub const MAX_INPUT_GENES: usize = 2_000;
+
+/// Sets per forward pass in batch inference: large enough to amortise the decoder's matrix
+/// product, small enough that a `[B, V]` logit block stays around 40 MB.
+pub(crate) const INFERENCE_BATCH: usize = 512;
+
+pub struct Gsfm {
+    network: Mutex<Network>,
+    vocab: Vocab,
+    file: ModelFile,
+    fingerprint: String,
+}
+
+/// One vocabulary gene's score for a gene list.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScoredGene {
+    pub entrez: u32,
+    pub logit: f32,
+    /// sigmoid(logit)
+    pub probability: f32,
+    /// The gene was in the input list.
+    pub input: bool,
+}
+
+/// The model's completion of a gene list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Augmented {
+    /// Every vocabulary gene, in vocabulary order.
+    pub genes: Vec<ScoredGene>,
+    /// Input genes the model used (in its vocabulary), as given.
+    pub used: Vec<u32>,
+    /// Input genes outside the vocabulary (they only switch on the `<unk>` column).
+    pub unknown: Vec<u32>,
+}
+
+impl Augmented {
+    /// Genes by descending logit; input genes left out unless `include_input`.
+    pub fn ranked(&self, include_input: bool) -> Vec<&ScoredGene> {
+        let mut v: Vec<&ScoredGene> = self.genes.iter().filter(|g| include_input || !g.input).collect();
+        v.sort_by(|a, b| b.logit.total_cmp(&a.logit));
+        v
+    }
+}
+
+impl Gsfm {
+    /// Loads a model directory (default `DATA_DIR/model`).
+    pub fn load(dir: &Path) -> Result<Self> {
+        Ok(Self::from_dir(checkpoint::load(dir)?))
+    }
+
+    pub fn from_dir(dir: ModelDir) -> Self {
+        Self { network: Mutex::new(dir.network), vocab: dir.vocab, file: dir.file, fingerprint: dir.fingerprint }
+    }
+
+    /// sha256 of the training data and recipe (or of the imported files).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Entrez ids of the gene columns, in vocabulary order. An imported model may carry symbols
+    /// this catalogue does not know; their entries are 0.
+    pub fn vocab(&self) -> &[u32] {
+        self.vocab.genes()
+    }
+
+    pub fn vocabulary(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    pub fn config(&self) -> &ModelFile {
+        &self.file
+    }
+
+    fn with_network<T>(&self, f: impl FnOnce(&Network) -> T) -> T {
+        // A panic inside libtorch poisons the lock but leaves the weights untouched (inference
+        // never writes them), so the poisoned guard is safe to reuse.
+        let guard = self.network.lock().unwrap_or_else(|e| e.into_inner());
+        tch::no_grad(|| f(&guard))
+    }
+
+    fn rows(t: &Tensor) -> Vec<Vec<f32>> {
+        let (b, w) = t.size2().expect("a 2-d output");
+        let flat = Vec::<f32>::try_from(t.contiguous().view([-1])).expect("float output");
+        debug_assert_eq!(flat.len() as i64, b * w);
+        flat.chunks(w as usize).map(<[f32]>::to_vec).collect()
+    }
+
+    /// Logits over the gene columns (vocabulary order, specials dropped) for each set.
+    /// Sets are processed in batches of [`INFERENCE_BATCH`].
+    pub fn logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
+        let first = Vocab::first_gene_column() as i64;
+        let mut out = Vec::with_capacity(sets.len());
+        for chunk in sets.chunks(INFERENCE_BATCH) {
+            let cols: Vec<Vec<i64>> = chunk.iter().map(|s| self.vocab.encode(s)).collect();
+            let block = self.with_network(|net| net.forward(&Batch::new(&cols), false).narrow(1, first, self.vocab.gene_count() as i64));
+            out.extend(Self::rows(&block));
+        }
+        out
+    }
+
+    /// Encoder outputs (`d_model` floats, 256 by default) for each set, batched. Genes outside
+    /// the vocabulary only switch on `<unk>`; an empty set gets the encoding of no genes.
+    pub fn embed_sets(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
+        let mut out = Vec::with_capacity(sets.len());
+        for chunk in sets.chunks(INFERENCE_BATCH) {
+            let cols: Vec<Vec<i64>> = chunk.iter().map(|s| self.vocab.encode(s)).collect();
+            let block = self.with_network(|net| net.encode(&Batch::new(&cols), false));
+            out.extend(Self::rows(&block));
+        }
+        out
+    }
+
+    /// One embedding per vocabulary gene: the encoding of the single-gene set `{g}`. We use
+    /// this rather than the first layer's weight column because it lives in the same 256-d
+    /// space as [`Gsfm::embed_sets`], so genes and sets can share one neighbourhood index.
+    pub fn gene_embeddings(&self) -> Vec<(u32, Vec<f32>)> {
+        let genes: Vec<u32> = self.vocab.genes().iter().copied().filter(|&g| g != 0).collect();
+        let singles: Vec<[u32; 1]> = genes.iter().map(|&g| [g]).collect();
+        let refs: Vec<&[u32]> = singles.iter().map(|s| s.as_slice()).collect();
+        genes.into_iter().zip(self.embed_sets(&refs)).collect()
+    }
+
+    /// Scores every vocabulary gene for a gene list (Entrez ids). Errors: an empty list, more
+    /// than [`MAX_INPUT_GENES`] distinct genes, or no gene in the vocabulary.
+    pub fn augment(&self, genes: &[u32]) -> Result<Augmented> {
+        let mut distinct: Vec<u32> = genes.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.is_empty() {
+            return Err(ModelError::EmptyInput);
+        }
+        if distinct.len() > MAX_INPUT_GENES {
+            return Err(ModelError::TooManyGenes { count: distinct.len(), max: MAX_INPUT_GENES });
+        }
+        let (used, unknown): (Vec<u32>, Vec<u32>) = distinct.iter().partition(|&&g| self.vocab.column(g).is_some());
+        if used.is_empty() {
+            return Err(ModelError::AllUnknown {
+                count: unknown.len(),
+                examples: unknown.iter().take(5).copied().collect(),
+                vocab: self.vocab.gene_count(),
+            });
+        }
+        let logits = self.logits(&[&distinct]).pop().expect("one set in, one row out");
+        let input: std::collections::HashSet<u32> = used.iter().copied().collect();
+        let scored = self
+            .vocab
+            .genes()
+            .iter()
+            .zip(logits)
+            .filter(|(&g, _)| g != 0)
+            .map(|(&entrez, logit)| ScoredGene {
+                entrez,
+                logit,
+                probability: 1.0 / (1.0 + (-logit).exp()),
+                input: input.contains(&entrez),
+            })
+            .collect();
+        Ok(Augmented { genes: scored, used, unknown })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn gsfm_can_be_shared_by_a_server() {
+        assert_send_sync::<Gsfm>();
+    }
+}

@@ -1,0 +1,443 @@
+//! Precomputed predictions in sled, for the API: per set the genes the model adds to it, per
+//! gene the sets it is predicted to belong to, per set how trustworthy its predictions are, and
+//! per gene its predicted partners. Trees and keys are listed in the module docs of
+//! [`crate::model`].
+//!
+//! The listing rule is the reference site's: for a set, z-score the logits across all
+//! vocabulary genes; a gene is listed if its logit > 0 or z > 1.645; rank is its position among
+//! listed genes by logit. We keep listed genes down to the `top_n`-th gene that is not already
+//! in the set (members met on the way are kept with `known = true`), which bounds storage
+//! while keeping ranks true.
+//!
+//! A set's AUROC is the median ROC AUC over 5 random 50/50 splits of its in-vocabulary genes
+//! (input one half, rank the other half among all non-members); sets with fewer than 10
+//! in-vocabulary genes get none.
+//!
+//! Partners of a gene are the top genes the model predicts for the single-gene set `{g}`
+//! (the decoder's completion), with the same z-score as above.
+//!
+//! Rewriting is not atomic across trees: the `model_predictions` meta record is removed first
+//! and written last, so readers that find it see a complete, matching set of trees.
+
+use std::collections::HashMap;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::eval::metrics;
+use super::predict::Gsfm;
+use super::Result;
+use crate::ingest::Progress;
+use crate::store::{decode as decode_value, encode as encode_value, Store};
+
+pub const SET_INDEX_TREE: &str = "model_set_index";
+pub const SET_TREE: &str = "model_set_predictions";
+pub const GENE_TREE: &str = "model_gene_predictions";
+pub const PARTNER_TREE: &str = "model_partners";
+pub const META_KEY: &str = "model_predictions";
+pub const Z_THRESHOLD: f32 = 1.645;
+const AUROC_SPLITS: usize = 5;
+const AUROC_MIN_GENES: usize = 10;
+const SETS_PER_CHUNK: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetPrediction {
+    pub entrez: u32,
+    pub probability: f32,
+    pub z: f32,
+    /// 1-based rank among the set's listed genes.
+    pub rank: u32,
+    /// Already a member of the set.
+    pub known: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetPredictions {
+    pub auroc: Option<f32>,
+    pub genes: Vec<SetPrediction>,
+}
+
+/// A gene's listing in one set; `set` is the set's number in `model_set_index`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneHit {
+    pub set: u32,
+    pub probability: f32,
+    pub z: f32,
+    pub rank: u32,
+    pub known: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetIndexEntry {
+    pub id: String,
+    pub auroc: Option<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partner {
+    pub entrez: u32,
+    pub probability: f32,
+    pub z: f32,
+}
+
+/// A predicted function of a gene, for the API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GeneFunction {
+    pub set_id: String,
+    pub probability: f32,
+    pub z: f32,
+    pub rank: u32,
+    pub known: bool,
+    /// The set's own median AUROC (how far to trust its predictions).
+    pub set_auroc: Option<f32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PredictionOptions {
+    pub top_n: usize,
+    pub partners: usize,
+    pub seed: u64,
+}
+
+impl Default for PredictionOptions {
+    fn default() -> Self {
+        Self { top_n: 200, partners: 50, seed: 42 }
+    }
+}
+
+/// What `model_predictions` in the store's meta records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PredictionReport {
+    pub fingerprint: String,
+    pub options: PredictionOptions,
+    pub sets: usize,
+    pub sets_with_auroc: usize,
+    pub median_set_auroc: Option<f64>,
+    pub set_rows: u64,
+    pub genes_with_predictions: usize,
+    pub partner_rows: u64,
+    /// Keys plus values written, in bytes.
+    pub bytes_written: u64,
+    /// Growth of the store directory on disk (sled keeps some slack).
+    pub store_growth_bytes: i64,
+    pub seconds: f64,
+    pub created_at: String,
+}
+
+fn z_scores(logits: &[f32], live: &[bool]) -> Vec<f32> {
+    let (mut n, mut sum, mut sq) = (0f64, 0f64, 0f64);
+    for (&l, &ok) in logits.iter().zip(live) {
+        if ok {
+            n += 1.0;
+            sum += l as f64;
+            sq += (l as f64) * (l as f64);
+        }
+    }
+    let mean = sum / n.max(1.0);
+    let sd = ((sq / n.max(1.0) - mean * mean).max(0.0)).sqrt().max(1e-6);
+    logits.iter().map(|&l| ((l as f64 - mean) / sd) as f32).collect()
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The listed genes of one set (see the module docs).
+fn list_set(logits: &[f32], genes: &[u32], live: &[bool], members: &[usize], top_n: usize) -> Vec<SetPrediction> {
+    let z = z_scores(logits, live);
+    let member: std::collections::HashSet<usize> = members.iter().copied().collect();
+    let mut listed: Vec<usize> = (0..logits.len()).filter(|&c| live[c] && (logits[c] > 0.0 || z[c] > Z_THRESHOLD)).collect();
+    listed.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    let mut out = Vec::new();
+    let mut new = 0;
+    for (r, c) in listed.into_iter().enumerate() {
+        if new >= top_n {
+            break;
+        }
+        let known = member.contains(&c);
+        new += !known as usize;
+        out.push(SetPrediction { entrez: genes[c], probability: sigmoid(logits[c]), z: z[c], rank: r as u32 + 1, known });
+    }
+    out
+}
+
+fn split_inputs(columns: &[usize], seed: u64) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..AUROC_SPLITS)
+        .map(|_| {
+            let mut c = columns.to_vec();
+            c.shuffle(&mut rng);
+            let hidden = c.split_off(c.len() / 2);
+            (c, hidden)
+        })
+        .collect()
+}
+
+fn split_auroc(logits: &[f32], live: &[bool], members: &[usize], hidden: &[usize]) -> f64 {
+    let member: std::collections::HashSet<usize> = members.iter().copied().collect();
+    let mut pos: Vec<f32> = hidden.iter().map(|&c| logits[c]).collect();
+    pos.sort_by(f32::total_cmp);
+    let negatives: Vec<f32> = (0..logits.len()).filter(|c| live[*c] && !member.contains(c)).map(|c| logits[c]).collect();
+    metrics::auc_against(&pos, negatives.iter().copied(), negatives.len())
+}
+
+/// Runs every stored set through the model and writes the prediction trees.
+pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOptions) -> Result<PredictionReport> {
+    let started = std::time::Instant::now();
+    let size_before = dir_size(store.path());
+    let genes: Vec<u32> = model.vocab().to_vec();
+    let live: Vec<bool> = genes.iter().map(|&g| g != 0).collect();
+    let vocab = model.vocabulary();
+    let first = super::vocab::Vocab::first_gene_column();
+
+    let mut all_sets: Vec<(String, Vec<u32>)> = Vec::new();
+    for lib in store.libraries()? {
+        for s in store.library_sets(&lib.name)? {
+            all_sets.push((format!("{}:{}", lib.name, s.term), s.genes));
+        }
+    }
+    // Readers treat a null record as "no predictions" while the trees are rewritten.
+    store.set_meta_json(META_KEY, &serde_json::Value::Null)?;
+    let index_tree = store.tree(SET_INDEX_TREE)?;
+    let set_tree = store.tree(SET_TREE)?;
+    let gene_tree = store.tree(GENE_TREE)?;
+    let partner_tree = store.tree(PARTNER_TREE)?;
+    for t in [&index_tree, &set_tree, &gene_tree, &partner_tree] {
+        t.clear()?;
+    }
+
+    let progress = Progress::new("predict sets", all_sets.len() as u64);
+    let mut bytes = 0u64;
+    let mut set_rows = 0u64;
+    let mut aurocs = Vec::new();
+    let mut by_gene: HashMap<u32, Vec<GeneHit>> = HashMap::new();
+    for (chunk_no, chunk) in all_sets.chunks(SETS_PER_CHUNK).enumerate() {
+        let members: Vec<Vec<usize>> = chunk
+            .iter()
+            .map(|(_, g)| g.iter().filter_map(|&e| vocab.column(e)).map(|c| c - first).collect())
+            .collect();
+        let inputs: Vec<&[u32]> = chunk.iter().map(|(_, g)| g.as_slice()).collect();
+        let logits = model.logits(&inputs);
+        // Split inputs for the AUROC, all sets of the chunk in one batch.
+        let splits: Vec<Vec<(Vec<usize>, Vec<usize>)>> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                if m.len() >= AUROC_MIN_GENES {
+                    split_inputs(m, options.seed ^ ((chunk_no * SETS_PER_CHUNK + i) as u64).wrapping_mul(0x9E37_79B9))
+                } else {
+                    vec![]
+                }
+            })
+            .collect();
+        let split_genes: Vec<Vec<u32>> =
+            splits.iter().flatten().map(|(input, _)| input.iter().map(|&c| genes[c]).collect()).collect();
+        let split_refs: Vec<&[u32]> = split_genes.iter().map(Vec::as_slice).collect();
+        let split_logits = model.logits(&split_refs);
+        let mut offsets = Vec::with_capacity(splits.len());
+        let mut at = 0;
+        for s in &splits {
+            offsets.push(at);
+            at += s.len();
+        }
+        let computed: Vec<(Vec<SetPrediction>, Option<f32>)> = (0..chunk.len())
+            .into_par_iter()
+            .map(|i| {
+                let rows = list_set(&logits[i], &genes, &live, &members[i], options.top_n);
+                let auroc = (!splits[i].is_empty()).then(|| {
+                    let mut v: Vec<f64> = splits[i]
+                        .iter()
+                        .enumerate()
+                        .map(|(k, (_, hidden))| split_auroc(&split_logits[offsets[i] + k], &live, &members[i], hidden))
+                        .collect();
+                    metrics::median(&mut v).expect("five splits") as f32
+                });
+                (rows, auroc)
+            })
+            .collect();
+        let mut batch = sled::Batch::default();
+        let mut index_batch = sled::Batch::default();
+        for (i, ((id, _), (rows, auroc))) in chunk.iter().zip(computed).enumerate() {
+            let number = (chunk_no * SETS_PER_CHUNK + i) as u32;
+            if let Some(a) = auroc {
+                aurocs.push(a as f64);
+            }
+            for r in &rows {
+                by_gene.entry(r.entrez).or_default().push(GeneHit {
+                    set: number,
+                    probability: r.probability,
+                    z: r.z,
+                    rank: r.rank,
+                    known: r.known,
+                });
+            }
+            set_rows += rows.len() as u64;
+            let value = encode_value(&SetPredictions { auroc, genes: rows });
+            bytes += (id.len() + value.len()) as u64;
+            batch.insert(id.as_bytes(), value);
+            let entry = encode_value(&SetIndexEntry { id: id.clone(), auroc });
+            bytes += 4 + entry.len() as u64;
+            index_batch.insert(&number.to_be_bytes(), entry);
+        }
+        set_tree.apply_batch(batch)?;
+        index_tree.apply_batch(index_batch)?;
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish(format!("{} sets predicted", all_sets.len()));
+
+    let mut batch = sled::Batch::default();
+    let genes_with_predictions = by_gene.len();
+    for (gene, mut hits) in by_gene {
+        hits.sort_by(|a, b| b.z.total_cmp(&a.z));
+        let value = encode_value(&hits);
+        bytes += 4 + value.len() as u64;
+        batch.insert(&gene.to_be_bytes(), value);
+    }
+    gene_tree.apply_batch(batch)?;
+
+    let partner_rows = store_partners(model, &genes, &live, options.partners, &partner_tree, &mut bytes)?;
+    store.flush()?;
+    let median_set_auroc = metrics::median(&mut aurocs);
+    let report = PredictionReport {
+        fingerprint: model.fingerprint().to_string(),
+        options: options.clone(),
+        sets: all_sets.len(),
+        sets_with_auroc: aurocs.len(),
+        median_set_auroc,
+        set_rows,
+        genes_with_predictions,
+        partner_rows,
+        bytes_written: bytes,
+        store_growth_bytes: dir_size(store.path()) as i64 - size_before as i64,
+        seconds: started.elapsed().as_secs_f64(),
+        created_at: chrono::Utc::now().to_rfc3339(),
+    };
+    store.set_meta_json(META_KEY, &serde_json::to_value(&report).expect("report serialises"))?;
+    store.flush()?;
+    Ok(report)
+}
+
+fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, tree: &sled::Tree, bytes: &mut u64) -> Result<u64> {
+    let known: Vec<(usize, u32)> = genes.iter().copied().enumerate().filter(|(_, g)| *g != 0).collect();
+    let progress = Progress::new("predict partners", known.len() as u64);
+    let mut rows = 0u64;
+    for chunk in known.chunks(super::predict::INFERENCE_BATCH) {
+        let singles: Vec<[u32; 1]> = chunk.iter().map(|&(_, g)| [g]).collect();
+        let refs: Vec<&[u32]> = singles.iter().map(|s| s.as_slice()).collect();
+        let logits = model.logits(&refs);
+        let lists: Vec<Vec<Partner>> = chunk
+            .par_iter()
+            .zip(logits.par_iter())
+            .map(|(&(col, _), row)| {
+                let z = z_scores(row, live);
+                let mut order: Vec<usize> = (0..row.len()).filter(|&c| live[c] && c != col).collect();
+                order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+                order.truncate(k);
+                order.into_iter().map(|c| Partner { entrez: genes[c], probability: sigmoid(row[c]), z: z[c] }).collect()
+            })
+            .collect();
+        let mut batch = sled::Batch::default();
+        for (&(_, g), list) in chunk.iter().zip(lists) {
+            rows += list.len() as u64;
+            let value = encode_value(&list);
+            *bytes += 4 + value.len() as u64;
+            batch.insert(&g.to_be_bytes(), value);
+        }
+        tree.apply_batch(batch)?;
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish(format!("{rows} partner rows"));
+    Ok(rows)
+}
+
+fn dir_size(path: &std::path::Path) -> u64 {
+    fn walk(p: &std::path::Path) -> u64 {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => std::fs::read_dir(p)
+                .map(|it| it.flatten().map(|e| walk(&e.path())).sum())
+                .unwrap_or(0),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        }
+    }
+    walk(path)
+}
+
+/// The report of the last prediction run, if a complete one exists.
+pub fn prediction_report(store: &Store) -> Result<Option<PredictionReport>> {
+    Ok(store.meta_json(META_KEY)?.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// Predicted functions of a gene: the sets it is listed in, by descending z, optionally of one
+/// library only and with z at least `min_z`.
+pub fn functions_of_gene(store: &Store, entrez: u32, library: Option<&str>, min_z: f32) -> Result<Vec<GeneFunction>> {
+    let Some(v) = store.tree(GENE_TREE)?.get(entrez.to_be_bytes())? else { return Ok(vec![]) };
+    let hits: Vec<GeneHit> = decode_value(GENE_TREE, &v)?;
+    let index = store.tree(SET_INDEX_TREE)?;
+    let prefix = library.map(|l| format!("{l}:"));
+    let mut out = Vec::new();
+    for h in hits.into_iter().filter(|h| h.z >= min_z) {
+        let Some(e) = index.get(h.set.to_be_bytes())? else { continue };
+        let entry: SetIndexEntry = decode_value(SET_INDEX_TREE, &e)?;
+        if prefix.as_deref().is_some_and(|p| !entry.id.starts_with(p)) {
+            continue;
+        }
+        out.push(GeneFunction {
+            set_id: entry.id,
+            probability: h.probability,
+            z: h.z,
+            rank: h.rank,
+            known: h.known,
+            set_auroc: entry.auroc,
+        });
+    }
+    Ok(out)
+}
+
+/// The listed genes of a set (`LIBRARY:term`) and its AUROC; `None` if it was not predicted.
+pub fn members_of_set(store: &Store, set_id: &str) -> Result<Option<SetPredictions>> {
+    Ok(store.tree(SET_TREE)?.get(set_id.as_bytes())?.map(|v| decode_value(SET_TREE, &v)).transpose()?)
+}
+
+pub fn set_auroc(store: &Store, set_id: &str) -> Result<Option<f32>> {
+    Ok(members_of_set(store, set_id)?.and_then(|s| s.auroc))
+}
+
+/// A gene's predicted partners, best first.
+pub fn partners_of_gene(store: &Store, entrez: u32) -> Result<Vec<Partner>> {
+    match store.tree(PARTNER_TREE)?.get(entrez.to_be_bytes())? {
+        None => Ok(vec![]),
+        Some(v) => Ok(decode_value(PARTNER_TREE, &v)?),
+    }
+}
+
+/// Evaluation summaries saved by `genekg eval holdout --save`, keyed by case file and method.
+pub const EVALUATION_META_KEY: &str = "model_evaluation";
+
+pub fn evaluation_summary(store: &Store) -> Result<Option<serde_json::Value>> {
+    Ok(store.meta_json(EVALUATION_META_KEY)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_follows_the_reference_rule_and_cap() {
+        // Gene 0 is a member; genes 1 and 2 have positive logits; the rest are far below.
+        let mut logits = vec![5.0, 3.0, 1.0];
+        logits.extend(std::iter::repeat(-4.0).take(40));
+        let genes: Vec<u32> = (100..143).collect();
+        let live = vec![true; 43];
+        let rows = list_set(&logits, &genes, &live, &[0], 1);
+        assert_eq!(rows.len(), 2, "the member, then one new gene (cap 1)");
+        assert!(rows[0].known && rows[0].rank == 1 && rows[0].entrez == 100);
+        assert!(!rows[1].known && rows[1].rank == 2 && rows[1].entrez == 101);
+        let all = list_set(&logits, &genes, &live, &[0], 100);
+        assert_eq!(all.len(), 3, "negative logits with low z are not listed");
+        assert!(all.iter().all(|r| r.z > Z_THRESHOLD || sigmoid(logits[(r.entrez - 100) as usize]) > 0.5));
+    }
+}

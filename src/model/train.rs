@@ -1,0 +1,203 @@
+//! Training: Adam on BCE-with-logits over the corpus, one checkpoint per epoch.
+//!
+//! Reproducibility: the shuffle of each epoch comes from a ChaCha generator seeded with
+//! `seed` and the epoch number, and libtorch's generator (dropout, initialisation) is re-seeded
+//! the same way, so a run resumed after epoch k continues exactly like an uninterrupted one up
+//! to Adam's moment estimates, which libtorch's C++ optimizer cannot export: a resumed run
+//! restarts them (documented in `genekg train --help`).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use tch::nn::OptimizerConfig;
+
+use super::checkpoint::{self, TrainState};
+use super::config::{ModelConfig, ModelFile, TrainConfig};
+use super::corpus::Corpus;
+use super::network::Network;
+use super::vocab::Vocab;
+use super::{ModelError, Result};
+use crate::ingest::Progress;
+use crate::store::Store;
+
+pub struct TrainOptions {
+    pub recipe: TrainConfig,
+    /// Architecture; `vocab_size` is replaced by the size of the vocabulary built here.
+    pub architecture: ModelConfig,
+    pub out_dir: PathBuf,
+    pub resume: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub out_dir: String,
+    pub fingerprint: String,
+    pub vocab_size: usize,
+    pub parameters: i64,
+    pub training_sets: std::collections::BTreeMap<String, usize>,
+    pub epochs: usize,
+    pub resumed_from_epoch: Option<usize>,
+    pub epoch_losses: Vec<f64>,
+    pub seconds: f64,
+    pub sets_per_second: f64,
+}
+
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(epoch as u64 + 1)
+}
+
+/// Splits a set into model input and target: with `partition` p, a random (1-p) share (at
+/// least one gene) is the input and the rest the target; with p = 0 both are the whole set.
+fn partition_set(cols: &[i64], p: f64, rng: &mut ChaCha8Rng) -> (Vec<i64>, Vec<i64>) {
+    if p <= 0.0 || cols.len() < 2 {
+        return (cols.to_vec(), cols.to_vec());
+    }
+    let mut shuffled = cols.to_vec();
+    shuffled.shuffle(rng);
+    let keep = ((cols.len() as f64 * (1.0 - p)).ceil() as usize).clamp(1, cols.len() - 1);
+    let target = shuffled.split_off(keep);
+    (shuffled, target)
+}
+
+pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
+    let recipe = &opts.recipe;
+    if recipe.epochs == 0 || recipe.batch_size == 0 {
+        return Err(ModelError::Invalid("--epochs and --batch-size must be at least 1".into()));
+    }
+    if !(recipe.learning_rate > 0.0 && recipe.learning_rate < 1.0) {
+        return Err(ModelError::Invalid(format!("--lr {} is outside (0, 1)", recipe.learning_rate)));
+    }
+    let corpus = Corpus::load(store, &recipe.libraries, recipe.before_pmid)?;
+    let vocab = Vocab::build(corpus.sets.iter().map(|s| s.genes.as_slice()), recipe.min_gene_sets);
+    if vocab.gene_count() < 2 {
+        return Err(ModelError::Invalid(format!(
+            "only {} genes are in at least {} training sets; lower --min-gene-sets",
+            vocab.gene_count(),
+            recipe.min_gene_sets
+        )));
+    }
+    let architecture = ModelConfig { vocab_size: vocab.size() as i64, ..opts.architecture.clone() };
+    architecture.validate().map_err(ModelError::Invalid)?;
+    let fingerprint = corpus.fingerprint(&architecture, recipe);
+    let examples: Vec<Vec<i64>> = corpus
+        .sets
+        .iter()
+        .map(|s| vocab.encode(&s.genes))
+        .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
+        .collect();
+    tracing::info!(
+        sets = examples.len(),
+        vocab = vocab.size(),
+        fingerprint = &fingerprint[..12],
+        "training corpus ready"
+    );
+
+    tch::manual_seed(recipe.seed as i64);
+    let mut network = Network::new(&architecture);
+    let parameters: i64 = network.vs.trainable_variables().iter().map(|t| t.numel() as i64).sum();
+    let mut state = TrainState {
+        fingerprint: fingerprint.clone(),
+        epochs_done: 0,
+        learning_rate: recipe.learning_rate,
+        epoch_losses: vec![],
+        sets_seen: 0,
+        seconds: 0.0,
+    };
+    let mut resumed_from_epoch = None;
+    if opts.resume {
+        if let Some(saved) = checkpoint::load_checkpoint(&opts.out_dir, &mut network, &fingerprint)? {
+            tracing::info!(epochs_done = saved.epochs_done, "resuming from checkpoint");
+            resumed_from_epoch = Some(saved.epochs_done);
+            state = saved;
+        } else {
+            tracing::info!(dir = %opts.out_dir.display(), "no checkpoint to resume; starting from scratch");
+        }
+    } else {
+        checkpoint::remove_checkpoint(&opts.out_dir);
+    }
+    let mut optimizer = tch::nn::adam(0.9, 0.999, 0.0).build(&network.vs, state.learning_rate)?;
+
+    let total = (recipe.epochs * examples.len()) as u64;
+    let progress = Progress::new("train", total);
+    progress.inc((state.epochs_done * examples.len()) as u64);
+    let run_started = Instant::now();
+    let seconds_before = state.seconds;
+    for epoch in state.epochs_done..recipe.epochs {
+        let started = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(recipe.seed, epoch));
+        tch::manual_seed(epoch_seed(recipe.seed, epoch) as i64);
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        order.shuffle(&mut rng);
+        let mut loss_sum = 0.0;
+        let mut batches = 0usize;
+        for (b, chunk) in order.chunks(recipe.batch_size).enumerate() {
+            let (inputs, targets): (Vec<Vec<i64>>, Vec<Vec<i64>>) = chunk
+                .iter()
+                .map(|&i| partition_set(&examples[i], architecture.partition, &mut rng))
+                .unzip();
+            let loss = network.loss(&inputs, &targets, true);
+            optimizer.backward_step(&loss);
+            loss_sum += f64::try_from(&loss)?;
+            batches += 1;
+            progress.inc(chunk.len() as u64);
+            if b % 5 == 0 {
+                let rate = ((b + 1) * recipe.batch_size) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                progress.set_message(format!(
+                    "epoch {}/{} loss {:.5} {:.0} sets/s",
+                    epoch + 1,
+                    recipe.epochs,
+                    loss_sum / batches as f64,
+                    rate
+                ));
+            }
+        }
+        let epoch_loss = loss_sum / batches.max(1) as f64;
+        state.epochs_done = epoch + 1;
+        state.epoch_losses.push(epoch_loss);
+        state.sets_seen += examples.len() as u64;
+        state.seconds = seconds_before + run_started.elapsed().as_secs_f64();
+        state.learning_rate *= recipe.lr_decay;
+        optimizer.set_lr(state.learning_rate);
+        checkpoint::save_checkpoint(&opts.out_dir, &network, &state)?;
+        tracing::info!(
+            epoch = epoch + 1,
+            loss = format!("{epoch_loss:.5}"),
+            secs = format!("{:.1}", started.elapsed().as_secs_f64()),
+            sets_per_sec = format!("{:.0}", examples.len() as f64 / started.elapsed().as_secs_f64()),
+            "epoch done"
+        );
+    }
+    progress.finish(format!("trained {} epochs", recipe.epochs));
+
+    let file = ModelFile {
+        model: architecture,
+        training: Some(recipe.clone()),
+        training_sets: corpus.per_library.clone(),
+        created_at: Some(chrono::Utc::now().to_rfc3339()),
+        imported_from: None,
+        epoch_losses: state.epoch_losses.clone(),
+    };
+    checkpoint::save(&opts.out_dir, &network, &vocab, &file, &fingerprint)?;
+    checkpoint::remove_checkpoint(&opts.out_dir);
+    Ok(TrainReport {
+        out_dir: opts.out_dir.display().to_string(),
+        fingerprint,
+        vocab_size: vocab.size(),
+        parameters,
+        training_sets: corpus.per_library,
+        epochs: recipe.epochs,
+        resumed_from_epoch,
+        epoch_losses: state.epoch_losses,
+        seconds: state.seconds,
+        sets_per_second: state.sets_seen as f64 / state.seconds.max(1e-9),
+    })
+}
+
+/// True when `dir` holds a complete model.
+pub fn model_exists(dir: &Path) -> bool {
+    dir.join(checkpoint::FINGERPRINT).is_file()
+}
