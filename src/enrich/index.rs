@@ -8,7 +8,7 @@ use super::fisher::LogFactorial;
 use super::ora::{Scan, Universe};
 use super::query::{resolve_background, resolve_input, QueryMarks};
 use super::rank::{self, RankOptions, RankRow};
-use super::{Background, EnrichError, EnrichRequest, EnrichResult, Result};
+use super::{Background, EnrichError, EnrichRequest, EnrichResult, EnrichRow, LibraryBackground, Result};
 use crate::store::{GeneResolver, Store};
 
 /// Cached results: at most this many queries and this many rows over all of them (~100 MB).
@@ -214,15 +214,50 @@ impl EnrichIndex {
         if let Some(hit) = self.cache.get(&key) {
             return Ok(EnrichResult { input: input.report, libraries: hit.0.clone(), rows: Arc::clone(&hit.1) });
         }
-        let marks = QueryMarks::new(self.entrez.len(), &input.dense, custom.as_deref());
-        let universe = match &custom {
+        let (summaries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), &req.background, min_size, max_size);
+        let rows = Arc::new(rows);
+        self.cache.put(key, Arc::new((summaries.clone(), Arc::clone(&rows))));
+        Ok(EnrichResult { input: input.report, libraries: summaries, rows })
+    }
+
+    /// [`enrich`](Self::enrich) without the cache, for benchmarks of the engine itself.
+    pub fn enrich_uncached(&self, req: &EnrichRequest) -> Result<EnrichResult> {
+        let libraries = self.select_libraries(req.libraries.as_deref())?;
+        let mut input = resolve_input(&req.genes, &self.resolver, &self.dense_of)?;
+        let custom = match &req.background {
+            Background::Custom(raw) => {
+                let (dense, unrecognised) = resolve_background(raw, &self.resolver, &self.dense_of)?;
+                input.report.background_unrecognised = unrecognised;
+                Some(dense)
+            }
+            _ => None,
+        };
+        let (min_size, max_size) = (req.min_size.unwrap_or(0), req.max_size.unwrap_or(usize::MAX));
+        if min_size > max_size {
+            return Err(EnrichError::SizeRange { min: min_size, max: max_size });
+        }
+        let (libraries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), &req.background, min_size, max_size);
+        Ok(EnrichResult { input: input.report, libraries, rows: Arc::new(rows) })
+    }
+
+    fn scan(
+        &self,
+        query: &[u32],
+        libraries: &[usize],
+        custom: Option<&[u32]>,
+        background: &Background,
+        min_size: usize,
+        max_size: usize,
+    ) -> (Vec<LibraryBackground>, Vec<EnrichRow>) {
+        let marks = QueryMarks::new(self.entrez.len(), query, custom);
+        let universe = match custom {
             Some(genes) => Universe::Custom { genes },
-            None if req.background == Background::AllGenes => Universe::AllGenes { genes: self.entrez.len() },
+            None if *background == Background::AllGenes => Universe::AllGenes { genes: self.entrez.len() },
             None => Universe::LibraryGenes,
         };
         let scan = Scan {
             marks: &marks,
-            query: &input.dense,
+            query,
             universe,
             min_size,
             max_size,
@@ -231,7 +266,7 @@ impl EnrichIndex {
         };
         let mut summaries = Vec::with_capacity(libraries.len());
         let mut rows = Vec::new();
-        for &l in &libraries {
+        for &l in libraries {
             let (summary, lib_rows) = scan.library(&self.libraries[l]);
             summaries.push(summary);
             rows.extend(lib_rows);
@@ -242,9 +277,7 @@ impl EnrichIndex {
         for (i, row) in rows.iter_mut().enumerate() {
             row.rank = i + 1;
         }
-        let rows = Arc::new(rows);
-        self.cache.put(key, Arc::new((summaries.clone(), Arc::clone(&rows))));
-        Ok(EnrichResult { input: input.report, libraries: summaries, rows })
+        (summaries, rows)
     }
 
     /// The rank-based running-sum test of every set against genes ranked by `scores` (Entrez,
