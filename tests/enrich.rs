@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use genekg::domain::LibraryName;
 use genekg::enrich::fisher::{ln_upper_tail, Counts, LogFactorial};
-use genekg::enrich::{Background, EnrichError, EnrichIndex, EnrichRequest, RankOptions, MAX_INPUT_GENES};
+use genekg::enrich::{Background, EnrichError, EnrichIndex, EnrichRequest, FdrScope, RankOptions, MAX_INPUT_GENES};
 use genekg::ingest::{ingest_gmt, ingest_orgdb, GmtOptions, OrgDbPaths};
 use genekg::store::Store;
 
@@ -105,8 +105,7 @@ fn ora_matches_scipy_on_every_oracle_row() {
                     "all" => Background::AllGenes,
                     _ => Background::Custom(strings(&fx.inputs["custom_background"])),
                 },
-                min_size: None,
-                max_size: None,
+                ..Default::default()
             })
             .unwrap();
         let lib = &result.libraries[0];
@@ -303,4 +302,25 @@ fn size_limits_filter_sets_and_the_fdr_denominator() {
     assert!(some.libraries[0].sets_tested < all.libraries[0].sets_tested);
     assert!(some.rows.iter().all(|r| (10..=50).contains(&r.set_size)));
     assert!(some.rows.len() < all.rows.len());
+}
+
+#[test]
+fn fdr_scope_sets_the_number_of_hypotheses() {
+    let ix = &fx().index;
+    let mut req = request(&strings(&fx().inputs["lists"]["ecm_10"]).iter().map(String::as_str).collect::<Vec<_>>());
+    let tested = ix.enrich(&req).unwrap();
+    req.fdr_scope = FdrScope::SetsWithOverlap;
+    let overlapping = ix.enrich(&req).unwrap();
+    let m = overlapping.rows.len();
+    assert!(m < tested.libraries[0].sets_tested);
+    // Benjamini-Hochberg by hand over the listed rows only (they are sorted by p already).
+    let mut running = 1.0f64;
+    for (j, row) in overlapping.rows.iter().enumerate().rev() {
+        running = running.min(row.p_value * m as f64 / (j + 1) as f64);
+        assert!((row.fdr - running).abs() <= 1e-12 * running, "{}: {} vs {}", row.set_id, row.fdr, running);
+    }
+    for (a, b) in tested.rows.iter().zip(overlapping.rows.iter()) {
+        assert_eq!((&a.set_id, a.p_value), (&b.set_id, b.p_value));
+        assert!(b.fdr <= a.fdr);
+    }
 }

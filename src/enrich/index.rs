@@ -210,11 +210,12 @@ impl EnrichIndex {
             background: background_key,
             min_size,
             max_size,
+            fdr_scope: req.fdr_scope,
         };
         if let Some(hit) = self.cache.get(&key) {
             return Ok(EnrichResult { input: input.report, libraries: hit.0.clone(), rows: Arc::clone(&hit.1) });
         }
-        let (summaries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), &req.background, min_size, max_size);
+        let (summaries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), req, min_size, max_size);
         let rows = Arc::new(rows);
         self.cache.put(key, Arc::new((summaries.clone(), Arc::clone(&rows))));
         Ok(EnrichResult { input: input.report, libraries: summaries, rows })
@@ -236,7 +237,7 @@ impl EnrichIndex {
         if min_size > max_size {
             return Err(EnrichError::SizeRange { min: min_size, max: max_size });
         }
-        let (libraries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), &req.background, min_size, max_size);
+        let (libraries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), req, min_size, max_size);
         Ok(EnrichResult { input: input.report, libraries, rows: Arc::new(rows) })
     }
 
@@ -245,14 +246,14 @@ impl EnrichIndex {
         query: &[u32],
         libraries: &[usize],
         custom: Option<&[u32]>,
-        background: &Background,
+        req: &EnrichRequest,
         min_size: usize,
         max_size: usize,
     ) -> (Vec<LibraryBackground>, Vec<EnrichRow>) {
         let marks = QueryMarks::new(self.entrez.len(), query, custom);
         let universe = match custom {
             Some(genes) => Universe::Custom { genes },
-            None if *background == Background::AllGenes => Universe::AllGenes { genes: self.entrez.len() },
+            None if req.background == Background::AllGenes => Universe::AllGenes { genes: self.entrez.len() },
             None => Universe::LibraryGenes,
         };
         let scan = Scan {
@@ -261,6 +262,7 @@ impl EnrichIndex {
             universe,
             min_size,
             max_size,
+            fdr_scope: req.fdr_scope,
             table: &self.table,
             entrez: &self.entrez,
         };

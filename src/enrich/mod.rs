@@ -73,6 +73,18 @@ pub enum Background {
     Custom(Vec<String>),
 }
 
+/// The number of hypotheses Benjamini-Hochberg divides by, within each library.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum FdrScope {
+    /// Every set tested (size within the limits), overlapping the query or not: the number of
+    /// hypotheses actually tested, so the FDR guarantee holds.
+    #[default]
+    SetsTested,
+    /// Only sets with at least one input gene, as Enrichr and gseapy count: more sets pass,
+    /// but the choice depends on the data. For comparing with those tools.
+    SetsWithOverlap,
+}
+
 /// One over-representation query.
 #[derive(Debug, Clone, Default)]
 pub struct EnrichRequest {
@@ -84,6 +96,7 @@ pub struct EnrichRequest {
     /// Sets whose size within the background falls outside `min_size..=max_size` are not tested.
     pub min_size: Option<usize>,
     pub max_size: Option<usize>,
+    pub fdr_scope: FdrScope,
 }
 
 /// An input string that several genes share as an alias; never guessed between.
@@ -137,7 +150,8 @@ pub struct EnrichRow {
     pub p_value: f64,
     pub log10_p: f64,
     pub odds_ratio: f64,
-    /// Benjamini-Hochberg within the set's library.
+    /// Benjamini-Hochberg within the set's library; by default over every set tested there
+    /// (sets without an overlap enter with p = 1), see [`FdrScope`].
     pub fdr: f64,
     pub log10_fdr: f64,
     /// 1-based position in the result order (p, then set id).

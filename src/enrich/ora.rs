@@ -10,7 +10,7 @@ use super::fdr::benjamini_hochberg_ln;
 use super::fisher::{ln_upper_tail, odds_ratio, Counts, LogFactorial};
 use super::index::LibraryIndex;
 use super::query::{QueryMarks, IN_BACKGROUND, IN_QUERY};
-use super::{EnrichRow, LibraryBackground};
+use super::{EnrichRow, FdrScope, LibraryBackground};
 
 /// The universe one library is tested against, already resolved to counts and marks.
 pub(crate) enum Universe<'a> {
@@ -33,6 +33,7 @@ pub(crate) struct Scan<'a> {
     pub universe: Universe<'a>,
     pub min_size: usize,
     pub max_size: usize,
+    pub fdr_scope: FdrScope,
     pub table: &'a LogFactorial,
     /// Dense id -> Entrez.
     pub entrez: &'a [u32],
@@ -104,7 +105,11 @@ impl Scan<'_> {
                 (row, ln_p)
             })
             .unzip();
-        for (row, ln_q) in rows.iter_mut().zip(benjamini_hochberg_ln(&ln_p, sets_tested)) {
+        let hypotheses = match self.fdr_scope {
+            FdrScope::SetsTested => sets_tested,
+            FdrScope::SetsWithOverlap => rows.len(),
+        };
+        for (row, ln_q) in rows.iter_mut().zip(benjamini_hochberg_ln(&ln_p, hypotheses)) {
             row.fdr = ln_q.exp();
             row.log10_fdr = ln_q / LN_10;
         }
