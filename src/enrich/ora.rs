@@ -104,12 +104,16 @@ impl Scan<'_> {
     pub fn row(&self, lib: &LibraryIndex, hit: &Hit, rank: usize) -> EnrichRow {
         let i = hit.set as usize;
         let bytes = &self.marks.bytes;
-        let overlap: Vec<u32> = lib
-            .members(i)
-            .iter()
-            .filter(|&&m| bytes[m as usize] & IN_QUERY != 0)
-            .map(|&m| self.entrez[m as usize])
-            .collect();
+        // The count is known, so the walk stops at the last overlapping member.
+        let mut overlap = Vec::with_capacity(hit.counts.k);
+        for &m in lib.members(i) {
+            if bytes[m as usize] & IN_QUERY != 0 {
+                overlap.push(self.entrez[m as usize]);
+                if overlap.len() == hit.counts.k {
+                    break;
+                }
+            }
+        }
         EnrichRow {
             set_id: lib.set_ids[i].clone(),
             library: lib.name.clone(),
