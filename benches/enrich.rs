@@ -37,12 +37,15 @@ fn draw_list(store: &Store, size: usize) -> Vec<u32> {
 
 fn bench(c: &mut Criterion) {
     let path = std::env::var("GENEKG_DB").unwrap_or_else(|_| "data/genekg.db".into());
-    let store = match Store::open(&path) {
-        Ok(s) if s.library("GO_BP").ok().flatten().is_some() => s,
-        _ => {
-            eprintln!("enrich bench skipped: no default store at {path} (run `genekg ingest default` or set GENEKG_DB)");
-            return;
-        }
+    // Store::open creates a missing store: check first, so the bench never leaves one behind.
+    let store = std::path::Path::new(&path)
+        .exists()
+        .then(|| Store::open(&path).ok())
+        .flatten()
+        .filter(|s| s.library("GO_BP").ok().flatten().is_some());
+    let Some(store) = store else {
+        eprintln!("enrich bench skipped: no default store at {path} (run `genekg ingest default` or set GENEKG_DB)");
+        return;
     };
     let index = EnrichIndex::build(&store, None).expect("build the enrichment index");
     let genes = draw_list(&store, 300);
