@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
-use crate::enrich::{Background, EnrichIndex, EnrichRequest, EnrichResult};
+use crate::enrich::{Background, EnrichIndex, EnrichRequest, EnrichResult, FdrScope};
 
 #[derive(Args)]
 pub struct EnrichArgs {
@@ -27,6 +27,10 @@ pub struct EnrichArgs {
     /// Sets with more genes in the background are not tested.
     #[arg(long)]
     max_size: Option<usize>,
+    /// What the FDR divides by: every set `tested` in the library, or only the sets with an
+    /// `overlapping` gene (Enrichr's and gseapy's convention, for comparisons).
+    #[arg(long, default_value = "tested", value_parser = ["tested", "overlapping"])]
+    fdr_scope: String,
     /// Print at most this many sets (all with --first 0).
     #[arg(long, default_value_t = 20)]
     first: usize,
@@ -68,6 +72,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
         background,
         min_size: args.min_size,
         max_size: args.max_size,
+        fdr_scope: if args.fdr_scope == "overlapping" { FdrScope::SetsWithOverlap } else { FdrScope::SetsTested },
     })?;
     tracing::info!(ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3), sets = result.rows.len(), "enrichment done");
     let shown = if args.first == 0 { result.rows.len() } else { args.first.min(result.rows.len()) };

@@ -22,6 +22,7 @@ pub(crate) struct CacheKey {
     pub background: BackgroundKey,
     pub min_size: usize,
     pub max_size: usize,
+    pub fdr_scope: super::FdrScope,
 }
 
 pub(crate) type Cached = Arc<(Vec<LibraryBackground>, Arc<Vec<EnrichRow>>)>;
@@ -74,7 +75,7 @@ mod tests {
     use super::*;
 
     fn key(g: u32) -> CacheKey {
-        CacheKey { genes: vec![g], libraries: vec![0], background: BackgroundKey::LibraryGenes, min_size: 0, max_size: 9 }
+        CacheKey { genes: vec![g], libraries: vec![0], background: BackgroundKey::LibraryGenes, min_size: 0, max_size: 9, fdr_scope: Default::default() }
     }
 
     fn value(rows: usize) -> Cached {

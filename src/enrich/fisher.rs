@@ -106,12 +106,13 @@ pub fn ln_upper_tail(table: &LogFactorial, c: Counts) -> f64 {
     assert!(c.valid(), "impossible hypergeometric counts {c:?}");
     assert!(c.big_n <= table.max(), "background {} exceeds the log-factorial table", c.big_n);
     let Counts { big_n, big_k, n, k } = c;
-    if k == 0 {
+    let hi = n.min(big_k);
+    let lo = (n + big_k).saturating_sub(big_n);
+    if k <= lo {
+        // At least `lo` of the draws must be set genes (there are too few others): certain.
         return 0.0;
     }
     let (nf, kf, bnf) = (n as f64, big_k as f64, big_n as f64);
-    let hi = n.min(big_k);
-    let lo = (n + big_k).saturating_sub(big_n);
     let mode = ((nf + 1.0) * (kf + 1.0) / (bnf + 2.0)).floor() as usize;
     if k > mode {
         // Upper tail: ratio pmf(i+1)/pmf(i) = (K-i)(n-i) / ((i+1)(N-K-n+i+1)).
@@ -190,7 +191,10 @@ mod tests {
         assert!((ln_upper_tail(&t, c(10, 4, 3, 1)).exp() - 100.0 / 120.0).abs() < 1e-15);
         assert_eq!(ln_upper_tail(&t, c(10, 4, 3, 0)), 0.0);
         // Every gene of the background drawn: the overlap is certain.
-        assert!(ln_upper_tail(&t, c(10, 4, 10, 4)).abs() < 1e-15);
+        assert_eq!(ln_upper_tail(&t, c(10, 4, 10, 4)), 0.0);
+        // 8 of 10 drawn with 6 outside the set: at least 2 set genes are always drawn.
+        assert_eq!(ln_upper_tail(&t, c(10, 4, 8, 2)), 0.0);
+        assert!((ln_upper_tail(&t, c(10, 4, 8, 3)).exp() - (1.0 - 6.0 / 45.0)).abs() < 1e-15);
     }
 
     #[test]
@@ -215,5 +219,49 @@ mod tests {
         assert!((odds_ratio(c(100, 10, 10, 5)) - (5.0 * 85.0) / (5.0 * 5.0)).abs() < 1e-12);
         let perfect = odds_ratio(c(100, 10, 10, 10));
         assert!(perfect.is_finite() && perfect > odds_ratio(c(100, 10, 10, 9)));
+    }
+
+    /// Valid hypergeometric counts with N up to `max_n`.
+    fn counts(max_n: usize) -> impl proptest::strategy::Strategy<Value = Counts> {
+        use proptest::prelude::*;
+        (1..=max_n)
+            .prop_flat_map(|big_n| (Just(big_n), 0..=big_n, 0..=big_n))
+            .prop_flat_map(|(big_n, big_k, n)| {
+                let lo = (n + big_k).saturating_sub(big_n);
+                (Just(big_n), Just(big_k), Just(n), lo..=n.min(big_k))
+            })
+            .prop_map(|(big_n, big_k, n, k)| Counts { big_n, big_k, n, k })
+    }
+
+    fn binomial(n: usize, k: usize) -> u128 {
+        (0..k).fold(1u128, |acc, i| acc * (n - i) as u128 / (i + 1) as u128)
+    }
+
+    proptest::proptest! {
+        /// More overlap is never less surprising: p falls (weakly) as k grows, at any scale.
+        #[test]
+        fn p_is_monotone_in_overlap(c in counts(40_000)) {
+            let t = LogFactorial::new(40_000);
+            let hi = c.n.min(c.big_k);
+            let mut previous = 0.0f64;
+            let ks: Vec<usize> = if hi - c.k > 64 { (c.k..=hi).step_by((hi - c.k) / 64).collect() } else { (c.k..=hi).collect() };
+            for k in ks {
+                let ln_p = ln_upper_tail(&t, Counts { k, ..c });
+                proptest::prop_assert!(ln_p.is_finite() && ln_p <= 0.0);
+                proptest::prop_assert!(ln_p <= previous + 1e-12 * previous.abs(), "k={} ln p {} after {}", k, ln_p, previous);
+                previous = ln_p;
+            }
+        }
+
+        /// Equal to the exact rational tail, summed in integers, for populations up to 60.
+        #[test]
+        fn p_equals_the_exact_sum(c in counts(60)) {
+            let t = LogFactorial::new(60);
+            let hi = c.n.min(c.big_k);
+            let numerator: u128 = (c.k..=hi).map(|i| binomial(c.big_k, i) * binomial(c.big_n - c.big_k, c.n - i)).sum();
+            let exact = numerator as f64 / binomial(c.big_n, c.n) as f64;
+            let p = ln_upper_tail(&t, c).exp();
+            proptest::prop_assert!((p - exact).abs() <= 1e-12 * exact, "{:?}: {} vs {}", c, p, exact);
+        }
     }
 }

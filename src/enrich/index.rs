@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use super::cache::{BackgroundKey, CacheKey, ResultCache};
 use super::fisher::LogFactorial;
-use super::ora::{Scan, Universe};
+use rayon::prelude::*;
+
+use super::ora::{Hit, Scan, Universe};
 use super::query::{resolve_background, resolve_input, QueryMarks};
 use super::rank::{self, RankOptions, RankRow};
-use super::{Background, EnrichError, EnrichRequest, EnrichResult, Result};
+use super::{Background, EnrichError, EnrichRequest, EnrichResult, EnrichRow, LibraryBackground, Result};
 use crate::store::{GeneResolver, Store};
 
 /// Cached results: at most this many queries and this many rows over all of them (~100 MB).
@@ -22,6 +24,8 @@ pub(crate) struct LibraryIndex {
     pub set_ids: Vec<Arc<str>>,
     pub terms: Vec<Arc<str>>,
     pub names: Vec<Arc<str>>,
+    /// Each set's position among all set ids of the index, sorted as strings.
+    pub id_order: Vec<u32>,
     offsets: Vec<u32>,
     members: Vec<u32>,
     /// Bitmap over dense genes: annotated to any set of this library.
@@ -91,6 +95,7 @@ impl EnrichIndex {
                 set_ids: Vec::with_capacity(sets.len()),
                 terms: Vec::with_capacity(sets.len()),
                 names: Vec::with_capacity(sets.len()),
+                id_order: Vec::new(),
                 offsets: Vec::with_capacity(sets.len() + 1),
                 members: Vec::new(),
                 universe: vec![0u64; words],
@@ -114,6 +119,19 @@ impl EnrichIndex {
             }
             lib.universe_size = lib.universe.iter().map(|w| w.count_ones() as usize).sum();
             libs.push(lib);
+        }
+        let mut all_ids: Vec<(&str, usize, usize)> = libs
+            .iter()
+            .enumerate()
+            .flat_map(|(l, lib)| lib.set_ids.iter().enumerate().map(move |(i, id)| (&**id, l, i)))
+            .collect();
+        all_ids.sort_unstable();
+        let mut orders: Vec<Vec<u32>> = libs.iter().map(|l| vec![0; l.set_count()]).collect();
+        for (rank, &(_, l, i)) in all_ids.iter().enumerate() {
+            orders[l][i] = rank as u32;
+        }
+        for (lib, order) in libs.iter_mut().zip(orders) {
+            lib.id_order = order;
         }
         let index = Self {
             table: LogFactorial::new(entrez.len()),
@@ -210,41 +228,79 @@ impl EnrichIndex {
             background: background_key,
             min_size,
             max_size,
+            fdr_scope: req.fdr_scope,
         };
         if let Some(hit) = self.cache.get(&key) {
             return Ok(EnrichResult { input: input.report, libraries: hit.0.clone(), rows: Arc::clone(&hit.1) });
         }
-        let marks = QueryMarks::new(self.entrez.len(), &input.dense, custom.as_deref());
-        let universe = match &custom {
+        let (summaries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), req, min_size, max_size);
+        let rows = Arc::new(rows);
+        self.cache.put(key, Arc::new((summaries.clone(), Arc::clone(&rows))));
+        Ok(EnrichResult { input: input.report, libraries: summaries, rows })
+    }
+
+    /// [`enrich`](Self::enrich) without the cache, for benchmarks of the engine itself.
+    pub fn enrich_uncached(&self, req: &EnrichRequest) -> Result<EnrichResult> {
+        let libraries = self.select_libraries(req.libraries.as_deref())?;
+        let mut input = resolve_input(&req.genes, &self.resolver, &self.dense_of)?;
+        let custom = match &req.background {
+            Background::Custom(raw) => {
+                let (dense, unrecognised) = resolve_background(raw, &self.resolver, &self.dense_of)?;
+                input.report.background_unrecognised = unrecognised;
+                Some(dense)
+            }
+            _ => None,
+        };
+        let (min_size, max_size) = (req.min_size.unwrap_or(0), req.max_size.unwrap_or(usize::MAX));
+        if min_size > max_size {
+            return Err(EnrichError::SizeRange { min: min_size, max: max_size });
+        }
+        let (libraries, rows) = self.scan(&input.dense, &libraries, custom.as_deref(), req, min_size, max_size);
+        Ok(EnrichResult { input: input.report, libraries, rows: Arc::new(rows) })
+    }
+
+    fn scan(
+        &self,
+        query: &[u32],
+        libraries: &[usize],
+        custom: Option<&[u32]>,
+        req: &EnrichRequest,
+        min_size: usize,
+        max_size: usize,
+    ) -> (Vec<LibraryBackground>, Vec<EnrichRow>) {
+        let marks = QueryMarks::new(self.entrez.len(), query, custom);
+        let universe = match custom {
             Some(genes) => Universe::Custom { genes },
             None if req.background == Background::AllGenes => Universe::AllGenes { genes: self.entrez.len() },
             None => Universe::LibraryGenes,
         };
         let scan = Scan {
             marks: &marks,
-            query: &input.dense,
+            query,
             universe,
             min_size,
             max_size,
+            fdr_scope: req.fdr_scope,
             table: &self.table,
             entrez: &self.entrez,
         };
         let mut summaries = Vec::with_capacity(libraries.len());
-        let mut rows = Vec::new();
-        for &l in &libraries {
-            let (summary, lib_rows) = scan.library(&self.libraries[l]);
+        let mut hits: Vec<(u32, Hit)> = Vec::new();
+        for &l in libraries {
+            let (summary, lib_hits) = scan.library(&self.libraries[l]);
             summaries.push(summary);
-            rows.extend(lib_rows);
+            hits.extend(lib_hits.into_iter().map(|h| (l as u32, h)));
         }
-        // p (log10 p orders exactly like p, and stays ordered below f64's range), then set id:
-        // a total order, so pages of the result never skip or repeat a set.
-        rows.sort_unstable_by(|a, b| a.log10_p.total_cmp(&b.log10_p).then_with(|| a.set_id.cmp(&b.set_id)));
-        for (i, row) in rows.iter_mut().enumerate() {
-            row.rank = i + 1;
-        }
-        let rows = Arc::new(rows);
-        self.cache.put(key, Arc::new((summaries.clone(), Arc::clone(&rows))));
-        Ok(EnrichResult { input: input.report, libraries: summaries, rows })
+        // p (log10 p orders like p and stays ordered below f64's range), then set id: a total
+        // order, so pages of the result never skip or repeat a set.
+        hits.par_sort_unstable_by(|a, b| a.1.ln_p.total_cmp(&b.1.ln_p).then(a.1.id_order.cmp(&b.1.id_order)));
+        let rows: Vec<EnrichRow> = hits
+            .par_iter()
+            .enumerate()
+            .with_min_len(256)
+            .map(|(i, (l, hit))| scan.row(&self.libraries[*l as usize], hit, i + 1))
+            .collect();
+        (summaries, rows)
     }
 
     /// The rank-based running-sum test of every set against genes ranked by `scores` (Entrez,

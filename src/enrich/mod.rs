@@ -59,6 +59,20 @@ pub enum EnrichError {
 
 pub type Result<T, E = EnrichError> = std::result::Result<T, E>;
 
+/// Puts `rows` in result order, p (as `log10_p`, which orders like p and stays ordered below
+/// f64's range) then set id: a total order, so pages never skip or repeat a set. Sorts a small
+/// index rather than the rows, which are large and would make the sort the slowest step.
+/// `key` gives `log10_p` and the set's position in set-id order (precomputed at build, so ties,
+/// which are common, cost no string comparisons).
+pub(crate) fn sort_rows<T>(rows: Vec<T>, key: impl Fn(&T) -> (f64, u32)) -> Vec<T> {
+    use rayon::slice::ParallelSliceMut;
+    let mut order: Vec<(f64, u32, u32)> =
+        rows.iter().enumerate().map(|(i, r)| { let (p, id) = key(r); (p, id, i as u32) }).collect();
+    order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut slots: Vec<Option<T>> = rows.into_iter().map(Some).collect();
+    order.into_iter().map(|(_, _, i)| slots[i as usize].take().expect("a permutation")).collect()
+}
+
 /// Which genes could have been drawn: the universe of the hypergeometric test.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub enum Background {
@@ -73,6 +87,18 @@ pub enum Background {
     Custom(Vec<String>),
 }
 
+/// The number of hypotheses Benjamini-Hochberg divides by, within each library.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum FdrScope {
+    /// Every set tested (size within the limits), overlapping the query or not: the number of
+    /// hypotheses actually tested, so the FDR guarantee holds.
+    #[default]
+    SetsTested,
+    /// Only sets with at least one input gene, as Enrichr and gseapy count: more sets pass,
+    /// but the choice depends on the data. For comparing with those tools.
+    SetsWithOverlap,
+}
+
 /// One over-representation query.
 #[derive(Debug, Clone, Default)]
 pub struct EnrichRequest {
@@ -84,6 +110,7 @@ pub struct EnrichRequest {
     /// Sets whose size within the background falls outside `min_size..=max_size` are not tested.
     pub min_size: Option<usize>,
     pub max_size: Option<usize>,
+    pub fdr_scope: FdrScope,
 }
 
 /// An input string that several genes share as an alias; never guessed between.
@@ -137,7 +164,8 @@ pub struct EnrichRow {
     pub p_value: f64,
     pub log10_p: f64,
     pub odds_ratio: f64,
-    /// Benjamini-Hochberg within the set's library.
+    /// Benjamini-Hochberg within the set's library; by default over every set tested there
+    /// (sets without an overlap enter with p = 1), see [`FdrScope`].
     pub fdr: f64,
     pub log10_fdr: f64,
     /// 1-based position in the result order (p, then set id).

@@ -10,7 +10,7 @@ use super::fdr::benjamini_hochberg_ln;
 use super::fisher::{ln_upper_tail, odds_ratio, Counts, LogFactorial};
 use super::index::LibraryIndex;
 use super::query::{QueryMarks, IN_BACKGROUND, IN_QUERY};
-use super::{EnrichRow, LibraryBackground};
+use super::{EnrichRow, FdrScope, LibraryBackground};
 
 /// The universe one library is tested against, already resolved to counts and marks.
 pub(crate) enum Universe<'a> {
@@ -33,15 +33,16 @@ pub(crate) struct Scan<'a> {
     pub universe: Universe<'a>,
     pub min_size: usize,
     pub max_size: usize,
+    pub fdr_scope: FdrScope,
     pub table: &'a LogFactorial,
     /// Dense id -> Entrez.
     pub entrez: &'a [u32],
 }
 
 impl Scan<'_> {
-    /// Scores every set of `lib`; returns the library's test universe and one row (rank 0,
-    /// filled in by the caller) per tested set with at least one input gene.
-    pub fn library(&self, lib: &LibraryIndex) -> (LibraryBackground, Vec<EnrichRow>) {
+    /// Scores every set of `lib`; returns the library's test universe and one hit per tested
+    /// set with at least one input gene.
+    pub fn library(&self, lib: &LibraryIndex) -> (LibraryBackground, Vec<Hit>) {
         let bytes = &self.marks.bytes;
         let (big_n, n) = match self.universe {
             Universe::LibraryGenes => (lib.universe_size, self.query.iter().filter(|&&g| lib.contains(g)).count()),
@@ -72,41 +73,23 @@ impl Scan<'_> {
             .collect();
         let tested = |big_k: u32| big_k > 0 && (self.min_size..=self.max_size).contains(&(big_k as usize));
         let sets_tested = counts.iter().filter(|c| tested(c.1)).count();
-        let (mut rows, ln_p): (Vec<EnrichRow>, Vec<f64>) = counts
+        let mut hits: Vec<Hit> = counts
             .par_iter()
             .enumerate()
             .with_min_len(MIN_CHUNK)
             .filter(|(_, &(k, big_k))| k > 0 && tested(big_k))
             .map(|(i, &(k, big_k))| {
                 let c = Counts { big_n, big_k: big_k as usize, n, k: k as usize };
-                let ln_p = ln_upper_tail(self.table, c);
-                let overlap: Vec<u32> = lib
-                    .members(i)
-                    .iter()
-                    .filter(|&&m| bytes[m as usize] & IN_QUERY != 0)
-                    .map(|&m| self.entrez[m as usize])
-                    .collect();
-                let row = EnrichRow {
-                    set_id: lib.set_ids[i].clone(),
-                    library: lib.name.clone(),
-                    term: lib.terms[i].clone(),
-                    name: lib.names[i].clone(),
-                    overlap_size: overlap.len(),
-                    overlap,
-                    set_size: c.big_k,
-                    p_value: ln_p.exp(),
-                    log10_p: ln_p / LN_10,
-                    odds_ratio: odds_ratio(c),
-                    fdr: 1.0,
-                    log10_fdr: 0.0,
-                    rank: 0,
-                };
-                (row, ln_p)
+                Hit { set: i as u32, id_order: lib.id_order[i], counts: c, ln_p: ln_upper_tail(self.table, c), ln_q: 0.0 }
             })
-            .unzip();
-        for (row, ln_q) in rows.iter_mut().zip(benjamini_hochberg_ln(&ln_p, sets_tested)) {
-            row.fdr = ln_q.exp();
-            row.log10_fdr = ln_q / LN_10;
+            .collect();
+        let hypotheses = match self.fdr_scope {
+            FdrScope::SetsTested => sets_tested,
+            FdrScope::SetsWithOverlap => hits.len(),
+        };
+        let ln_p: Vec<f64> = hits.iter().map(|h| h.ln_p).collect();
+        for (hit, ln_q) in hits.iter_mut().zip(benjamini_hochberg_ln(&ln_p, hypotheses)) {
+            hit.ln_q = ln_q;
         }
         let summary = LibraryBackground {
             library: Arc::clone(&lib.name),
@@ -114,6 +97,49 @@ impl Scan<'_> {
             input_genes: n,
             sets_tested,
         };
-        (summary, rows)
+        (summary, hits)
     }
+
+    /// The full row of a hit in `lib`: overlap genes, names, p and FDR.
+    pub fn row(&self, lib: &LibraryIndex, hit: &Hit, rank: usize) -> EnrichRow {
+        let i = hit.set as usize;
+        let bytes = &self.marks.bytes;
+        // The count is known, so the walk stops at the last overlapping member.
+        let mut overlap = Vec::with_capacity(hit.counts.k);
+        for &m in lib.members(i) {
+            if bytes[m as usize] & IN_QUERY != 0 {
+                overlap.push(self.entrez[m as usize]);
+                if overlap.len() == hit.counts.k {
+                    break;
+                }
+            }
+        }
+        EnrichRow {
+            set_id: lib.set_ids[i].clone(),
+            library: lib.name.clone(),
+            term: lib.terms[i].clone(),
+            name: lib.names[i].clone(),
+            overlap_size: overlap.len(),
+            overlap,
+            set_size: hit.counts.big_k,
+            p_value: hit.ln_p.exp(),
+            log10_p: hit.ln_p / LN_10,
+            odds_ratio: odds_ratio(hit.counts),
+            fdr: hit.ln_q.exp(),
+            log10_fdr: hit.ln_q / LN_10,
+            rank,
+        }
+    }
+}
+
+/// A tested set with at least one input gene: small, so sorting tens of thousands of them is
+/// cheap; the full [`EnrichRow`] is built once, in result order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hit {
+    pub set: u32,
+    /// Position in set-id order over the index (see `LibraryIndex::id_order`).
+    pub id_order: u32,
+    pub counts: Counts,
+    pub ln_p: f64,
+    pub ln_q: f64,
 }

@@ -61,6 +61,8 @@ pub struct RankRow {
     pub log10_fdr: f64,
     /// 1-based position in the result order (p, then set id).
     pub rank: usize,
+    #[serde(skip)]
+    pub(crate) id_order: u32,
 }
 
 /// Peak of the running sum for a set whose genes sit at `positions` (0-based, sorted,
@@ -167,6 +169,7 @@ pub(crate) fn run(
                     fdr: 1.0,
                     log10_fdr: 0.0,
                     rank: 0,
+                    id_order: lib.id_order[i],
                 };
                 Some((row, ln_p))
             })
@@ -178,7 +181,7 @@ pub(crate) fn run(
         }
         rows.extend(lib_rows);
     }
-    rows.sort_unstable_by(|a, b| a.log10_p.total_cmp(&b.log10_p).then_with(|| a.set_id.cmp(&b.set_id)));
+    let mut rows = super::sort_rows(rows, |r| (r.log10_p, r.id_order));
     for (i, row) in rows.iter_mut().enumerate() {
         row.rank = i + 1;
     }

@@ -14,10 +14,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation};
-use async_graphql::{Response, ServerError, ValidationResult, Value};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
 use super::errors::{classify, ErrorCode, TOO_COMPLEX_MESSAGE};
+use super::query_cache::QueryCache;
 use super::RequestId;
 use super::state::{ApiMetrics, AppState};
 
@@ -43,26 +47,64 @@ pub fn too_complex_message(validator_message: &str) -> String {
 
 /// Classifies errors (see [`classify`]), counts them, and adds two headers to every answer:
 /// `x-query-cost` (the validated complexity, as Open Targets does) and `x-data-version`.
-pub struct ResponsePolicy;
+/// It also serves parses and validations from the [`QueryCache`].
+#[derive(Default)]
+pub struct ResponsePolicy {
+    cache: Arc<QueryCache>,
+}
 
 impl ExtensionFactory for ResponsePolicy {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PolicyForRequest { cost: Mutex::new(None) })
+        Arc::new(PolicyForRequest { cost: Mutex::new(None), validation_key: Mutex::new(None), cache: self.cache.clone() })
     }
 }
 
 struct PolicyForRequest {
     cost: Mutex<Option<usize>>,
+    /// Set by `parse_query` when this request's validation may be cached.
+    validation_key: Mutex<Option<String>>,
+    cache: Arc<QueryCache>,
 }
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for PolicyForRequest {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = match self.cache.parsed(query) {
+            Some(doc) => doc,
+            None => {
+                let doc = next.run(ctx, query, variables).await?;
+                self.cache.store_parsed(query, &doc);
+                doc
+            }
+        };
+        let variables_json = serde_json::to_string(variables).unwrap_or_default();
+        *self.validation_key.lock().expect("key lock") = QueryCache::validation_key(query, &variables_json, &doc);
+        Ok(doc)
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await;
+        let key = self.validation_key.lock().expect("key lock").take();
+        let cached = key.as_deref().and_then(|k| self.cache.validated(k));
+        let result = match cached {
+            Some(v) => Ok(v),
+            None => {
+                let result = next.run(ctx).await;
+                if let (Ok(v), Some(k)) = (&result, key) {
+                    self.cache.store_validated(k, *v);
+                }
+                result
+            }
+        };
         if let Ok(v) = &result {
             *self.cost.lock().expect("cost lock") = Some(v.complexity);
         }

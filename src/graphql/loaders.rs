@@ -4,20 +4,40 @@
 //! batched store read instead of one read each.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::futures_util::future::BoxFuture;
 
 use super::state::{ApiMetrics, AppState};
 use crate::domain::SetId;
 use crate::store::{Gene, GeneSet, StoreError};
 
-/// How long a loader waits for sibling resolvers before reading. async-graphql's default is
-/// 1 ms, which would cap a connection at under 1,000 single-gene lookups a second. Siblings
-/// register within a few polls of the executor (it yields every 32 list items), and every
-/// resolver reaches its loader without store work of its own, so 200 µs batches as well.
-pub const LOADER_DELAY: Duration = Duration::from_micros(200);
+/// How many scheduler rounds a batch may wait for more keys (see [`wait_until_quiet`]).
+const MAX_WAIT_ROUNDS: usize = 1_000;
+
+/// Holds a batch back until the request stops asking for more keys.
+///
+/// async-graphql's DataLoader waits a fixed time (1 ms by default) for sibling resolvers to
+/// add their keys. A fixed wait is both too long (it caps a connection at under 1,000
+/// single-gene lookups a second) and too short when many siblings register slowly: its
+/// executor yields after every two list items whose own fields are pending, so 100 nested
+/// items register over ~50 scheduler rounds. Instead the batch waits for scheduler rounds, not
+/// time: it yields until a round passes in which no resolver of this request touched a loader.
+/// A lone lookup fires after one round; a long list fires once all its items are in.
+async fn wait_until_quiet(activity: &AtomicU64) {
+    let mut seen = activity.load(Ordering::Acquire);
+    for _ in 0..MAX_WAIT_ROUNDS {
+        tokio::task::yield_now().await;
+        let now = activity.load(Ordering::Acquire);
+        if now == seen {
+            return;
+        }
+        seen = now;
+    }
+}
 
 pub struct GeneLoader(Arc<AppState>);
 pub struct GeneSetLoader(Arc<AppState>);
@@ -81,19 +101,39 @@ impl Loader<MembershipOf> for MembershipLoader {
     }
 }
 
-/// The per-request loaders, placed in the request's data.
+/// The per-request loaders, placed in the request's data. Resolvers reach them through
+/// `graphql::loaders(ctx)`, which records the activity batches wait on.
 pub struct Loaders {
     pub genes: DataLoader<GeneLoader>,
     pub sets: DataLoader<GeneSetLoader>,
     pub memberships: DataLoader<MembershipLoader>,
+    activity: Arc<AtomicU64>,
+}
+
+/// Spawns a loader's batch task behind [`wait_until_quiet`].
+fn spawner(activity: Arc<AtomicU64>) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
+    move |batch| {
+        let activity = activity.clone();
+        tokio::spawn(async move {
+            wait_until_quiet(&activity).await;
+            batch.await
+        });
+    }
 }
 
 impl Loaders {
     pub fn new(state: Arc<AppState>) -> Arc<Self> {
+        let activity = Arc::new(AtomicU64::new(0));
         Arc::new(Self {
-            genes: DataLoader::new(GeneLoader(state.clone()), tokio::spawn).delay(LOADER_DELAY),
-            sets: DataLoader::new(GeneSetLoader(state.clone()), tokio::spawn).delay(LOADER_DELAY),
-            memberships: DataLoader::new(MembershipLoader(state), tokio::spawn).delay(LOADER_DELAY),
+            genes: DataLoader::new(GeneLoader(state.clone()), spawner(activity.clone())).delay(Duration::ZERO),
+            sets: DataLoader::new(GeneSetLoader(state.clone()), spawner(activity.clone())).delay(Duration::ZERO),
+            memberships: DataLoader::new(MembershipLoader(state), spawner(activity.clone())).delay(Duration::ZERO),
+            activity,
         })
+    }
+
+    /// Notes that a resolver is about to load something.
+    pub fn touch(&self) {
+        self.activity.fetch_add(1, Ordering::AcqRel);
     }
 }

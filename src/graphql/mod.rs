@@ -10,6 +10,7 @@ pub mod library;
 pub mod limits;
 pub mod loaders;
 pub mod meta;
+pub mod query_cache;
 pub mod search;
 pub mod state;
 pub mod target_family;
@@ -42,7 +43,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
-        .extension(limits::ResponsePolicy)
+        .extension(limits::ResponsePolicy::default())
 }
 
 pub fn build_schema(state: Arc<AppState>) -> GenekgSchema {
@@ -81,6 +82,10 @@ fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ApiError> {
     ctx.data::<Arc<AppState>>().map_err(|e| ApiError::internal(anyhow::anyhow!("{}", e.message)))
 }
 
+/// The request's loaders; every caller is about to load, which holds pending batches open
+/// (see `loaders`).
 fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Loaders>, ApiError> {
-    ctx.data::<Arc<Loaders>>().map_err(|e| ApiError::internal(anyhow::anyhow!("{}", e.message)))
+    let loaders = ctx.data::<Arc<Loaders>>().map_err(|e| ApiError::internal(anyhow::anyhow!("{}", e.message)))?;
+    loaders.touch();
+    Ok(loaders)
 }

@@ -17,7 +17,7 @@ use crate::graphql::RequestId;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Largest request body accepted (1,000 ids or a 5,000-gene list fit many times over).
-pub const MAX_BODY_BYTES: u64 = 1 << 20;
+pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 fn client_request_id(req: &ServiceRequest) -> Option<String> {
     let id = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
@@ -36,10 +36,12 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
 
+    // Refused before the body is read when the client declares it; a chunked body is cut off
+    // at the same size by the app's PayloadConfig.
     let too_large = req
         .headers()
         .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
         .is_some_and(|n| n > MAX_BODY_BYTES);
     let mut res = if too_large {
         let body = format!("request body larger than {MAX_BODY_BYTES} bytes");

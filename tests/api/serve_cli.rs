@@ -21,12 +21,14 @@ async fn serve_prints_its_url_answers_and_shuts_down_gracefully_on_sigterm() {
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .and_then(|u| u.strip_suffix("/graphql"))
-        .unwrap_or_else(|| panic!("no URL in `{line}`"))
-        .to_string();
+    let Some(base) = line.split_whitespace().find(|w| w.starts_with("http://")).and_then(|u| u.strip_suffix("/graphql"))
+    else {
+        child.kill().ok();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).ok();
+        panic!("no URL in the first line of stdout `{line}`; stderr:\n{stderr}");
+    };
+    let base = base.to_string();
     assert!(line.contains("/graphiql"), "{line}");
 
     let client = reqwest::Client::new();

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use actix_web::http::Method;
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, Responder};
 use async_graphql::BatchRequest;
-use async_graphql_actix_web::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql_actix_web::GraphQLResponse;
 
 use crate::graphql::limits::MAX_BATCH_OPERATIONS;
 use crate::graphql::{self, AppState, ErrorCode, GenekgSchema, RequestId};
@@ -15,28 +15,56 @@ fn bad_request(message: String) -> HttpResponse {
     }))
 }
 
-/// POST (JSON, single or batched as an array) and GET (`?query=…`) GraphQL. GET requests are
-/// read-only: mutations are refused.
-pub async fn graphql(
+/// The body of a POST: JSON (one operation or a batch array), or a bare query with
+/// `Content-Type: application/graphql`. The body arrives whole (bounded by the app's
+/// `PayloadConfig`), so no streaming decoder or extra task is needed per request.
+fn parse_post(http: &HttpRequest, body: &[u8]) -> Result<BatchRequest, String> {
+    let content_type = http.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/graphql") && !content_type.contains("json") {
+        let query = std::str::from_utf8(body).map_err(|_| "the query is not UTF-8".to_string())?;
+        return Ok(BatchRequest::Single(async_graphql::Request::new(query)));
+    }
+    serde_json::from_slice(body).map_err(|e| format!("not a GraphQL request: {e}"))
+}
+
+async fn run(
+    http: HttpRequest,
+    schema: &GenekgSchema,
+    state: &Arc<AppState>,
+    batch: BatchRequest,
+    read_only: bool,
+) -> HttpResponse {
+    if let BatchRequest::Batch(ops) = &batch {
+        if ops.len() > MAX_BATCH_OPERATIONS {
+            return bad_request(format!("a batch holds at most {MAX_BATCH_OPERATIONS} operations, got {}", ops.len()));
+        }
+    }
+    let request_id = http.extensions().get::<RequestId>().cloned();
+    let response = graphql::execute(schema, state, batch, read_only, request_id).await;
+    GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body()
+}
+
+/// POST /graphql: single or batched operations.
+pub async fn graphql_post(
+    http: HttpRequest,
+    body: web::Bytes,
+    schema: web::Data<GenekgSchema>,
+    state: web::Data<Arc<AppState>>,
+) -> HttpResponse {
+    match parse_post(&http, &body) {
+        Ok(batch) => run(http, &schema, &state, batch, false).await,
+        Err(message) => bad_request(message),
+    }
+}
+
+/// GET /graphql?query=…&variables=…: read-only, mutations are refused.
+pub async fn graphql_get(
     http: HttpRequest,
     schema: web::Data<GenekgSchema>,
     state: web::Data<Arc<AppState>>,
-    request: Result<GraphQLBatchRequest, actix_web::Error>,
 ) -> HttpResponse {
-    let batch = match request {
-        Ok(r) => r.into_inner(),
-        Err(e) => return bad_request(format!("not a GraphQL request: {e}")),
-    };
-    if let BatchRequest::Batch(ops) = &batch {
-        if ops.len() > MAX_BATCH_OPERATIONS {
-            return bad_request(format!(
-                "a batch holds at most {MAX_BATCH_OPERATIONS} operations, got {}",
-                ops.len()
-            ));
-        }
+    match async_graphql::http::parse_query_string(http.query_string()) {
+        Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), true).await,
+        Err(e) => bad_request(format!("not a GraphQL request: {e}")),
     }
-    let read_only = http.method() == Method::GET;
-    let request_id = http.extensions().get::<RequestId>().cloned();
-    let response = graphql::execute(&schema, &state, batch, read_only, request_id).await;
-    GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body()
 }

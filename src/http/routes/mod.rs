@@ -4,6 +4,6 @@ mod health;
 mod metrics;
 
 pub use graphiql::{graphiql_asset, graphiql_page};
-pub use graphql::graphql;
+pub use graphql::{graphql_get, graphql_post};
 pub use health::{healthz, readyz};
 pub use metrics::metrics;

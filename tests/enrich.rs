@@ -1,0 +1,326 @@
+//! Enrichment against the scipy oracle (scripts/enrich_oracle.py) and on bad input.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use genekg::domain::LibraryName;
+use genekg::enrich::fisher::{ln_upper_tail, Counts, LogFactorial};
+use genekg::enrich::{Background, EnrichError, EnrichIndex, EnrichRequest, FdrScope, RankOptions, MAX_INPUT_GENES};
+use genekg::ingest::{ingest_gmt, ingest_orgdb, GmtOptions, OrgDbPaths};
+use genekg::store::Store;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    index: EnrichIndex,
+    inputs: serde_json::Value,
+}
+
+/// The fixture store with the oracle's two libraries (see scripts/enrich_oracle.py), built once.
+fn fx() -> &'static Fixture {
+    static FX: OnceLock<Fixture> = OnceLock::new();
+    FX.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("db")).unwrap();
+        ingest_orgdb(&store, &OrgDbPaths { org: fixture("org.Hs.eg.sqlite"), go: fixture("GO.sqlite") }).unwrap();
+        let inputs: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture("enrich_oracle_inputs.json")).unwrap()).unwrap();
+        let small = &inputs["small_sizes"];
+        for (name, min_size, max_size) in [
+            ("ORACLE", 1, 5000),
+            ("ORACLE_SMALL", small[0].as_u64().unwrap() as usize, small[1].as_u64().unwrap() as usize),
+        ] {
+            let opts = GmtOptions { library: LibraryName::parse(name).unwrap(), version: None, min_size, max_size };
+            ingest_gmt(&store, &fixture("go_bp.gmt"), &opts).unwrap();
+        }
+        let index = EnrichIndex::build(&store, None).unwrap();
+        Fixture { _dir: dir, index, inputs }
+    })
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+struct OracleRow {
+    kind: String,
+    library: String,
+    background: String,
+    term: String,
+    counts: [usize; 4],
+    p: f64,
+    ln_p: f64,
+    last: f64,
+}
+
+fn oracle() -> Vec<OracleRow> {
+    let text = std::fs::read_to_string(fixture("enrich_oracle.tsv")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("kind\t"))
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            let f = |i: usize| c[i].parse::<f64>().unwrap();
+            let u = |i: usize| c[i].parse::<usize>().unwrap();
+            OracleRow {
+                kind: c[0].into(),
+                library: c[1].into(),
+                background: c[2].into(),
+                term: c[3].into(),
+                counts: [u(4), u(5), u(6), u(7)],
+                p: f(8),
+                ln_p: f(9),
+                last: f(10),
+            }
+        })
+        .collect()
+}
+
+/// |a - b| <= 1e-9 |b|, with an absolute floor for values that are (almost) zero.
+fn assert_close(what: &str, a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-9 * b.abs() + 1e-13, "{what}: genekg {a:e} vs scipy {b:e}");
+}
+
+#[test]
+fn ora_matches_scipy_on_every_oracle_row() {
+    let fx = fx();
+    let mut cases: HashMap<(String, String, String), Vec<OracleRow>> = HashMap::new();
+    for r in oracle().into_iter().filter(|r| r.kind != "counts" && r.kind != "rank") {
+        cases.entry((r.kind.clone(), r.library.clone(), r.background.clone())).or_default().push(r);
+    }
+    assert!(cases.len() >= 25, "oracle file lost its cases: {}", cases.len());
+    let mut compared = 0;
+    let mut smallest = 0.0f64;
+    for ((list, library, background), expected) in &cases {
+        let result = fx
+            .index
+            .enrich(&EnrichRequest {
+                genes: strings(&fx.inputs["lists"][list]),
+                libraries: Some(vec![library.clone()]),
+                background: match background.as_str() {
+                    "library" => Background::LibraryGenes,
+                    "all" => Background::AllGenes,
+                    _ => Background::Custom(strings(&fx.inputs["custom_background"])),
+                },
+                ..Default::default()
+            })
+            .unwrap();
+        let lib = &result.libraries[0];
+        let by_term: HashMap<&str, _> = result.rows.iter().map(|r| (&*r.term, r)).collect();
+        for e in expected {
+            let what = format!("{list}/{library}/{background}/{}", e.term);
+            let got = by_term.get(e.term.as_str()).unwrap_or_else(|| panic!("{what}: missing from genekg's result"));
+            let [big_n, big_k, n, k] = e.counts;
+            assert_eq!((lib.background_genes, got.set_size, lib.input_genes, got.overlap_size), (big_n, big_k, n, k), "{what}: N, K, n, k");
+            assert_close(&format!("{what} ln p"), got.log10_p * std::f64::consts::LN_10, e.ln_p);
+            assert_close(&format!("{what} p"), got.p_value, e.p);
+            assert_close(&format!("{what} fdr"), got.fdr, e.last);
+            smallest = smallest.min(e.ln_p);
+            compared += 1;
+        }
+    }
+    assert!(compared > 3000, "{compared}");
+    assert!(smallest < -290.0, "the oracle's deepest fixture tail is only ln p = {smallest}");
+}
+
+#[test]
+fn extreme_tails_match_scipy_in_log_space() {
+    let table = LogFactorial::new(77_614);
+    let rows: Vec<OracleRow> = oracle().into_iter().filter(|r| r.kind == "counts").collect();
+    assert!(rows.len() >= 5);
+    let mut below_f64 = 0;
+    for r in &rows {
+        let [big_n, big_k, n, k] = r.counts;
+        let ln_p = ln_upper_tail(&table, Counts { big_n, big_k, n, k });
+        assert!(ln_p.is_finite());
+        assert_close(&r.term, ln_p, r.ln_p);
+        if r.p > 0.0 {
+            assert_close(&r.term, ln_p.exp(), r.p);
+        } else {
+            below_f64 += 1;
+        }
+    }
+    assert!(below_f64 >= 3, "the oracle must hold tails below f64's range");
+}
+
+#[test]
+fn rank_test_matches_scipy_ks_2samp() {
+    let fx = fx();
+    let scores: Vec<(u32, f32)> = fx.inputs["rank_scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_u64().unwrap() as u32, p[1].as_f64().unwrap() as f32))
+        .collect();
+    let rows = fx
+        .index
+        .rank_enrich(&scores, &RankOptions { libraries: Some(vec!["ORACLE_SMALL".into()]), min_size: Some(5), max_size: None })
+        .unwrap();
+    let by_term: HashMap<&str, _> = rows.iter().map(|r| (&*r.term, r)).collect();
+    let expected: Vec<OracleRow> = oracle().into_iter().filter(|r| r.kind == "rank").collect();
+    assert!(expected.len() > 100);
+    for e in &expected {
+        let got = by_term.get(e.term.as_str()).unwrap_or_else(|| panic!("{}: missing", e.term));
+        assert_eq!(got.set_size, e.counts[1], "{}", e.term);
+        assert!((got.es - e.last).abs() < 1e-12, "{}: ES {} vs {}", e.term, got.es, e.last);
+        assert_close(&e.term, got.p_value, e.p);
+    }
+    // Ordered by p then set id, ranks 1..
+    for (i, w) in rows.windows(2).enumerate() {
+        assert!((w[0].log10_p, &w[0].set_id) < (w[1].log10_p, &w[1].set_id));
+        assert_eq!(w[0].rank, i + 1);
+    }
+}
+
+#[test]
+fn rank_test_rejects_bad_scores() {
+    let ix = &fx().index;
+    let opts = RankOptions::default();
+    assert!(matches!(ix.rank_enrich(&[], &opts), Err(EnrichError::Scores(_))));
+    let nan = ix.rank_enrich(&[(1, 1.0), (2, f32::NAN)], &opts).unwrap_err().to_string();
+    assert!(nan.contains("gene 2") && nan.contains("NaN"), "{nan}");
+    let dup = ix.rank_enrich(&[(7, 1.0), (7, 2.0)], &opts).unwrap_err().to_string();
+    assert!(dup.contains("gene 7"), "{dup}");
+    let lib = ix
+        .rank_enrich(&[(1, 1.0)], &RankOptions { libraries: Some(vec!["KEGG".into()]), ..Default::default() })
+        .unwrap_err()
+        .to_string();
+    assert!(lib.contains("`KEGG`") && lib.contains("ORACLE"), "{lib}");
+}
+
+fn request(genes: &[&str]) -> EnrichRequest {
+    EnrichRequest {
+        genes: genes.iter().map(|s| s.to_string()).collect(),
+        libraries: Some(vec!["ORACLE".into()]),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let ix = &fx().index;
+    assert!(matches!(ix.enrich(&request(&[])), Err(EnrichError::EmptyInput)));
+    assert!(matches!(ix.enrich(&request(&["  ", ""])), Err(EnrichError::EmptyInput)));
+    let unknown = ix.enrich(&request(&["NOTAGENE1", "ZZZ9"])).unwrap_err().to_string();
+    assert!(unknown.contains("none of the 2") && unknown.contains("NOTAGENE1"), "{unknown}");
+    let huge: Vec<String> = (0..=MAX_INPUT_GENES).map(|i| format!("G{i}")).collect();
+    let huge = ix.enrich(&EnrichRequest { genes: huge, ..Default::default() }).unwrap_err().to_string();
+    assert!(huge.contains(&(MAX_INPUT_GENES + 1).to_string()) && huge.contains("limit"), "{huge}");
+    let mut bad_lib = request(&["MCM2"]);
+    bad_lib.libraries = Some(vec!["ORACLE".into(), "GO_XX".into(), "Nope".into()]);
+    let msg = ix.enrich(&bad_lib).unwrap_err().to_string();
+    assert!(msg.contains("`GO_XX`, `Nope`") && msg.contains("available: GO_BP"), "{msg}");
+    let mut sizes = request(&["MCM2"]);
+    sizes.min_size = Some(10);
+    sizes.max_size = Some(5);
+    assert!(matches!(ix.enrich(&sizes), Err(EnrichError::SizeRange { min: 10, max: 5 })));
+    let mut empty_bg = request(&["MCM2"]);
+    empty_bg.background = Background::Custom(vec!["NOTAGENE".into()]);
+    assert!(ix.enrich(&empty_bg).unwrap_err().to_string().contains("background"));
+}
+
+#[test]
+fn unknown_ambiguous_and_duplicate_genes_are_reported() {
+    let ix = &fx().index;
+    // CAF1 is an alias of both CHAF1A (10036) and CHAF1B (8208) in org.Hs.eg.db.
+    let r = ix.enrich(&request(&["MCM2", "mcm2", "4171", "CAF1", "NOTAGENE", "MCM4"])).unwrap();
+    assert_eq!(r.input.given, 6);
+    assert_eq!(r.input.genes, vec![4171, 4173]);
+    assert_eq!(r.input.duplicates, 2);
+    assert_eq!(r.input.unknown, vec!["NOTAGENE"]);
+    assert_eq!(r.input.ambiguous.len(), 1);
+    assert_eq!(r.input.ambiguous[0].input, "CAF1");
+    assert_eq!(r.input.ambiguous[0].candidates, vec![8208, 10036]);
+    assert_eq!(r.libraries[0].input_genes, 2);
+}
+
+#[test]
+fn background_variants_change_the_universe() {
+    let ix = &fx().index;
+    let genes = strings(&fx().inputs["lists"]["replication_30"]);
+    let run = |background: Background| {
+        ix.enrich(&EnrichRequest {
+            genes: genes.clone(),
+            libraries: Some(vec!["ORACLE_SMALL".into()]),
+            background,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let library = run(Background::LibraryGenes);
+    let all = run(Background::AllGenes);
+    assert_eq!(all.libraries[0].background_genes, ix.gene_count());
+    assert!(library.libraries[0].background_genes < ix.gene_count());
+    // A wider universe makes the same overlap less likely by chance.
+    let p = |r: &genekg::enrich::EnrichResult| r.rows.iter().find(|x| &*x.term == "DNA replication (GO:0006260)").map(|x| x.log10_p);
+    assert!(p(&all).unwrap() < p(&library).unwrap());
+    // A custom background: only its genes count, unrecognised entries are reported.
+    let mut bg: Vec<String> = genes[..10].to_vec();
+    bg.push("NOTAGENE".into());
+    let custom = run(Background::Custom(bg));
+    assert_eq!(custom.libraries[0].background_genes, 10);
+    assert_eq!(custom.libraries[0].input_genes, 10);
+    assert_eq!(custom.input.background_unrecognised, vec!["NOTAGENE"]);
+    assert!(custom.rows.iter().all(|r| r.set_size <= 10 && r.overlap_size == r.set_size));
+}
+
+#[test]
+fn order_is_total_and_equal_queries_share_the_cache() {
+    let ix = &fx().index;
+    let genes = strings(&fx().inputs["lists"]["mixed_60"]);
+    let a = ix.enrich(&EnrichRequest { genes: genes.clone(), ..Default::default() }).unwrap();
+    assert!(a.rows.len() > 500);
+    for (i, w) in a.rows.windows(2).enumerate() {
+        assert!((w[0].log10_p, &w[0].set_id) < (w[1].log10_p, &w[1].set_id), "{} then {}", w[0].set_id, w[1].set_id);
+        assert_eq!(w[0].rank, i + 1);
+    }
+    // The same genes, reordered and in other id types, hit the cached rows.
+    let mut other: Vec<String> = genes.iter().rev().map(|g| g.to_lowercase()).collect();
+    other.push(" ".into());
+    let b = ix.enrich(&EnrichRequest { genes: other, ..Default::default() }).unwrap();
+    assert!(Arc::ptr_eq(&a.rows, &b.rows));
+    // Overlap genes are Entrez ids of input genes with symbols.
+    let top = &a.rows[0];
+    assert_eq!(top.overlap.len(), top.overlap_size);
+    assert!(top.overlap.iter().all(|g| a.input.genes.contains(g) && ix.symbol(*g).is_some()));
+    assert_eq!(top.set_id.to_string(), format!("{}:{}", top.library, top.term));
+    let members = ix.set_genes(&top.set_id).unwrap();
+    assert!(top.overlap.iter().all(|g| members.contains(g)) && members.len() == top.set_size);
+}
+
+#[test]
+fn size_limits_filter_sets_and_the_fdr_denominator() {
+    let ix = &fx().index;
+    let mut req = request(&strings(&fx().inputs["lists"]["ecm_10"]).iter().map(String::as_str).collect::<Vec<_>>());
+    let all = ix.enrich(&req).unwrap();
+    req.min_size = Some(10);
+    req.max_size = Some(50);
+    let some = ix.enrich(&req).unwrap();
+    assert!(some.libraries[0].sets_tested < all.libraries[0].sets_tested);
+    assert!(some.rows.iter().all(|r| (10..=50).contains(&r.set_size)));
+    assert!(some.rows.len() < all.rows.len());
+}
+
+#[test]
+fn fdr_scope_sets_the_number_of_hypotheses() {
+    let ix = &fx().index;
+    let mut req = request(&strings(&fx().inputs["lists"]["ecm_10"]).iter().map(String::as_str).collect::<Vec<_>>());
+    let tested = ix.enrich(&req).unwrap();
+    req.fdr_scope = FdrScope::SetsWithOverlap;
+    let overlapping = ix.enrich(&req).unwrap();
+    let m = overlapping.rows.len();
+    assert!(m < tested.libraries[0].sets_tested);
+    // Benjamini-Hochberg by hand over the listed rows only (they are sorted by p already).
+    let mut running = 1.0f64;
+    for (j, row) in overlapping.rows.iter().enumerate().rev() {
+        running = running.min(row.p_value * m as f64 / (j + 1) as f64);
+        assert!((row.fdr - running).abs() <= 1e-12 * running, "{}: {} vs {}", row.set_id, row.fdr, running);
+    }
+    for (a, b) in tested.rows.iter().zip(overlapping.rows.iter()) {
+        assert_eq!((&a.set_id, a.p_value), (&b.set_id, b.p_value));
+        assert!(b.fdr <= a.fdr);
+    }
+}
