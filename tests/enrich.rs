@@ -324,3 +324,18 @@ fn fdr_scope_sets_the_number_of_hypotheses() {
         assert!(b.fdr <= a.fdr);
     }
 }
+
+#[test]
+fn the_index_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<EnrichIndex>();
+    let ix = &fx().index;
+    let genes = strings(&fx().inputs["lists"]["replication_30"]);
+    let answers: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| ix.enrich(&EnrichRequest { genes: genes.clone(), ..Default::default() }).unwrap().rows.len()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|&n| n == answers[0] && n > 0));
+}
