@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian machine: set up, build, ingest the default data on first use,
-# and print what the store holds.
+# The main job on a fresh Debian machine: set up, build, then on first use ingest the default
+# data, train the default model, store its predictions and build the neighbourhood indexes;
+# finally serve the GraphQL API. Every step is skipped when its result is already there, so a
+# second run goes straight to serving.
+#   GENEKG_ADDR   address to serve on (default 127.0.0.1:8080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,6 +11,19 @@ source .deps/env.sh
 echo "[run] building genekg (release)" >&2
 cargo build --release --quiet
 GENEKG=target/release/genekg
-echo "[run] ingesting the default data into data/genekg.db (skipped when already there)" >&2
+echo "[run] 1/4 ingesting the default data into data/genekg.db (skipped when present)" >&2
 $GENEKG ingest default --if-empty
 $GENEKG stats
+if [ ! -f data/model/config.json ]; then
+  echo "[run] 2/4 training the default model into data/model (a few minutes on 2 cores)" >&2
+  $GENEKG train --resume
+else
+  echo "[run] 2/4 model present in data/model (delete it to retrain)" >&2
+fi
+echo "[run] 3/4 storing the model's predictions for every set (skipped when current)" >&2
+$GENEKG model predict --if-stale
+echo "[run] 4/4 building the neighbourhood indexes (skipped when current)" >&2
+$GENEKG index build --if-stale
+ADDR="${GENEKG_ADDR:-127.0.0.1:8080}"
+echo "[run] serving on http://$ADDR/graphql (GraphiQL: http://$ADDR/graphiql)" >&2
+exec $GENEKG serve --addr "$ADDR"

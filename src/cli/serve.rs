@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             ctx.paths.db.display()
         );
     }
-    let state = Arc::new(AppState::load(store.clone())?);
+    let state = Arc::new(AppState::load(store.clone())?.with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?);
     let settings = ServerSettings {
         addr: args.addr,
         cors_origins: args.cors_origins,

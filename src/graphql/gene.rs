@@ -127,6 +127,32 @@ impl GeneNode {
         Ok(state(ctx)?.families.of(self.0.entrez))
     }
 
+    /// Sets the model predicts this gene belongs to (the reference site's rule: logit > 0 or
+    /// z > 1.645, top 200 per set), by descending z-score.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn predicted_functions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only sets of this library (e.g. GO_BP).")] library: Option<String>,
+        #[graphql(desc = "Only predictions with at least this z-score.")] min_z: Option<f64>,
+        #[graphql(default = 10)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<super::model::PredictedFunction>> {
+        super::model::predicted_functions(ctx, self.0.entrez, library, min_z, first, after).await
+    }
+
+    /// Genes the model predicts from this gene alone, best first.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn predicted_partners(&self, ctx: &Context<'_>, #[graphql(default = 10)] first: i32) -> async_graphql::Result<Vec<super::model::PredictedGene>> {
+        super::model::predicted_partners(ctx, self.0.entrez, first).await
+    }
+
+    /// Genes with the nearest model embeddings (HNSW index), by cosine.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn similar_genes(&self, ctx: &Context<'_>, #[graphql(default = 10)] first: i32) -> async_graphql::Result<Vec<super::model::SimilarGene>> {
+        super::model::similar_genes(ctx, &self.0.entrez.to_string(), first).await
+    }
+
     /// Pages about this gene elsewhere. A link is null when the gene lacks the id it needs.
     async fn links(&self) -> GeneLinks {
         GeneLinks::of(&self.0)

@@ -3,6 +3,7 @@
 //! without touching the others. See `limits` for the cost model and `errors` for error codes.
 
 pub mod connection;
+pub mod enrichment;
 pub mod errors;
 pub mod gene;
 pub mod gene_set;
@@ -10,6 +11,7 @@ pub mod library;
 pub mod limits;
 pub mod loaders;
 pub mod meta;
+pub mod model;
 pub mod query_cache;
 pub mod search;
 pub mod state;
@@ -32,6 +34,8 @@ pub struct QueryRoot(
     library::LibraryQueries,
     user_gene_set::UserGeneSetQueries,
     meta::MetaQueries,
+    model::ModelQueries,
+    enrichment::EnrichQueries,
 );
 
 #[derive(MergedObject, Default)]

@@ -56,6 +56,13 @@ pub struct AppState {
     pub data_version: String,
     pub metrics: ApiMetrics,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Over-representation analysis over every library, built at start (about a second).
+    pub enrich: Arc<crate::enrich::EnrichIndex>,
+    /// The trained model, when `DATA_DIR/model` holds one.
+    pub model: Option<Arc<crate::model::Gsfm>>,
+    /// The HNSW indexes, when built from the loaded model. A lock because `addGeneSet` adds the
+    /// new set to the live index; reads are many and short.
+    pub neighbourhood: Option<Arc<std::sync::RwLock<crate::index::Neighbourhood>>>,
 }
 
 impl AppState {
@@ -75,6 +82,7 @@ impl AppState {
             libraries.insert(lib.name.clone(), Arc::new(lib));
         }
         let data_version = data_version(&store, &libraries)?;
+        let store_for_enrich = store.clone();
         tracing::info!(
             genes = genes.gene_count(),
             libraries = libraries.len(),
@@ -91,7 +99,28 @@ impl AppState {
             data_version,
             metrics: ApiMetrics::default(),
             started_at: chrono::Utc::now(),
+            enrich: Arc::new(crate::enrich::EnrichIndex::build(&store_for_enrich, None)?),
+            model: None,
+            neighbourhood: None,
         })
+    }
+
+    /// Attaches the model in `model_dir` and the indexes in `index_dir` when they exist. A
+    /// missing model is not an error (the server still answers about genes and sets); an index
+    /// built from another model is refused and left out, with a warning saying how to rebuild.
+    pub fn with_model(mut self, model_dir: &std::path::Path, index_dir: &std::path::Path) -> anyhow::Result<Self> {
+        if !model_dir.join("config.json").exists() {
+            tracing::warn!(dir = %model_dir.display(), "no model: model fields will answer NOT_FOUND (run `genekg train`)");
+            return Ok(self);
+        }
+        let model = Arc::new(crate::model::Gsfm::load(model_dir)?);
+        tracing::info!(fingerprint = model.fingerprint(), "model loaded");
+        match crate::index::Neighbourhood::load(&self.store, model.as_ref(), index_dir) {
+            Ok(hood) => self.neighbourhood = Some(Arc::new(std::sync::RwLock::new(hood))),
+            Err(e) => tracing::warn!("neighbourhood index not loaded: {e:#}"),
+        }
+        self.model = Some(model);
+        Ok(self)
     }
 
     pub fn library(&self, name: &str) -> Option<&Arc<Library>> {

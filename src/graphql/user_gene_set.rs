@@ -151,6 +151,14 @@ impl UserGeneSetMutations {
                 StoreError::Invalid(msg) => ApiError::BadInput(msg),
                 e => ApiError::from(e),
             })?;
+        // Make the new set findable by `similarSets` at once.
+        if let (Some(model), Some(hood)) = (&state.model, &state.neighbourhood) {
+            if let Ok(mut hood) = hood.write() {
+                if let Err(e) = hood.add_user_set(model.as_ref(), set.id, &set.genes) {
+                    tracing::warn!("user set {} not added to the neighbourhood index: {e:#}", set.id);
+                }
+            }
+        }
         let mut ambiguous_genes = Vec::new();
         for (query, ids) in ambiguous {
             ambiguous_genes.push(AmbiguousEntry { query, candidates: load_genes(ctx, &ids).await? });

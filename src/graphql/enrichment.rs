@@ -1,0 +1,146 @@
+//! The `enrich` root field: over-representation analysis of a gene list (Enrichr's core use),
+//! and `augmentedEnrichment` when a model is loaded.
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+
+use super::connection::{list_cost, Page, PageRequest};
+use super::errors::ApiError;
+use super::gene::{load_genes, GeneNode};
+use super::gene_set::{load_sets, GeneSetNode};
+use super::state;
+use crate::domain::SetId;
+use crate::enrich::{Background, EnrichRequest};
+
+/// Largest gene list `enrich` accepts (a whole-genome paste is a mistake, not a query).
+pub const MAX_ENRICH_GENES: usize = 10_000;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum EnrichBackground {
+    /// Genes annotated anywhere in the library tested (Enrichr's default).
+    #[default]
+    Library,
+    /// Every gene in the store.
+    All,
+    /// The genes given in `backgroundGenes` (e.g. those measured in an experiment).
+    Custom,
+}
+
+#[derive(SimpleObject)]
+pub struct EnrichmentRow {
+    pub gene_set: GeneSetNode,
+    /// Input genes in the set.
+    pub overlap: Vec<GeneNode>,
+    pub overlap_size: usize,
+    /// The set's genes within the background.
+    pub set_size: usize,
+    /// One-sided Fisher exact test (hypergeometric upper tail); may underflow to 0, see log10P.
+    pub p_value: f64,
+    #[graphql(name = "log10P")]
+    pub log10_p: f64,
+    pub odds_ratio: f64,
+    /// Benjamini-Hochberg within the set's library.
+    pub fdr: f64,
+    pub rank: usize,
+}
+
+#[derive(SimpleObject)]
+pub struct LibraryBackgroundNode {
+    pub library: String,
+    pub background_genes: usize,
+    pub input_genes: usize,
+    pub sets_tested: usize,
+}
+
+#[derive(SimpleObject)]
+pub struct AmbiguousInput {
+    pub input: String,
+    pub candidates: Vec<GeneNode>,
+}
+
+#[derive(SimpleObject)]
+pub struct EnrichmentResult {
+    /// Sets with at least one input gene, by p-value then set id (pages never skip or repeat).
+    pub results: Page<EnrichmentRow>,
+    pub genes_used: usize,
+    pub unknown_genes: Vec<String>,
+    pub ambiguous_genes: Vec<AmbiguousInput>,
+    pub libraries: Vec<LibraryBackgroundNode>,
+}
+
+#[derive(Default)]
+pub struct EnrichQueries;
+
+#[Object]
+impl EnrichQueries {
+    /// Over-representation of a gene list in the stored libraries.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn enrich(
+        &self,
+        ctx: &Context<'_>,
+        genes: Vec<String>,
+        #[graphql(desc = "Library names; all when absent.")] libraries: Option<Vec<String>>,
+        #[graphql(default)] background: EnrichBackground,
+        background_genes: Option<Vec<String>>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<EnrichmentResult> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        if genes.len() > MAX_ENRICH_GENES {
+            return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {MAX_ENRICH_GENES} are accepted", genes.len())).into());
+        }
+        let st = state(ctx)?;
+        if let Some(libs) = &libraries {
+            for l in libs {
+                super::library::known_library(st, l)?;
+            }
+        }
+        let background = match (background, background_genes) {
+            (EnrichBackground::Library, None) => Background::LibraryGenes,
+            (EnrichBackground::All, None) => Background::AllGenes,
+            (EnrichBackground::Custom, Some(g)) => Background::Custom(g),
+            (EnrichBackground::Custom, None) => return Err(ApiError::BadInput("background CUSTOM needs `backgroundGenes`".into()).into()),
+            (_, Some(_)) => return Err(ApiError::BadInput("`backgroundGenes` is only used with background CUSTOM".into()).into()),
+        };
+        let req = EnrichRequest { genes, libraries, background, ..Default::default() };
+        let result = st.enrich.enrich(&req).map_err(|e| ApiError::BadInput(e.to_string()))?;
+        let range = page.range(result.rows.len());
+        let rows = &result.rows[range];
+        let ids: Vec<SetId> = rows.iter().filter_map(|r| SetId::parse(&r.set_id).ok()).collect();
+        let sets = load_sets(ctx, &ids).await?;
+        let mut nodes = Vec::with_capacity(rows.len());
+        for (r, gene_set) in rows.iter().zip(sets) {
+            nodes.push(EnrichmentRow {
+                gene_set,
+                overlap: load_genes(ctx, &r.overlap).await?,
+                overlap_size: r.overlap_size,
+                set_size: r.set_size,
+                p_value: r.p_value,
+                log10_p: r.log10_p,
+                odds_ratio: r.odds_ratio,
+                fdr: r.fdr,
+                rank: r.rank,
+            });
+        }
+        let mut ambiguous_genes = Vec::new();
+        for a in &result.input.ambiguous {
+            ambiguous_genes.push(AmbiguousInput { input: a.input.clone(), candidates: load_genes(ctx, &a.candidates).await? });
+        }
+        Ok(EnrichmentResult {
+            results: page.connection(result.rows.len(), nodes),
+            genes_used: result.input.genes.len(),
+            unknown_genes: result.input.unknown.clone(),
+            ambiguous_genes,
+            libraries: result
+                .libraries
+                .iter()
+                .map(|l| LibraryBackgroundNode {
+                    library: l.library.to_string(),
+                    background_genes: l.background_genes,
+                    input_genes: l.input_genes,
+                    sets_tested: l.sets_tested,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,296 @@
+//! Fields backed by the model and the neighbourhood index: predicted functions, partners and
+//! members, similar genes and sets, and the `augment` and `similarSets` root fields. Each says
+//! plainly when the server runs without a model or index (NOT_FOUND), rather than returning
+//! empty lists that would read as "no predictions".
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use super::connection::{list_cost, Page, PageRequest};
+use super::errors::{ApiError, ApiResult};
+use super::gene::{load_genes, resolve_gene, GeneNode};
+use super::gene_set::{load_sets, GeneSetNode};
+use super::limits::MAX_PAGE;
+use super::state;
+use crate::domain::SetId;
+use crate::index::Neighbourhood;
+use crate::model::{predictions, Gsfm};
+
+pub(super) fn model(ctx: &Context<'_>) -> ApiResult<Arc<Gsfm>> {
+    state(ctx)?
+        .model
+        .clone()
+        .ok_or_else(|| ApiError::NotFound("this server runs without a model; train one with `genekg train`".into()))
+}
+
+pub(super) fn neighbourhood(ctx: &Context<'_>) -> ApiResult<Arc<std::sync::RwLock<Neighbourhood>>> {
+    state(ctx)?.neighbourhood.clone().ok_or_else(|| {
+        ApiError::NotFound("this server runs without a neighbourhood index; build one with `genekg index build`".into())
+    })
+}
+
+fn set_ids(keys: impl IntoIterator<Item = String>) -> Vec<SetId> {
+    keys.into_iter().filter_map(|k| SetId::parse(&k).ok()).collect()
+}
+
+fn check_first(first: i32) -> ApiResult<usize> {
+    if first < 0 || first as usize > MAX_PAGE {
+        return Err(ApiError::BadInput(format!("`first` must be between 0 and {MAX_PAGE}, got {first}")));
+    }
+    Ok(first as usize)
+}
+
+/// A set the model predicts a gene belongs to.
+#[derive(SimpleObject)]
+pub struct PredictedFunction {
+    pub gene_set: GeneSetNode,
+    /// sigmoid of the model's logit for this gene given the set's genes.
+    pub probability: f32,
+    /// The logit's z-score across all genes for this set.
+    pub z_score: f32,
+    /// Rank of the gene among the genes listed for the set.
+    pub rank: u32,
+    /// The gene is already in the set.
+    pub known: bool,
+    /// Median ROC AUC of the model recovering hidden halves of this set: how far to trust it.
+    pub set_auroc: Option<f32>,
+}
+
+/// A gene predicted for a set, or as a partner of a gene.
+#[derive(SimpleObject)]
+pub struct PredictedGene {
+    pub gene: GeneNode,
+    pub probability: f32,
+    pub z_score: f32,
+    pub rank: u32,
+    pub known: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct SimilarGene {
+    pub gene: GeneNode,
+    /// Cosine similarity of the model's gene embeddings.
+    pub cosine: f32,
+}
+
+#[derive(SimpleObject)]
+pub struct SimilarSet {
+    /// Null for a user gene set (see `userGeneSet`); `key` names it.
+    pub gene_set: Option<GeneSetNode>,
+    /// `LIBRARY:term`, or `user:ID` for a user gene set.
+    pub key: String,
+    pub cosine: f32,
+}
+
+pub async fn predicted_functions(
+    ctx: &Context<'_>,
+    entrez: u32,
+    library: Option<String>,
+    min_z: Option<f64>,
+    first: i32,
+    after: Option<String>,
+) -> async_graphql::Result<Page<PredictedFunction>> {
+    model(ctx)?;
+    let page = PageRequest::parse(first, after.as_deref())?;
+    let st = state(ctx)?;
+    if let Some(l) = &library {
+        super::library::known_library(st, l)?;
+    }
+    let rows = predictions::functions_of_gene(&st.store, entrez, library.as_deref(), min_z.unwrap_or(f64::NEG_INFINITY) as f32)
+        .map_err(ApiError::internal)?;
+    let range = page.range(rows.len());
+    let ids = set_ids(rows[range.clone()].iter().map(|r| r.set_id.clone()));
+    let sets = load_sets(ctx, &ids).await?;
+    let nodes = rows[range]
+        .iter()
+        .zip(sets)
+        .map(|(r, gene_set)| PredictedFunction {
+            gene_set,
+            probability: r.probability,
+            z_score: r.z,
+            rank: r.rank,
+            known: r.known,
+            set_auroc: r.set_auroc,
+        })
+        .collect();
+    Ok(page.connection(rows.len(), nodes))
+}
+
+pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> async_graphql::Result<Vec<PredictedGene>> {
+    model(ctx)?;
+    let first = check_first(first)?;
+    let st = state(ctx)?;
+    let partners = predictions::partners_of_gene(&st.store, entrez).map_err(ApiError::internal)?;
+    let partners = &partners[..partners.len().min(first)];
+    let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
+    Ok(partners
+        .iter()
+        .zip(genes)
+        .enumerate()
+        .map(|(i, (p, gene))| PredictedGene { gene, probability: p.probability, z_score: p.z, rank: i as u32 + 1, known: false })
+        .collect())
+}
+
+pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async_graphql::Result<Vec<SimilarGene>> {
+    let first = check_first(first)?;
+    let hood = neighbourhood(ctx)?;
+    let st = state(ctx)?;
+    let found = {
+        let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
+        hood.similar_genes(&st.store, symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?
+    };
+    let ids: Vec<u32> = found.iter().filter_map(|n| n.key.parse().ok()).collect();
+    let genes = load_genes(ctx, &ids).await?;
+    Ok(genes.into_iter().zip(found).map(|(gene, n)| SimilarGene { gene, cosine: n.cosine }).collect())
+}
+
+async fn similar_set_nodes(ctx: &Context<'_>, found: Vec<crate::index::Neighbour>) -> async_graphql::Result<Vec<SimilarSet>> {
+    let ids = set_ids(found.iter().map(|n| n.key.clone()));
+    let mut sets = load_sets(ctx, &ids).await?.into_iter();
+    Ok(found
+        .into_iter()
+        .map(|n| {
+            let gene_set = if n.key.starts_with("user:") { None } else { sets.next() };
+            SimilarSet { gene_set, key: n.key, cosine: n.cosine }
+        })
+        .collect())
+}
+
+pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<String>, first: i32) -> async_graphql::Result<Vec<SimilarSet>> {
+    let first = check_first(first)?;
+    let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
+    let st = state(ctx)?;
+    let found = {
+        let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
+        hood.similar_sets_for_set(&st.store, model.as_ref(), id, first, library.as_deref(), None).map_err(ApiError::internal)?
+    };
+    similar_set_nodes(ctx, found).await
+}
+
+pub async fn predicted_members(ctx: &Context<'_>, id: &SetId, first: i32, new_only: bool) -> async_graphql::Result<Vec<PredictedGene>> {
+    model(ctx)?;
+    let first = check_first(first)?;
+    let st = state(ctx)?;
+    let Some(p) = predictions::members_of_set(&st.store, &id.to_string()).map_err(ApiError::internal)? else {
+        return Ok(vec![]);
+    };
+    let rows: Vec<_> = p.genes.iter().filter(|g| !new_only || !g.known).take(first).collect();
+    let genes = load_genes(ctx, &rows.iter().map(|g| g.entrez).collect::<Vec<_>>()).await?;
+    Ok(rows
+        .into_iter()
+        .zip(genes)
+        .map(|(g, gene)| PredictedGene { gene, probability: g.probability, z_score: g.z, rank: g.rank, known: g.known })
+        .collect())
+}
+
+pub fn model_auroc(ctx: &Context<'_>, id: &SetId) -> async_graphql::Result<Option<f32>> {
+    let st = state(ctx)?;
+    if st.model.is_none() {
+        return Ok(None);
+    }
+    Ok(predictions::set_auroc(&st.store, &id.to_string()).map_err(ApiError::internal)?)
+}
+
+/// One gene's score in an `augment` answer.
+#[derive(SimpleObject)]
+pub struct AugmentedGene {
+    pub gene: GeneNode,
+    pub logit: f32,
+    pub probability: f32,
+    /// The gene was in the input list.
+    pub input: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct AugmentResult {
+    /// Genes by descending score (input genes included only with `includeInput`).
+    pub genes: Vec<AugmentedGene>,
+    /// Input strings that name no known gene.
+    pub unknown_genes: Vec<String>,
+    /// Input genes the model has no place for (in too few training sets).
+    pub out_of_vocabulary: Vec<GeneNode>,
+    pub model_fingerprint: String,
+}
+
+#[derive(Default)]
+pub struct ModelQueries;
+
+/// Resolves a user's gene list; unknown strings are reported, an ambiguous alias is an error.
+pub(super) fn resolve_list(ctx: &Context<'_>, genes: &[String], max: usize) -> ApiResult<(Vec<u32>, Vec<String>)> {
+    if genes.is_empty() {
+        return Err(ApiError::BadInput("the gene list is empty".into()));
+    }
+    if genes.len() > max {
+        return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {max} are accepted", genes.len())));
+    }
+    let st = state(ctx)?;
+    let (mut found, mut unknown) = (Vec::new(), Vec::new());
+    for g in genes {
+        match resolve_gene(st, g) {
+            Ok(e) if !found.contains(&e) => found.push(e),
+            Ok(_) => {}
+            Err(ApiError::NotFound(_)) | Err(ApiError::BadInput(_)) => unknown.push(g.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    if found.is_empty() {
+        return Err(ApiError::BadInput(format!("none of the {} genes is known (e.g. `{}`)", genes.len(), genes[0])));
+    }
+    Ok((found, unknown))
+}
+
+#[Object]
+impl ModelQueries {
+    /// The model's completion of a gene list: every gene scored by how well it fits the list
+    /// (the reference site's "augment"). Up to 2,000 input genes.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn augment(
+        &self,
+        ctx: &Context<'_>,
+        genes: Vec<String>,
+        #[graphql(default = 50)] first: i32,
+        #[graphql(default = false)] include_input: bool,
+    ) -> async_graphql::Result<AugmentResult> {
+        let first = check_first(first)?;
+        let model = model(ctx)?;
+        let (ids, unknown_genes) = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        let aug = model.augment(&ids).map_err(|e| ApiError::BadInput(e.to_string()))?;
+        let top: Vec<_> = aug.ranked(include_input).into_iter().take(first).cloned().collect();
+        let nodes = load_genes(ctx, &top.iter().map(|g| g.entrez).collect::<Vec<_>>()).await?;
+        let oov = load_genes(ctx, &aug.unknown).await?;
+        Ok(AugmentResult {
+            genes: top
+                .into_iter()
+                .zip(nodes)
+                .map(|(g, gene)| AugmentedGene { gene, logit: g.logit, probability: g.probability, input: g.input })
+                .collect(),
+            unknown_genes,
+            out_of_vocabulary: oov,
+            model_fingerprint: model.fingerprint().to_string(),
+        })
+    }
+
+    /// Stored gene sets whose model embeddings are nearest to a gene list's (cosine), optionally
+    /// within one library.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn similar_sets(
+        &self,
+        ctx: &Context<'_>,
+        genes: Vec<String>,
+        library: Option<String>,
+        #[graphql(default = 10)] first: i32,
+    ) -> async_graphql::Result<Vec<SimilarSet>> {
+        let first = check_first(first)?;
+        let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
+        if let Some(l) = &library {
+            super::library::known_library(state(ctx)?, l)?;
+        }
+        let (ids, _) = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        let found = {
+            let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
+            hood.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None).map_err(ApiError::internal)?
+        };
+        similar_set_nodes(ctx, found).await
+    }
+}
