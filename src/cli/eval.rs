@@ -76,7 +76,18 @@ pub enum MakeCases {
 }
 
 fn write_cases(store: &crate::store::Store, library: &str, cases: Vec<cases::Case>, out: Option<PathBuf>, note: &str) -> anyhow::Result<()> {
-    let symbols: HashMap<u32, String> = store.genes().map(|g| g.map(|g| (g.entrez, g.symbol))).collect::<Result<_, _>>()?;
+    // A symbol that does not resolve back to its own gene (shared with another gene) is
+    // written as the Entrez id, so reading the cases back loses nothing.
+    let resolver = store.resolver()?;
+    let symbols: HashMap<u32, String> = store
+        .genes()
+        .map(|g| {
+            g.map(|g| {
+                let unique = resolver.resolve_str(&g.symbol) == crate::store::Resolution::Found(g.entrez);
+                (g.entrez, if unique { g.symbol } else { g.entrez.to_string() })
+            })
+        })
+        .collect::<Result<_, _>>()?;
     match &out {
         Some(path) => {
             let mut f = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?);

@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 anyhow::bail!("{} has {} columns but {} says vocab_size {}", vocab.display(), v.size(), config.display(), file.model.vocab_size);
             }
             file.model.validate().map_err(anyhow::Error::msg)?;
-            let mut network = Network::new(&file.model);
+            let mut network = Network::for_loading(&file.model);
             let tensors: std::collections::HashMap<String, tch::Tensor> = tch::Tensor::read_safetensors(&weights)
                 .with_context(|| format!("reading {}", weights.display()))?
                 .into_iter()

@@ -48,6 +48,9 @@ pub struct TrainArgs {
     /// Adam's moment estimates are not saved by libtorch's C++ optimizer and restart.
     #[arg(long)]
     resume: bool,
+    /// Stop after N epochs and keep the checkpoint (continue later with --resume).
+    #[arg(long)]
+    stop_after: Option<usize>,
     /// libtorch threads.
     #[arg(long, default_value_t = 2)]
     threads: i32,
@@ -76,7 +79,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
     let out_dir = args.out.unwrap_or_else(|| ctx.paths.model_dir());
     crate::model::limit_threads(args.threads);
     let store = ctx.open_store()?;
-    let report = train(&store, &TrainOptions { recipe, architecture, out_dir, resume: args.resume })?;
+    let report = train(&store, &TrainOptions { recipe, architecture, out_dir, resume: args.resume, stop_after_epochs: args.stop_after })?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -91,7 +91,7 @@ pub fn load(dir: &Path) -> Result<ModelDir> {
             reason: format!("{} columns, but config.json says vocab_size {}", vocab.size(), file.model.vocab_size),
         });
     }
-    let mut network = Network::new(&file.model);
+    let mut network = Network::for_loading(&file.model);
     read_weights(&mut network, &dir.join(WEIGHTS))?;
     Ok(ModelDir { network, vocab, file, fingerprint })
 }

@@ -70,17 +70,34 @@ impl Network {
     /// A freshly initialised network (PyTorch's default Linear init: U(±1/sqrt(fan_in)) for
     /// weights and biases), on the CPU.
     pub fn new(config: &ModelConfig) -> Self {
+        Self::build(config, true)
+    }
+
+    /// A network whose weights are about to be overwritten by a checkpoint: zero-initialised, so
+    /// loading a model never draws from libtorch's global generator (which would disturb a
+    /// training running at the same time and break its reproducibility).
+    pub fn for_loading(config: &ModelConfig) -> Self {
+        Self::build(config, false)
+    }
+
+    fn build(config: &ModelConfig, random_init: bool) -> Self {
         let vs = nn::VarStore::new(Device::Cpu);
         let root = vs.root();
         let enc_dims = config.encoder_dims();
         let dec_dims = config.decoder_dims();
-        let bound = 1.0 / (enc_dims[0] as f64).sqrt();
+        let uniform = |fan_in: i64| {
+            let bound = 1.0 / (fan_in as f64).sqrt();
+            if random_init {
+                nn::Init::Uniform { lo: -bound, up: bound }
+            } else {
+                nn::Init::Const(0.0)
+            }
+        };
         let layer0 = root.sub("encoder").sub("layers").sub("0");
-        let first_weight_t = layer0.var("weight_t", &[enc_dims[0], enc_dims[1]], nn::Init::Uniform { lo: -bound, up: bound });
-        let first_bias = layer0.var("bias", &[enc_dims[1]], nn::Init::Uniform { lo: -bound, up: bound });
+        let first_weight_t = layer0.var("weight_t", &[enc_dims[0], enc_dims[1]], uniform(enc_dims[0]));
+        let first_bias = layer0.var("bias", &[enc_dims[1]], uniform(enc_dims[0]));
         let linear = |block: &str, i: usize, a: i64, b: i64| {
-            let bound = 1.0 / (a as f64).sqrt();
-            let init = nn::Init::Uniform { lo: -bound, up: bound };
+            let init = uniform(a);
             nn::linear(
                 root.sub(block).sub("layers").sub((3 * i).to_string()),
                 a,
@@ -180,6 +197,23 @@ impl Network {
         logits.binary_cross_entropy_with_logits(&y, None::<&Tensor>, pos_weight.as_ref(), Reduction::Mean)
     }
 
+    /// Sets the output bias to each column's log-odds in the training data. The network then
+    /// starts at the gene-frequency baseline instead of predicting 0.5 everywhere, so the first
+    /// few hundred Adam steps go into the conditional structure rather than into pushing
+    /// 20,000 logits down (the usual prior initialisation for rare positives).
+    pub fn init_output_bias(&mut self, column_frequency: &[f32]) {
+        let last = self.decoder.last_mut().expect("the decoder has layers");
+        let bias = last.bs.as_mut().expect("decoder layers have a bias");
+        let log_odds: Vec<f32> = column_frequency
+            .iter()
+            .map(|&p| {
+                let p = p.clamp(1e-6, 0.5);
+                (p / (1.0 - p)).ln()
+            })
+            .collect();
+        tch::no_grad(|| bias.copy_(&Tensor::from_slice(&log_odds)));
+    }
+
     /// Named weights in the published layout (first layer back to `[h, V]`), for saving.
     pub fn published_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out: Vec<(String, Tensor)> = self
@@ -266,7 +300,7 @@ mod tests {
             ]
         );
         assert_eq!(tensors["encoder.layers.0.weight"].size(), vec![512, 50]);
-        let mut b = Network::new(&config);
+        let mut b = Network::for_loading(&config);
         b.load_published(&tensors).unwrap();
         let sets = vec![vec![2i64, 7, 9]];
         let la = a.forward(&Batch::new(&sets), false);

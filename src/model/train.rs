@@ -30,6 +30,9 @@ pub struct TrainOptions {
     pub architecture: ModelConfig,
     pub out_dir: PathBuf,
     pub resume: bool,
+    /// Stop after this many epochs, leaving the checkpoint for a later `--resume` (to split a
+    /// long run; the final model is written only when all epochs are done).
+    pub stop_after_epochs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,7 +66,12 @@ fn partition_set(cols: &[i64], p: f64, rng: &mut ChaCha8Rng) -> (Vec<i64>, Vec<i
     (shuffled, target)
 }
 
+/// libtorch's random generator (initialisation, dropout) is global to the process, so two
+/// trainings at once would draw from it in an unpredictable order; they take turns instead.
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let recipe = &opts.recipe;
     if recipe.epochs == 0 || recipe.batch_size == 0 {
         return Err(ModelError::Invalid("--epochs and --batch-size must be at least 1".into()));
@@ -98,6 +106,13 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
 
     tch::manual_seed(recipe.seed as i64);
     let mut network = Network::new(&architecture);
+    let mut frequency = vec![0f32; vocab.size()];
+    for cols in &examples {
+        for &c in cols {
+            frequency[c as usize] += 1.0 / examples.len() as f32;
+        }
+    }
+    network.init_output_bias(&frequency);
     let parameters: i64 = network.vs.trainable_variables().iter().map(|t| t.numel() as i64).sum();
     let mut state = TrainState {
         fingerprint: fingerprint.clone(),
@@ -126,7 +141,8 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     progress.inc((state.epochs_done * examples.len()) as u64);
     let run_started = Instant::now();
     let seconds_before = state.seconds;
-    for epoch in state.epochs_done..recipe.epochs {
+    let last_epoch = opts.stop_after_epochs.map_or(recipe.epochs, |n| n.min(recipe.epochs));
+    for epoch in state.epochs_done..last_epoch {
         let started = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(recipe.seed, epoch));
         tch::manual_seed(epoch_seed(recipe.seed, epoch) as i64);
@@ -171,7 +187,21 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
             "epoch done"
         );
     }
-    progress.finish(format!("trained {} epochs", recipe.epochs));
+    progress.finish(format!("trained {} of {} epochs", state.epochs_done, recipe.epochs));
+    if state.epochs_done < recipe.epochs {
+        return Ok(TrainReport {
+            out_dir: opts.out_dir.display().to_string(),
+            fingerprint,
+            vocab_size: vocab.size(),
+            parameters,
+            training_sets: corpus.per_library,
+            epochs: state.epochs_done,
+            resumed_from_epoch,
+            epoch_losses: state.epoch_losses,
+            seconds: state.seconds,
+            sets_per_second: state.sets_seen as f64 / state.seconds.max(1e-9),
+        });
+    }
 
     let file = ModelFile {
         model: architecture,
