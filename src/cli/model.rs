@@ -39,6 +39,9 @@ pub enum ModelCommand {
         partners: usize,
         #[arg(long, default_value_t = 2)]
         threads: i32,
+        /// Skip when the stored predictions are already from this model.
+        #[arg(long)]
+        if_stale: bool,
     },
     /// Score every gene for a gene list and print the top new ones.
     Augment {
@@ -117,10 +120,15 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        ModelCommand::Predict { model, top_n, partners, threads } => {
+        ModelCommand::Predict { model, top_n, partners, threads, if_stale } => {
             crate::model::limit_threads(threads);
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
+            let current = crate::model::predictions::prediction_report(&store)?;
+            if if_stale && current.is_some_and(|r| r.fingerprint == gsfm.fingerprint()) {
+                tracing::info!(fingerprint = gsfm.fingerprint(), "stored predictions are from this model; skipping");
+                return Ok(());
+            }
             let report = predict_and_store(&store, &gsfm, &PredictionOptions { top_n, partners, ..Default::default() })?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
