@@ -30,8 +30,9 @@ pub(super) fn neighbourhood(ctx: &Context<'_>) -> ApiResult<Arc<std::sync::RwLoc
     })
 }
 
+/// Stored-set ids among index keys; user sets (`user:ID`) are not library sets.
 fn set_ids(keys: impl IntoIterator<Item = String>) -> Vec<SetId> {
-    keys.into_iter().filter_map(|k| SetId::parse(&k).ok()).collect()
+    keys.into_iter().filter(|k| !k.starts_with("user:")).filter_map(|k| SetId::parse(&k).ok()).collect()
 }
 
 fn check_first(first: i32) -> ApiResult<usize> {

@@ -35,7 +35,33 @@ pub fn fixture_store(dir: &std::path::Path) -> Store {
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = fixture_store(dir.path());
-    let state = Arc::new(AppState::load(store).expect("load API state"));
+    let state = AppState::load(store).expect("load API state");
+    start(state, dir).await
+}
+
+/// Like [`spawn_app`], with a small model trained on the fixture (a few seconds), its stored
+/// predictions and its neighbourhood indexes, all through the same library calls as the CLI.
+pub async fn spawn_app_with_model() -> TestApp {
+    use genekg::model::predictions::{predict_and_store, PredictionOptions};
+    use genekg::model::train::{train, TrainOptions};
+    use genekg::model::{Gsfm, ModelConfig, TrainConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = fixture_store(dir.path());
+    let (model_dir, index_dir) = (dir.path().join("model"), dir.path().join("index"));
+    genekg::model::limit_threads(2);
+    let recipe = TrainConfig { epochs: 6, batch_size: 64, learning_rate: 5e-3, ..TrainConfig::default() };
+    train(&store, &TrainOptions { recipe, architecture: ModelConfig::new(3), out_dir: model_dir.clone(), resume: false, stop_after_epochs: None })
+        .expect("train fixture model");
+    let gsfm = Gsfm::load(&model_dir).expect("load model");
+    predict_and_store(&store, &gsfm, &PredictionOptions::default()).expect("store predictions");
+    genekg::index::build_indexes(&store, &gsfm, &index_dir, genekg::index::AnnParams::default()).expect("build indexes");
+    let state = AppState::load(store).expect("load API state").with_model(&model_dir, &index_dir).expect("attach model");
+    assert!(state.model.is_some() && state.neighbourhood.is_some());
+    start(state, dir).await
+}
+
+async fn start(state: AppState, dir: tempfile::TempDir) -> TestApp {
+    let state = Arc::new(state);
     let settings = ServerSettings {
         addr: "127.0.0.1:0".parse().unwrap(),
         cors_origins: vec![TEST_ORIGIN.to_string()],

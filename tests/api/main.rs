@@ -9,6 +9,7 @@ mod graphiql;
 mod helpers;
 mod http;
 mod libraries_and_meta;
+mod model;
 mod schema;
 mod serve_cli;
 mod user_gene_sets;
