@@ -51,14 +51,8 @@ pub enum MakeCases {
     RandomSplit {
         #[arg(long)]
         library: String,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Smaller sets are left out (each half needs 5 genes).
-        #[arg(long, default_value_t = 10)]
-        min_size: usize,
-        /// Output file [default: stdout].
-        #[arg(long)]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        split: SplitArgs,
     },
     /// Literature sets with PMID >= N, split 50/50; train with `--before-pmid N` first.
     LiteratureAfter {
@@ -66,13 +60,30 @@ pub enum MakeCases {
         pmid: u32,
         #[arg(long, default_value = "PubMed")]
         library: String,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long, default_value_t = 10)]
-        min_size: usize,
-        #[arg(long)]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        split: SplitArgs,
     },
+}
+
+/// How sets are split into cases, shared by every `make-cases` kind.
+#[derive(clap::Args)]
+pub struct SplitArgs {
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Smaller sets are left out (each half needs 5 genes).
+    #[arg(long, default_value_t = 10)]
+    min_size: usize,
+    /// Output file [default: stdout].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// The sets of `library`, or an error naming it when the store lacks it.
+fn library_sets(store: &crate::store::Store, library: &str) -> anyhow::Result<Vec<crate::store::GeneSet>> {
+    if store.library(library)?.is_none() {
+        anyhow::bail!("library `{library}` is not in the store");
+    }
+    Ok(store.library_sets(library)?)
 }
 
 fn write_cases(store: &crate::store::Store, library: &str, cases: Vec<cases::Case>, out: Option<PathBuf>, note: &str) -> anyhow::Result<()> {
@@ -101,23 +112,17 @@ fn write_cases(store: &crate::store::Store, library: &str, cases: Vec<cases::Cas
 
 pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
-        EvalCommand::MakeCases(MakeCases::RandomSplit { library, seed, min_size, out }) => {
+        EvalCommand::MakeCases(MakeCases::RandomSplit { library, split }) => {
             let store = ctx.open_store()?;
-            if store.library(&library)?.is_none() {
-                anyhow::bail!("library `{library}` is not in the store");
-            }
-            let sets = store.library_sets(&library)?;
+            let sets = library_sets(&store, &library)?;
             let note = format!("evaluate a model trained without {library} (e.g. `genekg train --libraries <others> --out DIR`)");
-            write_cases(&store, &library, cases::random_split(&library, &sets, seed, min_size), out, &note)
+            write_cases(&store, &library, cases::random_split(&library, &sets, split.seed, split.min_size), split.out, &note)
         }
-        EvalCommand::MakeCases(MakeCases::LiteratureAfter { pmid, library, seed, min_size, out }) => {
+        EvalCommand::MakeCases(MakeCases::LiteratureAfter { pmid, library, split }) => {
             let store = ctx.open_store()?;
-            if store.library(&library)?.is_none() {
-                anyhow::bail!("library `{library}` is not in the store");
-            }
-            let sets = store.library_sets(&library)?;
+            let sets = library_sets(&store, &library)?;
             let note = format!("evaluate a model trained with `--before-pmid {pmid}`");
-            write_cases(&store, &library, cases::literature_after(&library, &sets, pmid, seed, min_size), out, &note)
+            write_cases(&store, &library, cases::literature_after(&library, &sets, pmid, split.seed, split.min_size), split.out, &note)
         }
         EvalCommand::Holdout { cases: path, method, model, libraries, json, per_case, save, threads } => {
             crate::model::limit_threads(threads);

@@ -30,6 +30,12 @@ pub(super) fn neighbourhood(ctx: &Context<'_>) -> ApiResult<Arc<std::sync::RwLoc
     })
 }
 
+/// Runs `f` on the live index under its read lock.
+fn read_index<T>(hood: &std::sync::RwLock<Neighbourhood>, f: impl FnOnce(&Neighbourhood) -> anyhow::Result<T>) -> ApiResult<anyhow::Result<T>> {
+    let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
+    Ok(f(&hood))
+}
+
 /// Stored-set ids among index keys; user sets (`user:ID`) are not library sets.
 fn set_ids(keys: impl IntoIterator<Item = String>) -> Vec<SetId> {
     keys.into_iter().filter(|k| !k.starts_with("user:")).filter_map(|k| SetId::parse(&k).ok()).collect()
@@ -137,10 +143,7 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
     let first = check_first(first)?;
     let hood = neighbourhood(ctx)?;
     let st = state(ctx)?;
-    let found = {
-        let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
-        hood.similar_genes(&st.store, symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?
-    };
+    let found = read_index(&hood, |h| h.similar_genes(&st.store, symbol, first, None))?.map_err(|e| ApiError::NotFound(e.to_string()))?;
     let ids: Vec<u32> = found.iter().filter_map(|n| n.key.parse().ok()).collect();
     let genes = load_genes(ctx, &ids).await?;
     Ok(genes.into_iter().zip(found).map(|(gene, n)| SimilarGene { gene, cosine: n.cosine }).collect())
@@ -162,10 +165,8 @@ pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<
     let first = check_first(first)?;
     let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
     let st = state(ctx)?;
-    let found = {
-        let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
-        hood.similar_sets_for_set(&st.store, model.as_ref(), id, first, library.as_deref(), None).map_err(ApiError::internal)?
-    };
+    let found = read_index(&hood, |h| h.similar_sets_for_set(&st.store, model.as_ref(), id, first, library.as_deref(), None))?
+        .map_err(ApiError::internal)?;
     similar_set_nodes(ctx, found).await
 }
 
@@ -288,10 +289,8 @@ impl ModelQueries {
             super::library::known_library(state(ctx)?, l)?;
         }
         let (ids, _) = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
-        let found = {
-            let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
-            hood.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None).map_err(ApiError::internal)?
-        };
+        let found = read_index(&hood, |h| h.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None))?
+            .map_err(ApiError::internal)?;
         similar_set_nodes(ctx, found).await
     }
 }

@@ -36,6 +36,18 @@ fn sample(n: usize, queries: usize) -> Vec<usize> {
     ids
 }
 
+/// Unit-length copies, as the index stores them, so exact search compares like with like.
+fn unit_vectors(vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    vectors
+        .iter()
+        .map(|v| {
+            let mut v = v.clone();
+            normalize(&mut v);
+            v
+        })
+        .collect()
+}
+
 /// Found items that belong in the exact top k: those at least as similar as the exact k-th.
 /// Counting by similarity rather than identity matters because many genes share an embedding
 /// (rare genes the model places alike); any of a tied group is a correct answer.
@@ -48,7 +60,7 @@ fn tie_aware_hits(truth: &[(usize, f32)], found: &[(usize, f32)]) -> usize {
 
 /// Mean recall@k of `index` over `queries` vectors drawn from `vectors` (in index order).
 pub fn recall_at_k(index: &VectorIndex, vectors: &[Vec<f32>], queries: usize, k: usize, ef: Option<usize>) -> f64 {
-    let unit: Vec<Vec<f32>> = vectors.iter().map(|v| { let mut v = v.clone(); normalize(&mut v); v }).collect();
+    let unit = unit_vectors(vectors);
     let ids = sample(unit.len(), queries);
     let mut hits = 0usize;
     for &q in &ids {
@@ -61,7 +73,7 @@ pub fn recall_at_k(index: &VectorIndex, vectors: &[Vec<f32>], queries: usize, k:
 /// Recall@10 and latencies at `ef`, each query timed alone (single-threaded HNSW walk; the
 /// brute-force reference uses every core through rayon, as a real scan would).
 pub fn measure(index: &VectorIndex, vectors: &[Vec<f32>], queries: usize, ef: usize) -> QueryReport {
-    let unit: Vec<Vec<f32>> = vectors.iter().map(|v| { let mut v = v.clone(); normalize(&mut v); v }).collect();
+    let unit = unit_vectors(vectors);
     let ids = sample(unit.len(), queries);
     let (mut ann_ms, mut exact_ms, mut hits) = (Vec::new(), Vec::new(), 0usize);
     for &q in &ids {
