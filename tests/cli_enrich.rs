@@ -67,3 +67,54 @@ fn enrich_and_export_on_the_fixture() {
     let out = genekg(&db, &["export", "gmt", "--library", "NOPE"], "");
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("available: GO_BP"));
 }
+
+#[test]
+fn augmented_enrichment_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let model = dir.path().join("model");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (org, go) = (fixtures.join("org.Hs.eg.sqlite"), fixtures.join("GO.sqlite"));
+    let out = genekg(&db, &["ingest", "orgdb", "--org", org.to_str().unwrap(), "--go", go.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m = model.to_str().unwrap();
+    let args = ["train", "--epochs", "6", "--batch-size", "64", "--lr", "5e-3", "--out", m];
+    let out = genekg(&db, &args, "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Extracellular matrix genes: the model's ranking of the other genes puts ECM sets on top,
+    // and the leading edge holds only genes the model added.
+    let input = ["COL1A1", "COL1A2", "COL3A1", "COL5A1", "COL5A2", "NOTAGENE"];
+    let enrich = |extra: &[&str]| {
+        let mut a = vec!["enrich", "--augmented", "--model", m, "--genes", "-", "--libraries", "GO_BP", "--json", "--first", "5"];
+        a.extend_from_slice(extra);
+        genekg(&db, &a, &input.join("\n"))
+    };
+    let out = enrich(&[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["input"]["unknown"], serde_json::json!(["NOTAGENE"]));
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    let name = rows[0]["name"].as_str().unwrap();
+    assert!(name.contains("extracellular") || name.contains("collagen"), "top set: {name}");
+    for r in rows {
+        let lead = r["leading_edge_symbols"].as_array().unwrap();
+        assert!(!lead.is_empty() && lead.iter().all(|s| !input.contains(&s.as_str().unwrap())), "{r}");
+    }
+    let ps: Vec<f64> = rows.iter().map(|r| r["log10_p"].as_f64().unwrap()).collect();
+    assert!(ps.windows(2).all(|w| w[0] <= w[1]), "{ps:?}");
+    let ranked = v["ranked_genes"].as_u64().unwrap();
+    let with_input: serde_json::Value = serde_json::from_slice(&enrich(&["--include-input"]).stdout).unwrap();
+    assert_eq!(with_input["ranked_genes"].as_u64().unwrap(), ranked + 5);
+
+    // The table form, and errors that name the problem.
+    let out = genekg(&db, &["enrich", "--augmented", "--model", m, "--genes", "-"], "COL1A1 COL1A2 COL3A1");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("leading edge"));
+    let out = genekg(&db, &["enrich", "--augmented", "--model", m, "--genes", "-", "--background", "all"], "COL1A1");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--background"));
+    let missing = dir.path().join("no-model");
+    let out = genekg(&db, &["enrich", "--augmented", "--model", missing.to_str().unwrap(), "--genes", "-"], "COL1A1");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("genekg train"), "{}", String::from_utf8_lossy(&out.stderr));
+}

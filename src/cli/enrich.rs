@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
-use crate::enrich::{Background, EnrichIndex, EnrichRequest, EnrichResult, FdrScope};
+use crate::enrich::{AugmentedRequest, AugmentedResult, Background, EnrichIndex, EnrichRequest, EnrichResult, FdrScope};
 
 #[derive(Args)]
 pub struct EnrichArgs {
@@ -37,6 +37,18 @@ pub struct EnrichArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Model-augmented enrichment: rank every gene by the model's score for the list and run
+    /// the Kolmogorov-Smirnov running-sum test on that ranking (instead of Fisher's test on the
+    /// overlap). Sees function even when the list overlaps a set in no gene.
+    #[arg(long)]
+    augmented: bool,
+    /// With --augmented: keep the input genes in the ranking (they top it and make the test
+    /// repeat the overlap; the reference site keeps them).
+    #[arg(long, requires = "augmented")]
+    include_input: bool,
+    /// With --augmented: model directory [default: DATA_DIR/model].
+    #[arg(long, requires = "augmented")]
+    model: Option<PathBuf>,
 }
 
 /// Gene entries of a list file: whitespace- or comma-separated, `#` starts a comment line.
@@ -65,6 +77,13 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
     };
     let store = ctx.open_store()?;
     let index = EnrichIndex::build(&store, args.libraries.as_deref())?;
+    if args.augmented {
+        if args.background != "library" || args.fdr_scope != "tested" {
+            anyhow::bail!("--background and --fdr-scope belong to the overlap test, not to --augmented (which ranks the model's vocabulary)");
+        }
+        let model = crate::model::Gsfm::load(&args.model.clone().unwrap_or_else(|| ctx.paths.model_dir()))?;
+        return run_augmented(&index, &model, genes, &args);
+    }
     let started = Instant::now();
     let result = index.enrich(&EnrichRequest {
         genes,
@@ -82,6 +101,75 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
         print_table(&index, &result, shown);
     }
     Ok(())
+}
+
+fn run_augmented(index: &EnrichIndex, model: &crate::model::Gsfm, genes: Vec<String>, args: &EnrichArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let result = index.augmented_enrich(
+        model,
+        &AugmentedRequest {
+            genes,
+            libraries: args.libraries.clone(),
+            min_size: args.min_size,
+            max_size: args.max_size,
+            include_input: args.include_input,
+        },
+    )?;
+    tracing::info!(ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3), sets = result.rows.len(), "augmented enrichment done");
+    let shown = if args.first == 0 { result.rows.len() } else { args.first.min(result.rows.len()) };
+    if args.json {
+        let rows: Vec<serde_json::Value> = result.rows[..shown]
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r)?;
+                v["leading_edge_symbols"] = r.leading_edge.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
+                Ok(v)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let out = serde_json::json!({
+            "input": result.input,
+            "outside_model": result.outside_model,
+            "ranked_genes": result.ranked_genes,
+            "total_sets": result.rows.len(),
+            "rows": rows,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_augmented(index, &result, shown);
+    }
+    Ok(())
+}
+
+fn print_augmented(index: &EnrichIndex, result: &AugmentedResult, shown: usize) {
+    let input = &result.input;
+    eprintln!("{} genes used of {} given; {} genes ranked by the model", input.genes.len(), input.given, result.ranked_genes);
+    if !input.unknown.is_empty() {
+        eprintln!("unknown ({}): {}", input.unknown.len(), input.unknown.join(", "));
+    }
+    if !result.outside_model.is_empty() {
+        let names: Vec<&str> = result.outside_model.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
+        eprintln!("outside the model's vocabulary (not read by it): {}", names.join(", "));
+    }
+    println!("{:>5}  {:<24} {:>6} {:>6} {:>10} {:>10}  name | leading edge", "rank", "set", "size", "ES", "p", "fdr");
+    for r in &result.rows[..shown] {
+        let lead: Vec<&str> = r.leading_edge.iter().take(10).map(|&g| index.symbol(g).unwrap_or("?")).collect();
+        let more = if r.leading_edge.len() > 10 { format!(" +{}", r.leading_edge.len() - 10) } else { String::new() };
+        println!(
+            "{:>5}  {:<24} {:>6} {:>6.3} {:>10} {:>10}  {} | {}{}",
+            r.rank,
+            r.set_id,
+            r.set_size,
+            r.es,
+            sci(r.log10_p),
+            sci(r.log10_fdr),
+            r.name,
+            lead.join(","),
+            more
+        );
+    }
+    if shown < result.rows.len() {
+        eprintln!("{} more sets tested (use --first 0 for all)", result.rows.len() - shown);
+    }
 }
 
 /// The result with overlap symbols added, and rows cut to `shown`.

@@ -178,6 +178,15 @@ impl EnrichIndex {
         Some(lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect())
     }
 
+    pub(crate) fn resolver(&self) -> &GeneResolver {
+        &self.resolver
+    }
+
+    /// Entrez -> dense id, for every gene of the store.
+    pub(crate) fn dense_index(&self) -> &HashMap<u32, u32> {
+        &self.dense_of
+    }
+
     pub fn clear_cache(&self) {
         self.cache.clear();
     }

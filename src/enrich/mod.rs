@@ -9,9 +9,13 @@
 //! ranked list of genes (for model-augmented enrichment); see [`rank`] for why its p-values are
 //! analytic.
 //!
+//! [`EnrichIndex::augmented_enrich`] feeds that test the model's ranking of every gene for a
+//! list (model-augmented enrichment, see [`augmented`]).
+//!
 //! Files: `index` (build, the API), `query` (input genes to a dense query), `ora` (the
-//! overlap scan), `fisher` (hypergeometric tail), `fdr`, `rank`, `cache`.
+//! overlap scan), `fisher` (hypergeometric tail), `fdr`, `rank`, `augmented`, `cache`.
 
+pub mod augmented;
 mod cache;
 pub mod fdr;
 pub mod fisher;
@@ -27,6 +31,7 @@ use thiserror::Error;
 
 use crate::store::StoreError;
 
+pub use augmented::{AugmentedRequest, AugmentedResult};
 pub use index::EnrichIndex;
 pub use rank::{RankOptions, RankRow};
 
@@ -53,6 +58,8 @@ pub enum EnrichError {
     SizeRange { min: usize, max: usize },
     #[error("ranked scores: {0}")]
     Scores(String),
+    #[error("model: {0}")]
+    Model(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -9,7 +9,7 @@ use super::gene::{load_genes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::state;
 use crate::domain::SetId;
-use crate::enrich::{Background, EnrichRequest};
+use crate::enrich::{AugmentedRequest, Background, EnrichError, EnrichRequest};
 
 /// Largest gene list `enrich` accepts (a whole-genome paste is a mistake, not a query).
 pub const MAX_ENRICH_GENES: usize = 10_000;
@@ -67,6 +67,46 @@ pub struct EnrichmentResult {
     pub libraries: Vec<LibraryBackgroundNode>,
 }
 
+/// One set's result of the rank test on the model's ranking.
+#[derive(SimpleObject)]
+pub struct AugmentedEnrichmentRow {
+    pub gene_set: GeneSetNode,
+    /// Peak of the Kolmogorov-Smirnov running sum over the model's ranking, in [0, 1].
+    pub enrichment_score: f64,
+    /// The set's genes ranked at or above the peak, in ranking order: what drives the result.
+    pub leading_edge: Vec<GeneNode>,
+    /// The set's genes in the ranking.
+    pub set_size: usize,
+    /// Analytic one-sided Smirnov p-value (see docs); may underflow to 0, see log10P.
+    pub p_value: f64,
+    #[graphql(name = "log10P")]
+    pub log10_p: f64,
+    /// Benjamini-Hochberg within the set's library.
+    pub fdr: f64,
+    pub rank: usize,
+}
+
+#[derive(SimpleObject)]
+pub struct AugmentedEnrichmentResult {
+    /// Every tested set, by p-value then set id.
+    pub results: Page<AugmentedEnrichmentRow>,
+    pub genes_used: usize,
+    pub unknown_genes: Vec<String>,
+    pub ambiguous_genes: Vec<AmbiguousInput>,
+    /// Known input genes outside the model's vocabulary (the model cannot read them).
+    pub genes_outside_model: Vec<GeneNode>,
+    /// Genes in the ranking the sets were tested against.
+    pub ranked_genes: usize,
+}
+
+async fn ambiguous_nodes(ctx: &Context<'_>, ambiguous: &[crate::enrich::AmbiguousGene]) -> async_graphql::Result<Vec<AmbiguousInput>> {
+    let mut out = Vec::with_capacity(ambiguous.len());
+    for a in ambiguous {
+        out.push(AmbiguousInput { input: a.input.clone(), candidates: load_genes(ctx, &a.candidates).await? });
+    }
+    Ok(out)
+}
+
 #[derive(Default)]
 pub struct EnrichQueries;
 
@@ -122,10 +162,7 @@ impl EnrichQueries {
                 rank: r.rank,
             });
         }
-        let mut ambiguous_genes = Vec::new();
-        for a in &result.input.ambiguous {
-            ambiguous_genes.push(AmbiguousInput { input: a.input.clone(), candidates: load_genes(ctx, &a.candidates).await? });
-        }
+        let ambiguous_genes = ambiguous_nodes(ctx, &result.input.ambiguous).await?;
         Ok(EnrichmentResult {
             results: page.connection(result.rows.len(), nodes),
             genes_used: result.input.genes.len(),
@@ -141,6 +178,69 @@ impl EnrichQueries {
                     sets_tested: l.sets_tested,
                 })
                 .collect(),
+        })
+    }
+
+    /// Model-augmented enrichment: the model ranks every gene of its vocabulary for the list,
+    /// and each set is tested for sitting near the top of that ranking (Kolmogorov-Smirnov
+    /// running sum, analytic p-values). Finds function even where the list overlaps no set.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn augmented_enrichment(
+        &self,
+        ctx: &Context<'_>,
+        genes: Vec<String>,
+        #[graphql(desc = "Library names; all when absent.")] libraries: Option<Vec<String>>,
+        #[graphql(desc = "Keep the input genes in the ranking (they top it, so the test then repeats the overlap).", default = false)]
+        include_input: bool,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<AugmentedEnrichmentResult> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        if genes.len() > crate::model::MAX_INPUT_GENES {
+            return Err(ApiError::BadInput(format!(
+                "the gene list has {} entries; the model reads at most {}",
+                genes.len(),
+                crate::model::MAX_INPUT_GENES
+            ))
+            .into());
+        }
+        let model = super::model::model(ctx)?;
+        let st = state(ctx)?;
+        if let Some(libs) = &libraries {
+            for l in libs {
+                super::library::known_library(st, l)?;
+            }
+        }
+        let req = AugmentedRequest { genes, libraries, include_input, ..Default::default() };
+        let result = st.enrich.augmented_enrich(&model, &req).map_err(|e| match e {
+            EnrichError::Store(e) => ApiError::internal(e),
+            e => ApiError::BadInput(e.to_string()),
+        })?;
+        let range = page.range(result.rows.len());
+        let rows = &result.rows[range];
+        let ids: Vec<SetId> = rows.iter().filter_map(|r| SetId::parse(&r.set_id).ok()).collect();
+        let sets = load_sets(ctx, &ids).await?;
+        let mut nodes = Vec::with_capacity(rows.len());
+        for (r, gene_set) in rows.iter().zip(sets) {
+            nodes.push(AugmentedEnrichmentRow {
+                gene_set,
+                enrichment_score: r.es,
+                leading_edge: load_genes(ctx, &r.leading_edge).await?,
+                set_size: r.set_size,
+                p_value: r.p_value,
+                log10_p: r.log10_p,
+                fdr: r.fdr,
+                rank: r.rank,
+            });
+        }
+        Ok(AugmentedEnrichmentResult {
+            results: page.connection(result.rows.len(), nodes),
+            genes_used: result.input.genes.len(),
+            unknown_genes: result.input.unknown.clone(),
+            ambiguous_genes: ambiguous_nodes(ctx, &result.input.ambiguous).await?,
+            genes_outside_model: load_genes(ctx, &result.outside_model).await?,
+            ranked_genes: result.ranked_genes,
         })
     }
 }

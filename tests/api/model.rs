@@ -112,7 +112,43 @@ async fn model_fields_end_to_end() {
     assert!(ps.windows(2).all(|w| w[0] <= w[1]) && ps[0] < 1e-3, "{ps:?}");
     assert!(rows.iter().all(|n| n["geneSet"]["id"].as_str().unwrap().starts_with("GO_BP:")));
 
+    // augmentedEnrichment: the model's ranking (input genes left out) puts replication sets
+    // on top; leading edges hold only genes the model added, in ranking order.
+    let r = app
+        .query_with(
+            "query($g: [String!]!) { augmentedEnrichment(genes: $g, libraries: [\"GO_BP\"], first: 5) { genesUsed unknownGenes rankedGenes results { totalCount nodes { geneSet { id name } enrichmentScore leadingEdge { symbol } setSize pValue fdr rank } } } }",
+            json!({"g": with_unknown()}),
+        )
+        .await;
+    let e = &r["data"]["augmentedEnrichment"];
+    assert_eq!(e["genesUsed"], 6, "{r}");
+    assert_eq!(e["unknownGenes"], json!(["NOT_A_GENE_XYZ"]));
+    let rows = e["results"]["nodes"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "{r}");
+    let ps: Vec<f64> = rows.iter().map(|n| n["pValue"].as_f64().unwrap()).collect();
+    assert!(ps.windows(2).all(|w| w[0] <= w[1]) && ps[0] < 1e-3, "{ps:?}");
+    let top = rows[0]["geneSet"]["name"].as_str().unwrap().to_lowercase();
+    assert!(top.contains("replication") || top.contains("dna"), "top augmented set: {r}");
+    for n in rows {
+        let es = n["enrichmentScore"].as_f64().unwrap();
+        assert!(es > 0.0 && es <= 1.0);
+        assert!(n["leadingEdge"].as_array().unwrap().iter().all(|g| !REPLICATION.contains(&g["symbol"].as_str().unwrap())), "{n}");
+    }
+    let with_input = app
+        .query_with(
+            "query($g: [String!]!) { augmentedEnrichment(genes: $g, libraries: [\"GO_BP\"], includeInput: true, first: 1) { rankedGenes } }",
+            json!({"g": REPLICATION}),
+        )
+        .await;
+    assert_eq!(
+        with_input["data"]["augmentedEnrichment"]["rankedGenes"].as_u64().unwrap(),
+        e["rankedGenes"].as_u64().unwrap() + 6,
+        "the input genes join the ranking: {with_input}"
+    );
+
     // Bad input.
+    let r = app.query("{ augmentedEnrichment(genes: [\"NOT_A_GENE_XYZ\"]) { genesUsed } }").await;
+    assert_eq!(code(&r), "BAD_INPUT", "{r}");
     let r = app.query("{ augment(genes: []) { genes { probability } } }").await;
     assert_eq!(code(&r), "BAD_INPUT", "{r}");
     let r = app.query("{ enrich(genes: [\"MCM2\"], libraries: [\"NOPE\"]) { genesUsed } }").await;
@@ -129,6 +165,8 @@ async fn model_fields_say_when_there_is_no_model() {
     assert!(r["errors"][0]["message"].as_str().unwrap().contains("genekg train"), "{r}");
     let r = app.query("{ gene(id: \"MCM2\") { similarGenes { cosine } } }").await;
     assert_eq!(code(&r), "NOT_FOUND");
+    let r = app.query("{ augmentedEnrichment(genes: [\"MCM2\"]) { genesUsed } }").await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
     // Enrichment needs no model.
     let r = app.query("{ enrich(genes: [\"MCM2\", \"MCM4\"]) { genesUsed } }").await;
     assert_eq!(r["data"]["enrich"]["genesUsed"], 2, "{r}");
