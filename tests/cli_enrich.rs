@@ -118,3 +118,25 @@ fn augmented_enrichment_from_the_cli() {
     let out = genekg(&db, &["enrich", "--augmented", "--model", missing.to_str().unwrap(), "--genes", "-"], "COL1A1");
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("genekg train"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn enrich_reads_gmt_files_without_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never-created");
+    let gmt = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go_bp.gmt");
+    let spec = format!("BP={}", gmt.display());
+    let out = genekg(&db, &["enrich", "--gmt", &spec, "--genes", "-", "--json", "--first", "3"], "mcm2 MCM4 MCM5 POLA1 NOTAGENE");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["input"]["genes"], serde_json::json!(["MCM2", "MCM4", "MCM5", "POLA1"]));
+    assert_eq!(v["input"]["unknown"], serde_json::json!(["NOTAGENE"]));
+    let top = &v["rows"][0];
+    assert!(top["set_id"].as_str().unwrap().starts_with("BP:"), "{top}");
+    assert!(top.get("overlap").is_none() && top["overlap_symbols"].as_array().unwrap().contains(&"MCM2".into()));
+    assert!(!db.exists(), "--gmt must not create a store");
+    let bad = dir.path().join("bad.gmt");
+    std::fs::write(&bad, "T1\tMCM2\n").unwrap();
+    let out = genekg(&db, &["enrich", "--gmt", bad.to_str().unwrap(), "--genes", "-"], "MCM2");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("bad.gmt line 1"), "{err}");
+}

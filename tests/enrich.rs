@@ -16,6 +16,7 @@ fn fixture(name: &str) -> PathBuf {
 
 struct Fixture {
     _dir: tempfile::TempDir,
+    store: Store,
     index: EnrichIndex,
     inputs: serde_json::Value,
 }
@@ -38,7 +39,7 @@ fn fx() -> &'static Fixture {
             ingest_gmt(&store, &fixture("go_bp.gmt"), &opts).unwrap();
         }
         let index = EnrichIndex::build(&store, None).unwrap();
-        Fixture { _dir: dir, index, inputs }
+        Fixture { _dir: dir, store, index, inputs }
     })
 }
 
@@ -338,4 +339,83 @@ fn the_index_can_be_shared_across_threads() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(answers.iter().all(|&n| n == answers[0] && n > 0));
+}
+
+/// The same GMT read straight from the file (no store, genes matched by name) gives the
+/// oracle's counts and p-values for every ORACLE row with the library background.
+#[test]
+fn gmt_index_matches_scipy_without_a_store() {
+    let fx = fx();
+    // The oracle counts the genes the store knows; three fixture symbols are outside its cut
+    // of the catalogue, so the GMT is written without them, as `genekg export gmt` would.
+    let resolver = fx.store.resolver().unwrap();
+    let known: String = std::fs::read_to_string(fixture("go_bp.gmt"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            let genes: Vec<&str> = cells[2..].iter().copied().filter(|g| matches!(resolver.resolve_str(g), genekg::store::Resolution::Found(_))).collect();
+            format!("{}\t{}\t{}\n", cells[0], cells[1], genes.join("\t"))
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("oracle.gmt"), known).unwrap();
+    let index = EnrichIndex::from_gmt(&[("ORACLE".to_string(), dir.path().join("oracle.gmt"))]).unwrap();
+    let mut compared = 0;
+    // (The oracle's custom background is written as Entrez ids, which a GMT of symbols cannot
+    // know; custom backgrounds over GMT names are checked by hand below.)
+    for r in oracle().into_iter().filter(|r| r.library == "ORACLE" && r.kind != "counts" && r.kind != "rank" && r.background == "library") {
+        let background = Background::LibraryGenes;
+        // Lower-cased input: GMT names match ignoring case.
+        let genes = strings(&fx.inputs["lists"][&r.kind]).iter().map(|g| g.to_lowercase()).collect();
+        let result = index.enrich(&EnrichRequest { genes, background, ..Default::default() }).unwrap();
+        let what = format!("{}/{}/{}", r.kind, r.background, r.term);
+        let got = result.rows.iter().find(|row| *row.term == r.term).unwrap_or_else(|| panic!("{what}: missing"));
+        let lib = &result.libraries[0];
+        assert_eq!([lib.background_genes, got.set_size, lib.input_genes, got.overlap_size], r.counts, "{what}: N, K, n, k");
+        assert_close(&format!("{what} ln p"), got.log10_p * std::f64::consts::LN_10, r.ln_p);
+        assert_close(&format!("{what} fdr"), got.fdr, r.last);
+        assert_eq!(&*got.set_id, format!("ORACLE:{}", r.term));
+        compared += 1;
+    }
+    assert!(compared > 500, "{compared}");
+}
+
+#[test]
+fn malformed_gmt_files_are_named_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let err = |files: Vec<(&str, PathBuf)>| {
+        let files: Vec<(String, PathBuf)> = files.into_iter().map(|(n, p)| (n.to_string(), p)).collect();
+        match EnrichIndex::from_gmt(&files) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted {files:?}"),
+        }
+    };
+    let good = write("good.gmt", "T1\tdesc\tMCM2\tMCM4\n");
+    let e = err(vec![("A", write("a.gmt", "T1\tdesc\tMCM2\n\nT2 no tabs here\n"))]);
+    assert!(e.contains("a.gmt line 3") && e.contains("T2 no tabs here"), "{e}");
+    let e = err(vec![("A", write("b.gmt", "T1\td\tMCM2\nT1\td\tMCM4\n"))]);
+    assert!(e.contains("b.gmt line 2") && e.contains("already defined on line 1"), "{e}");
+    let e = err(vec![("A", write("c.gmt", "# only a comment\n"))]);
+    assert!(e.contains("holds no gene sets"), "{e}");
+    let e = err(vec![("A", good.clone()), ("A", good.clone())]);
+    assert!(e.contains("two files are named library `A`"), "{e}");
+    let e = err(vec![("A", dir.path().join("missing.gmt"))]);
+    assert!(e.contains("missing.gmt"), "{e}");
+    // A gene written twice in one set counts once; unknown input genes are reported.
+    let index = EnrichIndex::from_gmt(&[("A".to_string(), write("d.gmt", "T1\td\tMCM2\tmcm2\tMCM4\nT2\td\tPOLA1\tMCM2\n"))]).unwrap();
+    let r = index.enrich(&EnrichRequest { genes: vec!["MCM2".into(), "NOPE".into()], ..Default::default() }).unwrap();
+    assert_eq!(r.input.unknown, vec!["NOPE".to_string()]);
+    let t1 = r.rows.iter().find(|row| &*row.term == "T1").unwrap();
+    assert_eq!((t1.set_size, t1.overlap_size, r.libraries[0].background_genes), (2, 1, 3));
+    let custom = Background::Custom(vec!["mcm2".into(), "POLA1".into(), "NOT_IN_GMT".into()]);
+    let r = index.enrich(&EnrichRequest { genes: vec!["MCM2".into()], background: custom, ..Default::default() }).unwrap();
+    assert_eq!(r.input.background_unrecognised, vec!["NOT_IN_GMT".to_string()]);
+    let t1 = r.rows.iter().find(|row| &*row.term == "T1").unwrap();
+    assert_eq!((t1.set_size, r.libraries[0].background_genes), (1, 2));
 }

@@ -14,9 +14,14 @@ pub struct EnrichArgs {
     /// Symbols, aliases, Entrez, Ensembl gene and UniProt ids are accepted.
     #[arg(long)]
     genes: PathBuf,
-    /// Comma-separated library names (default: every library in the store).
+    /// Comma-separated library names (default: every library in the store, or every --gmt file).
     #[arg(long, value_delimiter = ',')]
     libraries: Option<Vec<String>>,
+    /// Test the sets of these GMT files instead of the store's (comma-separated `PATH` or
+    /// `NAME=PATH`; a library is named by its file stem unless NAME is given). Genes are matched
+    /// by the names the files use, ignoring case; the store is not opened.
+    #[arg(long, value_delimiter = ',', conflicts_with = "augmented")]
+    gmt: Option<Vec<String>>,
     /// `library` (the tested library's genes, as Enrichr), `all` (every stored gene) or a file
     /// of background genes.
     #[arg(long, default_value = "library")]
@@ -75,8 +80,10 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
         "all" => Background::AllGenes,
         file => Background::Custom(read_gene_list(&PathBuf::from(file)).context("--background")?),
     };
-    let store = ctx.open_store()?;
-    let index = EnrichIndex::build(&store, args.libraries.as_deref())?;
+    let index = match &args.gmt {
+        Some(files) => EnrichIndex::from_gmt(&gmt_libraries(files)?)?,
+        None => EnrichIndex::build(&ctx.open_store()?, args.libraries.as_deref())?,
+    };
     if args.augmented {
         if args.background != "library" || args.fdr_scope != "tested" {
             anyhow::bail!("--background and --fdr-scope belong to the overlap test, not to --augmented (which ranks the model's vocabulary)");
@@ -96,11 +103,54 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
     tracing::info!(ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3), sets = result.rows.len(), "enrichment done");
     let shown = if args.first == 0 { result.rows.len() } else { args.first.min(result.rows.len()) };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&as_json(&index, &result, shown)?)?);
+        let mut out = as_json(&index, &result, shown)?;
+        if args.gmt.is_some() {
+            name_genes(&index, &mut out);
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_table(&index, &result, shown);
     }
     Ok(())
+}
+
+/// `--gmt` values as (library name, path).
+fn gmt_libraries(values: &[String]) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    values
+        .iter()
+        .map(|v| {
+            let (name, path) = match v.split_once('=') {
+                Some((name, path)) => (name.trim().to_string(), PathBuf::from(path)),
+                None => {
+                    let path = PathBuf::from(v);
+                    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+                    (stem, path)
+                }
+            };
+            if name.is_empty() || name.contains(':') {
+                anyhow::bail!("--gmt {v}: the library name must be non-empty and without `:` (use NAME=PATH)");
+            }
+            Ok((name, path))
+        })
+        .collect()
+}
+
+/// Genes read from GMT files have no Entrez ids (the index numbers them internally), so the
+/// JSON names them as the files do.
+fn name_genes(index: &EnrichIndex, out: &mut serde_json::Value) {
+    let names = |ids: &serde_json::Value| -> serde_json::Value {
+        ids.as_array()
+            .map(|a| a.iter().filter_map(|g| g.as_u64()).map(|g| index.symbol(g as u32).unwrap_or("?")).map(serde_json::Value::from).collect())
+            .unwrap_or_default()
+    };
+    out["input"]["genes"] = names(&out["input"]["genes"]);
+    if let Some(rows) = out["rows"].as_array_mut() {
+        for row in rows {
+            if let Some(o) = row.as_object_mut() {
+                o.remove("overlap");
+            }
+        }
+    }
 }
 
 fn run_augmented(index: &EnrichIndex, model: &crate::model::Gsfm, genes: Vec<String>, args: &EnrichArgs) -> anyhow::Result<()> {

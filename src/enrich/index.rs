@@ -1,6 +1,7 @@
 //! The in-memory enrichment index and its API.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::cache::{BackgroundKey, CacheKey, ResultCache};
@@ -8,10 +9,11 @@ use super::fisher::LogFactorial;
 use rayon::prelude::*;
 
 use super::ora::{Hit, Scan, Universe};
-use super::query::{resolve_background, resolve_input, QueryMarks};
+use super::query::{resolve_background, resolve_input, GeneLookup, QueryMarks};
 use super::rank::{self, RankOptions, RankRow};
 use super::{Background, EnrichError, EnrichRequest, EnrichResult, EnrichRow, LibraryBackground, Result};
-use crate::store::{GeneResolver, Store};
+use crate::ingest::split_gmt_line;
+use crate::store::Store;
 
 /// Cached results: at most this many queries and this many rows over all of them (~100 MB).
 const CACHE_ENTRIES: usize = 64;
@@ -56,7 +58,7 @@ pub struct EnrichIndex {
     entrez: Vec<u32>,
     symbols: Vec<String>,
     dense_of: HashMap<u32, u32>,
-    resolver: GeneResolver,
+    resolver: GeneLookup,
     libraries: Vec<LibraryIndex>,
     table: LogFactorial,
     cache: ResultCache,
@@ -73,7 +75,6 @@ impl EnrichIndex {
             entrez.push(g.entrez);
             symbols.push(g.symbol);
         }
-        let dense_of: HashMap<u32, u32> = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
         let stored: Vec<String> = store.libraries()?.into_iter().map(|l| l.name).collect();
         let chosen: Vec<String> = match libraries {
             None => stored.clone(),
@@ -85,10 +86,57 @@ impl EnrichIndex {
                 v
             }
         };
+        let mut raw = Vec::with_capacity(chosen.len());
+        for name in chosen {
+            let sets = store.library_sets(&name)?;
+            raw.push(RawLibrary { name, sets: sets.into_iter().map(|s| RawSet { term: s.term, name: s.name, genes: s.genes }).collect() });
+        }
+        let index = Self::assemble(entrez, symbols, GeneLookup::Store(store.resolver()?), raw);
+        index.log_built(started);
+        Ok(index)
+    }
+
+    /// An index straight from GMT files, without a store: genes are the strings the files hold
+    /// (matched case-insensitively, no aliases), each file a library named by its `name`. For
+    /// users who bring their own libraries, and for comparing with tools that read GMT files.
+    pub fn from_gmt(files: &[(String, PathBuf)]) -> Result<Self> {
+        let started = std::time::Instant::now();
+        let mut seen = std::collections::HashSet::new();
+        if let Some((name, _)) = files.iter().find(|(n, _)| !seen.insert(n)) {
+            return Err(EnrichError::Gmt(format!("two files are named library `{name}`; name them apart with NAME=PATH")));
+        }
+        let parsed: Vec<GmtLibrary> = files.par_iter().map(|(_, path)| read_gmt(path)).collect::<Result<_>>()?;
+        // Number genes in name order, so the index does not depend on the order of the files.
+        let mut names: Vec<&str> = parsed.iter().flat_map(|l| l.genes.iter().map(String::as_str)).collect();
+        names.par_sort_unstable();
+        names.dedup();
+        let id_of: HashMap<&str, u32> = names.iter().enumerate().map(|(i, &n)| (n, i as u32)).collect();
+        let raw = files
+            .iter()
+            .zip(&parsed)
+            .map(|((name, _), lib)| {
+                let global: Vec<u32> = lib.genes.iter().map(|g| id_of[g.as_str()]).collect();
+                let sets = lib
+                    .sets
+                    .iter()
+                    .map(|(term, local)| RawSet { term: term.clone(), name: term.clone(), genes: local.iter().map(|&l| global[l as usize]).collect() })
+                    .collect();
+                RawLibrary { name: name.clone(), sets }
+            })
+            .collect();
+        let lookup = GeneLookup::Exact(id_of.iter().map(|(&n, &i)| (n.to_string(), i)).collect());
+        let symbols: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let index = Self::assemble((0..symbols.len() as u32).collect(), symbols, lookup, raw);
+        index.log_built(started);
+        Ok(index)
+    }
+
+    /// Lays out the libraries over the dense gene index (`entrez` sorted, one entry per gene).
+    fn assemble(entrez: Vec<u32>, symbols: Vec<String>, resolver: GeneLookup, raw: Vec<RawLibrary>) -> Self {
+        let dense_of: HashMap<u32, u32> = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
         let words = entrez.len().div_ceil(64);
-        let mut libs = Vec::with_capacity(chosen.len());
-        for name in &chosen {
-            let sets = store.library_sets(name)?;
+        let mut libs = Vec::with_capacity(raw.len());
+        for RawLibrary { name, sets } in raw {
             let lib_name: Arc<str> = Arc::from(name.as_str());
             let mut lib = LibraryIndex {
                 name: Arc::clone(&lib_name),
@@ -111,7 +159,17 @@ impl EnrichIndex {
                         lib.universe[d as usize / 64] |= 1 << (d % 64);
                     }
                 }
-                lib.members[*lib.offsets.last().unwrap() as usize..].sort_unstable();
+                let from = *lib.offsets.last().unwrap() as usize;
+                lib.members[from..].sort_unstable();
+                // A gene written twice in one set counts once.
+                let mut kept = from;
+                for i in from..lib.members.len() {
+                    if i == from || lib.members[i] != lib.members[kept - 1] {
+                        lib.members[kept] = lib.members[i];
+                        kept += 1;
+                    }
+                }
+                lib.members.truncate(kept);
                 lib.offsets.push(u32::try_from(lib.members.len()).expect("under 4 billion memberships per library"));
                 lib.set_ids.push(Arc::from(format!("{name}:{}", set.term)));
                 lib.terms.push(Arc::from(set.term));
@@ -133,15 +191,19 @@ impl EnrichIndex {
         for (lib, order) in libs.iter_mut().zip(orders) {
             lib.id_order = order;
         }
-        let index = Self {
+        Self {
             table: LogFactorial::new(entrez.len()),
-            resolver: store.resolver()?,
+            resolver,
             entrez,
             symbols,
             dense_of,
             libraries: libs,
             cache: ResultCache::new(CACHE_ENTRIES, CACHE_ROWS),
-        };
+        }
+    }
+
+    fn log_built(&self, started: std::time::Instant) {
+        let index = self;
         tracing::info!(
             genes = index.entrez.len(),
             libraries = index.libraries.len(),
@@ -149,7 +211,6 @@ impl EnrichIndex {
             secs = format!("{:.2}", started.elapsed().as_secs_f64()),
             "enrichment index built"
         );
-        Ok(index)
     }
 
     /// Library names in the index, sorted.
@@ -178,7 +239,7 @@ impl EnrichIndex {
         Some(lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect())
     }
 
-    pub(crate) fn resolver(&self) -> &GeneResolver {
+    pub(crate) fn resolver(&self) -> &GeneLookup {
         &self.resolver
     }
 
@@ -319,6 +380,60 @@ impl EnrichIndex {
         let libs: Vec<&LibraryIndex> = libraries.iter().map(|&l| &self.libraries[l]).collect();
         rank::run(scores, &libs, &self.dense_of, &self.entrez, options)
     }
+}
+
+/// A library as read, before it is laid out.
+struct RawLibrary {
+    name: String,
+    sets: Vec<RawSet>,
+}
+
+struct RawSet {
+    term: String,
+    name: String,
+    genes: Vec<u32>,
+}
+
+/// One GMT file: its distinct gene names (upper-cased, so matching ignores case) and its sets
+/// as (term, indices into those names).
+struct GmtLibrary {
+    genes: Vec<String>,
+    sets: Vec<(String, Vec<u32>)>,
+}
+
+/// Reads a GMT file; a malformed line or a term written twice is an error naming file and line.
+fn read_gmt(path: &Path) -> Result<GmtLibrary> {
+    let text = std::fs::read_to_string(path).map_err(|e| EnrichError::Gmt(format!("{}: {e}", path.display())))?;
+    let mut lib = GmtLibrary { genes: Vec::new(), sets: Vec::new() };
+    let mut local: HashMap<String, u32> = HashMap::new();
+    let mut line_of: HashMap<&str, usize> = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let at = |reason: String| EnrichError::Gmt(format!("{} line {}: {reason}", path.display(), i + 1));
+        let Some(fields) = split_gmt_line(line).map_err(at)? else { continue };
+        if let Some(first) = line_of.insert(fields.term, i + 1) {
+            return Err(at(format!("term `{}` was already defined on line {first}", fields.term)));
+        }
+        let mut genes = Vec::with_capacity(fields.genes.len());
+        for g in fields.genes {
+            let upper: std::borrow::Cow<str> =
+                if g.bytes().any(|b| b.is_ascii_lowercase()) || !g.is_ascii() { g.to_uppercase().into() } else { g.into() };
+            let id = match local.get(upper.as_ref()) {
+                Some(&id) => id,
+                None => {
+                    let id = lib.genes.len() as u32;
+                    lib.genes.push(upper.to_string());
+                    local.insert(upper.into_owned(), id);
+                    id
+                }
+            };
+            genes.push(id);
+        }
+        lib.sets.push((fields.term.to_string(), genes));
+    }
+    if lib.sets.is_empty() {
+        return Err(EnrichError::Gmt(format!("{} holds no gene sets", path.display())));
+    }
+    Ok(lib)
 }
 
 /// Errors on names that are not libraries of `available`, listing them all.

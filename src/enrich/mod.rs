@@ -60,6 +60,8 @@ pub enum EnrichError {
     Scores(String),
     #[error("model: {0}")]
     Model(String),
+    #[error("GMT {0}")]
+    Gmt(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

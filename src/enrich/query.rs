@@ -6,6 +6,23 @@ use std::collections::HashMap;
 use super::{AmbiguousGene, EnrichError, InputReport, Result, MAX_INPUT_GENES};
 use crate::store::{GeneResolver, Resolution};
 
+/// How input strings find genes: through the store's resolver (symbols, aliases, Entrez,
+/// Ensembl, UniProt), or, for an index read from GMT files, by the exact name the files use
+/// (upper-cased; there is no catalogue to know aliases from).
+pub(crate) enum GeneLookup {
+    Store(GeneResolver),
+    Exact(HashMap<String, u32>),
+}
+
+impl GeneLookup {
+    pub fn resolve_str(&self, raw: &str) -> Resolution {
+        match self {
+            GeneLookup::Store(r) => r.resolve_str(raw),
+            GeneLookup::Exact(names) => names.get(&raw.trim().to_uppercase()).map_or(Resolution::NotFound, |&id| Resolution::Found(id)),
+        }
+    }
+}
+
 /// How many unknown genes an error message quotes.
 const ERROR_EXAMPLES: usize = 5;
 
@@ -19,7 +36,7 @@ pub(crate) struct ResolvedInput {
 /// unknown list is an error naming what was wrong.
 pub(crate) fn resolve_input(
     raw: &[String],
-    resolver: &GeneResolver,
+    resolver: &GeneLookup,
     dense_of: &HashMap<u32, u32>,
 ) -> Result<ResolvedInput> {
     let entries: Vec<&str> = raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
@@ -67,7 +84,7 @@ pub(crate) fn resolve_input(
 /// Resolves a custom background; entries that do not name exactly one gene are reported.
 pub(crate) fn resolve_background(
     raw: &[String],
-    resolver: &GeneResolver,
+    resolver: &GeneLookup,
     dense_of: &HashMap<u32, u32>,
 ) -> Result<(Vec<u32>, Vec<String>)> {
     let mut dense = Vec::with_capacity(raw.len());

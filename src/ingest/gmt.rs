@@ -15,11 +15,20 @@ pub struct GmtLine {
     pub genes: Vec<String>,
 }
 
-/// Parses one line. `Ok(None)` for blank lines and `#` comments.
+/// One GMT line split in place: term, description and the gene cells, borrowed from the line
+/// (readers that intern genes themselves skip an allocation per gene).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GmtFields<'a> {
+    pub term: &'a str,
+    pub description: Option<&'a str>,
+    pub genes: Vec<&'a str>,
+}
+
+/// Splits one line. `Ok(None)` for blank lines and `#` comments.
 ///
 /// Enrichr writes weighted genes as `SYMBOL,1.0`; the weight is dropped. Empty gene cells (a
 /// trailing tab) are ignored.
-pub fn parse_gmt_line(line: &str) -> Result<Option<GmtLine>, String> {
+pub fn split_gmt_line(line: &str) -> Result<Option<GmtFields<'_>>, String> {
     let line = line.trim_end_matches(['\r', '\n']);
     if line.trim().is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -32,18 +41,20 @@ pub fn parse_gmt_line(line: &str) -> Result<Option<GmtLine>, String> {
     let Some(description) = cells.next() else {
         return Err(format!("term `{term}` has no tab-separated columns; expected term, description, genes"));
     };
-    let genes: Vec<String> = cells
-        .map(|g| g.split(',').next().unwrap_or("").trim().to_string())
-        .filter(|g| !g.is_empty())
-        .collect();
+    let genes: Vec<&str> = cells.map(|g| g.split(',').next().unwrap_or("").trim()).filter(|g| !g.is_empty()).collect();
     if genes.is_empty() {
         return Err(format!("term `{term}` lists no genes"));
     }
     let description = description.trim();
-    Ok(Some(GmtLine {
-        term: term.to_string(),
-        description: (!description.is_empty() && description != "NA").then(|| description.to_string()),
-        genes,
+    Ok(Some(GmtFields { term, description: (!description.is_empty() && description != "NA").then_some(description), genes }))
+}
+
+/// Parses one line into owned strings; see [`split_gmt_line`].
+pub fn parse_gmt_line(line: &str) -> Result<Option<GmtLine>, String> {
+    Ok(split_gmt_line(line)?.map(|f| GmtLine {
+        term: f.term.to_string(),
+        description: f.description.map(str::to_string),
+        genes: f.genes.iter().map(|g| g.to_string()).collect(),
     }))
 }
 

@@ -15,7 +15,7 @@ use thiserror::Error;
 use crate::store::StoreError;
 
 pub use gene_info::{ingest_gene_info, GeneInfoReport};
-pub use gmt::{ingest_gmt, parse_gmt_line, GmtLine, GmtOptions};
+pub use gmt::{ingest_gmt, parse_gmt_line, split_gmt_line, GmtFields, GmtLine, GmtOptions};
 pub use orgdb::{ingest_orgdb, OrgDbPaths};
 pub use progress::Progress;
 
