@@ -27,6 +27,12 @@ pub struct IndexBenchArgs {
     /// Only the scale run.
     #[arg(long)]
     scale_only: bool,
+    /// HNSW links per node (M) for every index built here [default: the index default].
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// HNSW candidate list while building [default: the index default].
+    #[arg(long)]
+    ef_construction: Option<usize>,
 }
 
 /// Resident memory of this process in bytes (Linux), to measure what an index build adds.
@@ -52,9 +58,8 @@ fn header() {
     );
 }
 
-fn bench_one(name: &str, items: Vec<(String, Vec<f32>)>, fingerprint: &str, queries: usize) -> anyhow::Result<serde_json::Value> {
+fn bench_one(name: &str, items: Vec<(String, Vec<f32>)>, fingerprint: &str, queries: usize, params: AnnParams) -> anyhow::Result<serde_json::Value> {
     let vectors: Vec<Vec<f32>> = items.iter().map(|(_, v)| v.clone()).collect();
-    let params = AnnParams::default();
     let before = rss_bytes();
     let started = Instant::now();
     let index = VectorIndex::build(name, fingerprint, items, params)?;
@@ -74,13 +79,19 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let model = super::load_model(ctx)?;
     let fp = model.fingerprint();
+    let defaults = AnnParams::default();
+    let params = AnnParams {
+        max_connections: a.max_connections.unwrap_or(defaults.max_connections),
+        ef_construction: a.ef_construction.unwrap_or(defaults.ef_construction),
+        ..defaults
+    };
     let mut results = vec![];
     header();
     if !a.scale_only {
         let genes: Vec<(String, Vec<f32>)> = model.gene_embeddings().into_iter().map(|(e, v)| (e.to_string(), v)).collect();
-        results.push(bench_one(GENES, genes, &fp, a.queries)?);
+        results.push(bench_one(GENES, genes, &fp, a.queries, params)?);
         let sets = embed_all(&model, &all_sets(&store)?, "embed sets")?;
-        results.push(bench_one(SETS, sets, &fp, a.queries)?);
+        results.push(bench_one(SETS, sets, &fp, a.queries, params)?);
     }
     if let Some(n) = a.scale {
         let real = all_sets(&store)?;
@@ -98,7 +109,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
             .collect();
         let items = embed_all(&model, &synthetic, "embed scale sets")?;
         drop(synthetic);
-        results.push(bench_one("scale", items, &fp, a.queries.min(200))?);
+        results.push(bench_one("scale", items, &fp, a.queries.min(200), params)?);
     }
     println!("{}", serde_json::to_string(&results)?);
     Ok(())
