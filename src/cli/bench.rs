@@ -27,10 +27,10 @@ pub struct IndexBenchArgs {
     /// Only the scale run.
     #[arg(long)]
     scale_only: bool,
-    /// HNSW links per node (M) for every index built here [default: the index default].
+    /// HNSW links per node (M) for every index built here [default: as `index build`].
     #[arg(long)]
-    max_connections: Option<usize>,
-    /// HNSW candidate list while building [default: the index default].
+    m: Option<usize>,
+    /// HNSW candidate list while building [default: as `index build`].
     #[arg(long)]
     ef_construction: Option<usize>,
 }
@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
     let fp = model.fingerprint();
     let defaults = AnnParams::default();
     let params = AnnParams {
-        max_connections: a.max_connections.unwrap_or(defaults.max_connections),
+        max_connections: a.m.unwrap_or(defaults.max_connections),
         ef_construction: a.ef_construction.unwrap_or(defaults.ef_construction),
         ..defaults
     };

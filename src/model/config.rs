@@ -127,10 +127,10 @@ impl Default for TrainConfig {
             libraries: ["GO_BP", "GO_MF", "GO_CC", "PubMed"].map(String::from).to_vec(),
             before_pmid: None,
             min_gene_sets: 5,
-            epochs: 6,
+            epochs: 24,
             batch_size: 256,
             learning_rate: 2e-3,
-            lr_decay: 0.85,
+            lr_decay: 0.93,
             seed: 42,
         }
     }
