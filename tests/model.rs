@@ -147,3 +147,52 @@ fn same_seed_same_model_and_missing_model_is_explained() {
     let err = train(&store, &bad).err().unwrap();
     assert!(err.to_string().contains("`NOPE` is not in the store"), "{err}");
 }
+
+/// `genekg model import` on a checkpoint in the published layout, written and evaluated by numpy
+/// (scripts/import_oracle.py): the imported model gives the oracle's logits, maps the published
+/// vocabulary's symbols to this catalogue, and leaves the unknown symbol's column unmapped.
+#[test]
+fn published_checkpoint_imports_with_its_logits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fx.db");
+    drop(fixture_store(dir.path()));
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gsfm_import");
+    let out = dir.path().join("imported");
+    let arg = |p: &Path| p.to_str().unwrap().to_string();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_genekg"))
+        .args(["--db", &arg(&db), "model", "import", "--out", &arg(&out)])
+        .args(["--weights", &arg(&fx.join("model.safetensors")), "--vocab", &arg(&fx.join("vocab.txt")), "--config", &arg(&fx.join("config.json"))])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("(1 symbols not in this catalogue)"), "{}", String::from_utf8_lossy(&run.stdout));
+
+    let store = Store::open(&db).unwrap();
+    let resolver = store.resolver().unwrap();
+    let entrez = |s: &str| match resolver.resolve_str(s) {
+        genekg::store::Resolution::Found(id) => id,
+        other => panic!("{s}: {other:?}"),
+    };
+    let gsfm = Gsfm::load(&out).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fx.join("expected.json")).unwrap()).unwrap();
+    let vocab: Vec<&str> = expected["vocab"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    // Columns after the two specials, in the published order; the unknown symbol maps to 0.
+    let mapped: Vec<u32> = vocab[2..].iter().map(|s| if s.starts_with("NOT_IN") { 0 } else { entrez(s) }).collect();
+    assert_eq!(gsfm.vocab(), mapped.as_slice());
+    for case in expected["cases"].as_array().unwrap() {
+        // "NOPE" stands for a gene outside the vocabulary: POLD2 is in the catalogue, not in it.
+        let genes: Vec<u32> = case["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| entrez(if g == "NOPE" { "POLD2" } else { g.as_str().unwrap() }))
+            .collect();
+        let got = gsfm.logits(&[&genes]).pop().unwrap();
+        let want: Vec<f64> = case["logits"].as_array().unwrap()[2..].iter().map(|l| l.as_f64().unwrap()).collect();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((*g as f64 - w).abs() < 1e-5, "{:?}: genekg {got:?} vs numpy {want:?}", case["input"]);
+        }
+    }
+}

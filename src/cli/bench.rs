@@ -33,6 +33,9 @@ pub struct IndexBenchArgs {
     /// HNSW candidate list while building [default: as `index build`].
     #[arg(long)]
     ef_construction: Option<usize>,
+    /// Query-time candidate list measured first (then 4x) [default: as `index build`].
+    #[arg(long)]
+    ef: Option<usize>,
 }
 
 /// Resident memory of this process in bytes (Linux), to measure what an index build adds.
@@ -83,7 +86,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
     let params = AnnParams {
         max_connections: a.m.unwrap_or(defaults.max_connections),
         ef_construction: a.ef_construction.unwrap_or(defaults.ef_construction),
-        ..defaults
+        ef_search: a.ef.unwrap_or(defaults.ef_search),
     };
     let mut results = vec![];
     header();

@@ -21,8 +21,11 @@ pub struct AnnParams {
 }
 
 impl Default for AnnParams {
+    /// ef 128 rather than 64: the genes index holds many near-identical embeddings (rare genes
+    /// the model places alike), and at ef 64 its recall@10 fell to 0.97 with the 24-epoch
+    /// model; 128 gives 0.99 and keeps set queries under a millisecond (README figures).
     fn default() -> Self {
-        Self { max_connections: 24, ef_construction: 200, ef_search: 64 }
+        Self { max_connections: 24, ef_construction: 200, ef_search: 128 }
     }
 }
 
