@@ -103,11 +103,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
     tracing::info!(ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3), sets = result.rows.len(), "enrichment done");
     let shown = if args.first == 0 { result.rows.len() } else { args.first.min(result.rows.len()) };
     if args.json {
-        let mut out = as_json(&index, &result, shown)?;
-        if args.gmt.is_some() {
-            name_genes(&index, &mut out);
-        }
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        write_json(&index, &result, shown, args.gmt.is_some())?;
     } else {
         print_table(&index, &result, shown);
     }
@@ -133,24 +129,6 @@ fn gmt_libraries(values: &[String]) -> anyhow::Result<Vec<(String, PathBuf)>> {
             Ok((name, path))
         })
         .collect()
-}
-
-/// Genes read from GMT files have no Entrez ids (the index numbers them internally), so the
-/// JSON names them as the files do.
-fn name_genes(index: &EnrichIndex, out: &mut serde_json::Value) {
-    let names = |ids: &serde_json::Value| -> serde_json::Value {
-        ids.as_array()
-            .map(|a| a.iter().filter_map(|g| g.as_u64()).map(|g| index.symbol(g as u32).unwrap_or("?")).map(serde_json::Value::from).collect())
-            .unwrap_or_default()
-    };
-    out["input"]["genes"] = names(&out["input"]["genes"]);
-    if let Some(rows) = out["rows"].as_array_mut() {
-        for row in rows {
-            if let Some(o) = row.as_object_mut() {
-                o.remove("overlap");
-            }
-        }
-    }
 }
 
 fn run_augmented(index: &EnrichIndex, model: &crate::model::Gsfm, genes: Vec<String>, args: &EnrichArgs) -> anyhow::Result<()> {
@@ -222,22 +200,77 @@ fn print_augmented(index: &EnrichIndex, result: &AugmentedResult, shown: usize) 
     }
 }
 
-/// The result with overlap symbols added, and rows cut to `shown`.
-fn as_json(index: &EnrichIndex, result: &EnrichResult, shown: usize) -> anyhow::Result<serde_json::Value> {
-    let rows: Vec<serde_json::Value> = result.rows[..shown]
-        .iter()
-        .map(|r| {
-            let mut v = serde_json::to_value(r)?;
-            v["overlap_symbols"] = r.overlap.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
-            Ok(v)
-        })
-        .collect::<anyhow::Result<_>>()?;
-    Ok(serde_json::json!({
-        "input": result.input,
-        "libraries": result.libraries,
-        "total_sets": result.rows.len(),
-        "rows": rows,
-    }))
+/// One result row as printed: the row's fields plus overlap symbols. Genes read from GMT files
+/// have no Entrez ids (the index numbers them internally), so then `overlap` is left out.
+#[derive(serde::Serialize)]
+struct JsonRow<'a> {
+    rank: usize,
+    set_id: &'a str,
+    library: &'a str,
+    term: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overlap: Option<&'a [u32]>,
+    overlap_symbols: Vec<&'a str>,
+    overlap_size: usize,
+    set_size: usize,
+    p_value: f64,
+    log10_p: f64,
+    odds_ratio: f64,
+    fdr: f64,
+    log10_fdr: f64,
+}
+
+/// Streams the result as one compact JSON object (`input`, `libraries`, `total_sets`, `rows`
+/// cut to `shown`): tens of thousands of rows go out without building a JSON tree first.
+fn write_json(index: &EnrichIndex, result: &EnrichResult, shown: usize, from_gmt: bool) -> anyhow::Result<()> {
+    use serde::ser::{SerializeMap, Serializer};
+    use std::io::Write;
+    let symbols = |genes: &[u32]| -> Vec<&str> { genes.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect() };
+    let rows = result.rows[..shown].iter().map(|r| JsonRow {
+        rank: r.rank,
+        set_id: &r.set_id,
+        library: &r.library,
+        term: &r.term,
+        name: &r.name,
+        overlap: (!from_gmt).then_some(r.overlap.as_slice()),
+        overlap_symbols: symbols(&r.overlap),
+        overlap_size: r.overlap_size,
+        set_size: r.set_size,
+        p_value: r.p_value,
+        log10_p: r.log10_p,
+        odds_ratio: r.odds_ratio,
+        fdr: r.fdr,
+        log10_fdr: r.log10_fdr,
+    });
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut json = serde_json::Serializer::new(&mut out);
+    let mut map = json.serialize_map(Some(4))?;
+    if from_gmt {
+        // Input genes by the names the files use.
+        let mut input = serde_json::to_value(&result.input)?;
+        input["genes"] = symbols(&result.input.genes).into();
+        map.serialize_entry("input", &input)?;
+    } else {
+        map.serialize_entry("input", &result.input)?;
+    }
+    map.serialize_entry("libraries", &result.libraries)?;
+    map.serialize_entry("total_sets", &result.rows.len())?;
+    map.serialize_entry("rows", &SeqOf(std::cell::RefCell::new(Some(rows))))?;
+    map.end()?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Serialises an iterator as a JSON array without collecting it.
+struct SeqOf<I>(std::cell::RefCell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for SeqOf<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let items = self.0.borrow_mut().take().expect("serialised once");
+        s.collect_seq(items)
+    }
 }
 
 fn print_table(index: &EnrichIndex, result: &EnrichResult, shown: usize) {
