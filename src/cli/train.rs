@@ -41,6 +41,10 @@ pub struct TrainArgs {
     partition: f64,
     #[arg(long, value_enum, default_value_t = WeightedLoss::None)]
     weighted_loss: WeightedLoss,
+    /// Denoising noise: drop each input gene with this probability, keep the whole set as the
+    /// target (0 = off, as published).
+    #[arg(long, default_value_t = 0.0)]
+    input_dropout: f64,
     /// Model directory [default: DATA_DIR/model].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -74,6 +78,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         dropout: args.dropout,
         partition: args.partition,
         weighted_loss: args.weighted_loss,
+        input_dropout: args.input_dropout,
         ..ModelConfig::new(3)
     };
     let out_dir = args.out.unwrap_or_else(|| ctx.paths.model_dir());

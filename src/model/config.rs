@@ -37,6 +37,16 @@ pub struct ModelConfig {
     pub partition: f64,
     #[serde(default)]
     pub weighted_loss: WeightedLoss,
+    /// Denoising noise: each input gene is dropped with this probability while the target stays
+    /// the whole set, so the model learns to restore missing members without being taught that
+    /// the genes it was shown are absent (which `partition` does). Not in the published config;
+    /// left out of the JSON when 0, so fingerprints of models without it do not change.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub input_dropout: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn default_d_model() -> i64 {
@@ -58,6 +68,7 @@ impl ModelConfig {
             dropout: default_dropout(),
             partition: 0.0,
             weighted_loss: WeightedLoss::None,
+            input_dropout: 0.0,
         }
     }
 
@@ -97,6 +108,12 @@ impl ModelConfig {
         }
         if !(0.0..1.0).contains(&self.partition) {
             return Err(format!("partition {} is outside [0, 1)", self.partition));
+        }
+        if !(0.0..1.0).contains(&self.input_dropout) {
+            return Err(format!("input dropout {} is outside [0, 1)", self.input_dropout));
+        }
+        if self.input_dropout > 0.0 && self.partition > 0.0 {
+            return Err("input dropout and partition are two kinds of input noise; choose one".into());
         }
         Ok(())
     }

@@ -66,6 +66,17 @@ fn partition_set(cols: &[i64], p: f64, rng: &mut ChaCha8Rng) -> (Vec<i64>, Vec<i
     (shuffled, target)
 }
 
+/// Denoising: each gene stays in the input with probability `1 - p` (at least one stays); the
+/// target is the whole set.
+fn corrupt_set(cols: &[i64], p: f64, rng: &mut ChaCha8Rng) -> (Vec<i64>, Vec<i64>) {
+    use rand::Rng;
+    let mut kept: Vec<i64> = cols.iter().copied().filter(|_| !rng.gen_bool(p)).collect();
+    if kept.is_empty() && !cols.is_empty() {
+        kept.push(cols[rng.gen_range(0..cols.len())]);
+    }
+    (kept, cols.to_vec())
+}
+
 /// libtorch's random generator (initialisation, dropout) is global to the process, so two
 /// trainings at once would draw from it in an unpredictable order; they take turns instead.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -153,7 +164,13 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
         for (b, chunk) in order.chunks(recipe.batch_size).enumerate() {
             let (inputs, targets): (Vec<Vec<i64>>, Vec<Vec<i64>>) = chunk
                 .iter()
-                .map(|&i| partition_set(&examples[i], architecture.partition, &mut rng))
+                .map(|&i| {
+                    if architecture.input_dropout > 0.0 {
+                        corrupt_set(&examples[i], architecture.input_dropout, &mut rng)
+                    } else {
+                        partition_set(&examples[i], architecture.partition, &mut rng)
+                    }
+                })
                 .unzip();
             let loss = network.loss(&inputs, &targets, true);
             optimizer.backward_step(&loss);
@@ -230,4 +247,35 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
 /// True when `dir` holds a complete model.
 pub fn model_exists(dir: &Path) -> bool {
     dir.join(checkpoint::FINGERPRINT).is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_hides_genes_and_corruption_keeps_the_whole_target() {
+        let cols: Vec<i64> = (2..42).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let (input, target) = partition_set(&cols, 0.5, &mut rng);
+        assert_eq!((input.len(), target.len()), (20, 20));
+        assert!(input.iter().all(|c| !target.contains(c)), "partition: disjoint halves");
+
+        let (input, target) = corrupt_set(&cols, 0.5, &mut rng);
+        assert_eq!(target, cols, "corruption: the target is the whole set");
+        assert!(input.iter().all(|c| cols.contains(c)) && input.len() < cols.len() && input.len() > 5, "{input:?}");
+        // Even at a high drop rate one gene stays.
+        for _ in 0..50 {
+            assert!(!corrupt_set(&[7], 0.99, &mut rng).0.is_empty());
+        }
+    }
+
+    #[test]
+    fn input_noise_kinds_exclude_each_other() {
+        let both = ModelConfig { partition: 0.5, input_dropout: 0.5, ..ModelConfig::new(10) };
+        assert!(both.validate().unwrap_err().contains("choose one"));
+        // A config without the field (as published) reads as 0 and serialises without it.
+        let plain = ModelConfig::new(10);
+        assert!(!serde_json::to_string(&plain).unwrap().contains("input_dropout"));
+    }
 }
