@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::Context;
 use crate::model::train::{train, TrainOptions};
-use crate::model::{ModelConfig, TrainConfig, WeightedLoss};
+use crate::model::{InputNorm, ModelConfig, TrainConfig, WeightedLoss};
 
 /// Defaults are the default recipe (`TrainConfig::default`); docs/model.md has the evaluation
 /// behind them and the time they take.
@@ -45,6 +45,10 @@ pub struct TrainArgs {
     /// target (0 = off, as published).
     #[arg(long, default_value_t = 0.0)]
     input_dropout: f64,
+    /// Scale of the input vector: `l2` (divided by the square root of the set size; the default
+    /// recipe, see docs/model.md) or `none` (the raw multi-hot, as the published model).
+    #[arg(long, value_enum, default_value_t = InputNorm::L2)]
+    input_norm: InputNorm,
     /// Model directory [default: DATA_DIR/model].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -79,6 +83,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         partition: args.partition,
         weighted_loss: args.weighted_loss,
         input_dropout: args.input_dropout,
+        input_norm: args.input_norm,
         ..ModelConfig::new(3)
     };
     let out_dir = args.out.unwrap_or_else(|| ctx.paths.model_dir());

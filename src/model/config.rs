@@ -5,6 +5,18 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How the input multi-hot vector is scaled before the first layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum InputNorm {
+    /// The raw multi-hot vector, as published: the first layer sums its genes' rows.
+    #[default]
+    None,
+    /// Divided by its L2 norm (sqrt of the set size), as Mult-DAE does: a 1,000-gene set then
+    /// enters on the same scale as a 10-gene one instead of 100 times larger.
+    L2,
+}
+
 /// How positives are weighted in the BCE loss (the published GSFM's `weighted_loss`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +55,13 @@ pub struct ModelConfig {
     /// left out of the JSON when 0, so fingerprints of models without it do not change.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub input_dropout: f64,
+    /// Not in the published model; left out of the JSON when `none` (fingerprints unchanged).
+    #[serde(default, skip_serializing_if = "is_no_norm")]
+    pub input_norm: InputNorm,
+}
+
+fn is_no_norm(n: &InputNorm) -> bool {
+    *n == InputNorm::None
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -69,6 +88,7 @@ impl ModelConfig {
             partition: 0.0,
             weighted_loss: WeightedLoss::None,
             input_dropout: 0.0,
+            input_norm: InputNorm::None,
         }
     }
 
@@ -144,10 +164,10 @@ impl Default for TrainConfig {
             libraries: ["GO_BP", "GO_MF", "GO_CC", "PubMed"].map(String::from).to_vec(),
             before_pmid: None,
             min_gene_sets: 5,
-            epochs: 24,
+            epochs: 12,
             batch_size: 256,
-            learning_rate: 2e-3,
-            lr_decay: 0.93,
+            learning_rate: 4e-3,
+            lr_decay: 0.85,
             seed: 42,
         }
     }

@@ -38,7 +38,7 @@ pub mod vocab;
 
 use thiserror::Error;
 
-pub use config::{ModelConfig, TrainConfig, WeightedLoss};
+pub use config::{InputNorm, ModelConfig, TrainConfig, WeightedLoss};
 pub use predict::{Augmented, Gsfm, ScoredGene, MAX_INPUT_GENES};
 pub use vocab::Vocab;
 

@@ -12,7 +12,7 @@
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Reduction, Tensor};
 
-use super::config::{ModelConfig, WeightedLoss};
+use super::config::{InputNorm, ModelConfig, WeightedLoss};
 use super::vocab::PAD;
 
 /// Name of the transposed first-layer weight inside the var store; the checkpoint writes it
@@ -25,6 +25,8 @@ pub struct Batch {
     pub indices: Tensor,
     pub offsets: Tensor,
     pub len: usize,
+    /// `1 / sqrt(set size)` per set `[B, 1]`, for L2 input normalisation.
+    pub l2_scale: Tensor,
 }
 
 impl Batch {
@@ -32,11 +34,18 @@ impl Batch {
         let total: usize = sets.iter().map(|s| s.as_ref().len()).sum();
         let mut indices = Vec::with_capacity(total);
         let mut offsets = Vec::with_capacity(sets.len());
+        let mut scale = Vec::with_capacity(sets.len());
         for s in sets {
             offsets.push(indices.len() as i64);
             indices.extend_from_slice(s.as_ref());
+            scale.push(1.0 / (s.as_ref().len().max(1) as f32).sqrt());
         }
-        Self { indices: Tensor::from_slice(&indices), offsets: Tensor::from_slice(&offsets), len: sets.len() }
+        Self {
+            indices: Tensor::from_slice(&indices),
+            offsets: Tensor::from_slice(&offsets),
+            len: sets.len(),
+            l2_scale: Tensor::from_slice(&scale).view([-1, 1]),
+        }
     }
 
     /// The multi-hot `[B, V]` matrix of the same sets (the dense input, or a target).
@@ -152,7 +161,11 @@ impl Network {
     /// The same logits from a dense multi-hot input `[B, V]` (kept for the equality test and
     /// the speed comparison).
     pub fn forward_dense(&self, multi_hot: &Tensor, train: bool) -> Tensor {
-        let h = multi_hot.matmul(&self.first_weight_t) + &self.first_bias;
+        let x = match self.config.input_norm {
+            InputNorm::None => multi_hot.shallow_clone(),
+            InputNorm::L2 => multi_hot / multi_hot.sum_dim_intlist(1i64, true, Kind::Float).clamp_min(1.0).sqrt(),
+        };
+        let h = x.matmul(&self.first_weight_t) + &self.first_bias;
         self.decode(&self.encode_from_first(h, train), train)
     }
 
@@ -168,7 +181,10 @@ impl Network {
             None,
             false,
         );
-        sum + &self.first_bias
+        match self.config.input_norm {
+            InputNorm::None => sum + &self.first_bias,
+            InputNorm::L2 => sum * &batch.l2_scale + &self.first_bias,
+        }
     }
 
     /// The training loss of one batch: BCE-with-logits between the logits for `inputs` and the
@@ -264,18 +280,20 @@ mod tests {
 
     #[test]
     fn bag_equals_dense_first_layer() {
-        tch::manual_seed(1);
-        let config = ModelConfig { dropout: 0.0, ..ModelConfig::new(300) };
-        let net = Network::new(&config);
-        let sets: Vec<Vec<i64>> = vec![vec![2, 5, 77, 299], vec![0, 3], vec![10], (2..200).collect()];
-        let bag = net.forward(&Batch::new(&sets), false);
-        let dense = net.forward_dense(&Batch::multi_hot(&sets, 300), false);
-        assert_eq!(bag.size(), vec![4, 300]);
-        let diff = f64::try_from((&bag - &dense).abs().max()).unwrap();
-        assert!(diff < 1e-4, "bag and dense logits differ by {diff}");
-        // And not trivially: different sets give different logits.
-        let d01 = f64::try_from((bag.get(0) - bag.get(1)).abs().max()).unwrap();
-        assert!(d01 > 1e-3);
+        for norm in [InputNorm::None, InputNorm::L2] {
+            tch::manual_seed(1);
+            let config = ModelConfig { dropout: 0.0, input_norm: norm, ..ModelConfig::new(300) };
+            let net = Network::new(&config);
+            let sets: Vec<Vec<i64>> = vec![vec![2, 5, 77, 299], vec![0, 3], vec![10], (2..200).collect()];
+            let bag = net.forward(&Batch::new(&sets), false);
+            let dense = net.forward_dense(&Batch::multi_hot(&sets, 300), false);
+            assert_eq!(bag.size(), vec![4, 300]);
+            let diff = f64::try_from((&bag - &dense).abs().max()).unwrap();
+            assert!(diff < 1e-4, "{norm:?}: bag and dense logits differ by {diff}");
+            // And not trivially: different sets give different logits.
+            let d01 = f64::try_from((bag.get(0) - bag.get(1)).abs().max()).unwrap();
+            assert!(d01 > 1e-3);
+        }
     }
 
     #[test]
