@@ -44,8 +44,9 @@ pub struct EnrichArgs {
     json: bool,
     /// Model-augmented enrichment: rank every gene by the model's score for the list and run
     /// the Kolmogorov-Smirnov running-sum test on that ranking (instead of Fisher's test on the
-    /// overlap). Sees function even when the list overlaps a set in no gene.
-    #[arg(long)]
+    /// overlap). Sees function even when the list overlaps a set in no gene. `--background` and
+    /// `--fdr-scope` belong to the overlap test and are refused with it.
+    #[arg(long, conflicts_with_all = ["background", "fdr_scope"])]
     augmented: bool,
     /// With --augmented: keep the input genes in the ranking (they top it and make the test
     /// repeat the overlap; the reference site keeps them).
@@ -85,9 +86,6 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
         None => EnrichIndex::build(&ctx.open_store()?, args.libraries.as_deref())?,
     };
     if args.augmented {
-        if args.background != "library" || args.fdr_scope != "tested" {
-            anyhow::bail!("--background and --fdr-scope belong to the overlap test, not to --augmented (which ranks the model's vocabulary)");
-        }
         let model = crate::model::Gsfm::load(&args.model.clone().unwrap_or_else(|| ctx.paths.model_dir()))?;
         return run_augmented(&index, &model, genes, &args);
     }

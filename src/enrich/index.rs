@@ -159,17 +159,7 @@ impl EnrichIndex {
                         lib.universe[d as usize / 64] |= 1 << (d % 64);
                     }
                 }
-                let from = *lib.offsets.last().unwrap() as usize;
-                lib.members[from..].sort_unstable();
-                // A gene written twice in one set counts once.
-                let mut kept = from;
-                for i in from..lib.members.len() {
-                    if i == from || lib.members[i] != lib.members[kept - 1] {
-                        lib.members[kept] = lib.members[i];
-                        kept += 1;
-                    }
-                }
-                lib.members.truncate(kept);
+                lib.members[*lib.offsets.last().unwrap() as usize..].sort_unstable();
                 lib.offsets.push(u32::try_from(lib.members.len()).expect("under 4 billion memberships per library"));
                 lib.set_ids.push(Arc::from(format!("{name}:{}", set.term)));
                 lib.terms.push(Arc::from(set.term));
@@ -203,11 +193,10 @@ impl EnrichIndex {
     }
 
     fn log_built(&self, started: std::time::Instant) {
-        let index = self;
         tracing::info!(
-            genes = index.entrez.len(),
-            libraries = index.libraries.len(),
-            sets = index.set_count(),
+            genes = self.entrez.len(),
+            libraries = self.libraries.len(),
+            sets = self.set_count(),
             secs = format!("{:.2}", started.elapsed().as_secs_f64()),
             "enrichment index built"
         );
@@ -428,6 +417,9 @@ fn read_gmt(path: &Path) -> Result<GmtLibrary> {
             };
             genes.push(id);
         }
+        // A gene written twice in one set counts once (stored sets are distinct already).
+        genes.sort_unstable();
+        genes.dedup();
         lib.sets.push((fields.term.to_string(), genes));
     }
     if lib.sets.is_empty() {
