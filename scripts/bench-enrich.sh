@@ -14,8 +14,10 @@ WORK=data/bench-enrich
 VENV=data/venvs/gseapy
 mkdir -p "$WORK"
 cargo build --release --quiet
-# A private copy: a shared target directory may be rebuilt by another checkout meanwhile.
+cargo build --release --quiet -p genekg-lite
+# Private copies: a shared target directory may be rebuilt by another checkout meanwhile.
 cp "${CARGO_TARGET_DIR:-target}/release/genekg" "$WORK/genekg"
+cp "${CARGO_TARGET_DIR:-target}/release/genekg-lite" "$WORK/genekg-lite"
 BIN="$WORK/genekg"
 DB="${GENEKG_DB:-$WORK/genekg.db}"
 "$BIN" --db "$DB" ingest default --if-empty --source-dir data/source 2>/dev/null
@@ -27,4 +29,4 @@ fi
 for lib in "${LIBRARIES[@]}"; do
     "$BIN" --db "$DB" export gmt --library "$lib" --ids entrez --out "$WORK/$lib.gmt" 2>/dev/null
 done
-"$VENV/bin/python" scripts/bench_enrich.py "$BIN" "$DB" "$WORK" "${LIBRARIES[@]}"
+"$VENV/bin/python" scripts/bench_enrich.py "$BIN" "$WORK/genekg-lite" "$DB" "$WORK" "${LIBRARIES[@]}"

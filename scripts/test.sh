@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source .deps/env.sh
+# genekg-lite on its own: built in one command with genekg, cargo would unify the features and
+# link libtorch into it (tests/cli_enrich.rs checks that it does not).
+cargo build --release -p genekg-lite
 cargo test --release --all-targets "$@"

@@ -7,11 +7,15 @@
 pub mod cli;
 pub mod configuration;
 pub mod domain;
+#[cfg(feature = "model")]
 pub mod index;
+#[cfg(feature = "model")]
 pub mod graphql;
+#[cfg(feature = "model")]
 pub mod http;
 pub mod enrich;
 pub mod ingest;
+#[cfg(feature = "model")]
 pub mod model;
 pub mod stats;
 pub mod store;

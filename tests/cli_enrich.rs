@@ -144,3 +144,51 @@ fn enrich_reads_gmt_files_without_a_store() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("bad.gmt line 1"), "{err}");
 }
+
+/// `genekg-lite` (built by scripts/test.sh with `cargo build --release -p genekg-lite`, next to
+/// `genekg`): the same enrichment from the same files, without libtorch in the process.
+#[test]
+fn lite_binary_enriches_like_genekg_without_loading_libtorch() {
+    let genekg_bin = Path::new(env!("CARGO_BIN_EXE_genekg"));
+    let lite_bin = genekg_bin.with_file_name("genekg-lite");
+    assert!(lite_bin.is_file(), "{} is missing: build it with `cargo build --release -p genekg-lite`", lite_bin.display());
+    let run = |bin: &Path, args: &[&str], stdin: &str, env: Option<(&str, &str)>| {
+        let mut cmd = Command::new(bin);
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // The dynamic loader lists what it loads; libtorch must be there for genekg (so this check
+    // can see it) and absent for genekg-lite.
+    let loaded = |bin: &Path| -> Vec<String> {
+        let out = run(bin, &["--version"], "", Some(("LD_DEBUG", "libs")));
+        let log = String::from_utf8_lossy(&out.stderr).to_string();
+        log.lines().filter_map(|l| l.split_once("calling init: ")).map(|(_, lib)| lib.trim().to_string()).collect()
+    };
+    let full_libs = loaded(genekg_bin);
+    assert!(full_libs.iter().any(|l| l.contains("libtorch_cpu")), "LD_DEBUG shows no libtorch for genekg: {full_libs:?}");
+    let lite_libs = loaded(&lite_bin);
+    assert!(lite_libs.iter().any(|l| l.contains("libc.so")) && !lite_libs.iter().any(|l| l.contains("torch")), "{lite_libs:?}");
+
+    let gmt = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go_bp.gmt");
+    let spec = format!("BP={}", gmt.display());
+    let args = ["enrich", "--gmt", &spec, "--genes", "-", "--json", "--first", "0"];
+    let genes = "MCM2 MCM4 MCM5 MCM6 POLA1 COL1A1 NOTAGENE";
+    let full = run(genekg_bin, &args, genes, None);
+    let lite = run(&lite_bin, &args, genes, None);
+    assert!(full.status.success() && lite.status.success(), "{}", String::from_utf8_lossy(&lite.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&lite.stdout).unwrap();
+    assert!(v["rows"].as_array().unwrap().len() > 5, "{v}");
+    assert_eq!(full.stdout, lite.stdout, "genekg and genekg-lite differ");
+
+    // What needs the model is refused with a pointer to genekg.
+    let out = run(&lite_bin, &["enrich", "--augmented", "--genes", "-"], "MCM2", None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("genekg enrich --augmented"), "{err}");
+    let out = run(&lite_bin, &["serve"], "", None);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("serve"));
+}

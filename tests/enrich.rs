@@ -419,3 +419,54 @@ fn malformed_gmt_files_are_named_with_their_line() {
     let t1 = r.rows.iter().find(|row| &*row.term == "T1").unwrap();
     assert_eq!((t1.set_size, r.libraries[0].background_genes), (1, 2));
 }
+
+/// Files larger than the reader's 1 MB chunks: line numbers in errors count across chunks, a
+/// term repeated in a later chunk is caught, and the index is the same as from a small file.
+#[test]
+fn large_gmt_files_read_in_chunks_keep_line_numbers_and_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go_bp.gmt")).unwrap();
+    let lines: Vec<&str> = fixture.lines().filter(|l| !l.trim().is_empty()).collect();
+    // Copies of the fixture's sets under new terms until the file is ~3 MB.
+    let mut big = String::new();
+    let mut copies = 0;
+    while big.len() < 3 << 20 {
+        for l in &lines {
+            let (term, rest) = l.split_once('\t').unwrap();
+            big.push_str(&format!("{term}_copy{copies}\t{rest}\n"));
+        }
+        copies += 1;
+    }
+    let line_count = big.lines().count();
+    assert!(copies > 2, "{copies}");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let load = |p: PathBuf| EnrichIndex::from_gmt(&[("BIG".to_string(), p)]);
+
+    let bad = write("bad.gmt", &format!("{big}broken line without tabs\n"));
+    let e = load(bad).err().unwrap().to_string();
+    assert!(e.contains(&format!("bad.gmt line {}", line_count + 1)), "{e}");
+    let first_term = lines[0].split('\t').next().unwrap();
+    let dup = write("dup.gmt", &format!("{big}{first_term}_copy0\tagain\tMCM2\n"));
+    let e = load(dup).err().unwrap().to_string();
+    assert!(e.contains(&format!("dup.gmt line {}", line_count + 1)) && e.contains("already defined on line 1"), "{e}");
+
+    // The last copy alone in a small file gives the same rows for its terms.
+    let big_index = load(write("big.gmt", &big)).unwrap();
+    let last: String = big.lines().skip(line_count - lines.len()).map(|l| format!("{l}\n")).collect();
+    let small_index = load(write("small.gmt", &last)).unwrap();
+    assert_eq!(big_index.set_count(), line_count);
+    let genes: Vec<String> = lines[0].split('\t').skip(2).take(8).map(str::to_string).collect();
+    let request = EnrichRequest { genes, background: Background::AllGenes, ..Default::default() };
+    let from_big = big_index.enrich(&request).unwrap();
+    let from_small = small_index.enrich(&request).unwrap();
+    let suffix = format!("_copy{}", copies - 1);
+    let rows_big: Vec<_> =
+        from_big.rows.iter().filter(|r| r.term.ends_with(&suffix)).map(|r| (r.term.to_string(), r.set_size, r.overlap_size)).collect();
+    let rows_small: Vec<_> = from_small.rows.iter().map(|r| (r.term.to_string(), r.set_size, r.overlap_size)).collect();
+    assert!(!rows_small.is_empty());
+    assert_eq!(rows_big, rows_small);
+}

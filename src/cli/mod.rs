@@ -1,16 +1,23 @@
 //! The `genekg` command line. Each subcommand lives in its own file and gets the opened store
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
+#[cfg(feature = "model")]
 mod bench;
 mod enrich;
 mod export;
+#[cfg(feature = "model")]
 mod index;
 mod ingest;
+#[cfg(feature = "model")]
 mod schema;
+#[cfg(feature = "model")]
 mod serve;
+#[cfg(feature = "model")]
 mod eval;
+#[cfg(feature = "model")]
 mod model;
 mod stats;
+#[cfg(feature = "model")]
 mod train;
 
 use std::path::PathBuf;
@@ -41,8 +48,10 @@ enum Command {
     Ingest(ingest::IngestCommand),
     /// Summarise the store.
     Stats(stats::StatsArgs),
+    #[cfg(feature = "model")]
     /// Serve the GraphQL API (and GraphiQL) over HTTP.
     Serve(serve::ServeArgs),
+    #[cfg(feature = "model")]
     /// Print the GraphQL schema (SDL) generated from the code.
     Schema(schema::SchemaArgs),
     /// Over-representation analysis of a gene list against the stored libraries.
@@ -50,17 +59,22 @@ enum Command {
     /// Write store contents in other tools' formats.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    #[cfg(feature = "model")]
     /// Train the gene set foundation model on the stored sets.
     Train(train::TrainArgs),
+    #[cfg(feature = "model")]
     /// Neighbourhood indexes (HNSW) over gene and set embeddings.
     #[command(subcommand)]
     Index(index::IndexCommand),
+    #[cfg(feature = "model")]
     /// Measure performance and print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    #[cfg(feature = "model")]
     /// Evaluate the model and baselines on held-out genes; build evaluation cases.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    #[cfg(feature = "model")]
     /// Import, inspect, benchmark the model; predict and store for every set.
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -79,6 +93,7 @@ impl Context {
 }
 
 /// The trained model in DATA_DIR/model.
+#[cfg(feature = "model")]
 pub fn load_model(ctx: &Context) -> anyhow::Result<crate::model::Gsfm> {
     Ok(crate::model::Gsfm::load(&ctx.paths.model_dir())?)
 }
@@ -96,14 +111,21 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(cmd) => ingest::run(&ctx, cmd),
         Command::Stats(args) => stats::run(&ctx, args),
+        #[cfg(feature = "model")]
         Command::Serve(args) => serve::run(&ctx, args),
+        #[cfg(feature = "model")]
         Command::Schema(args) => schema::run(args),
         Command::Enrich(args) => enrich::run(&ctx, args),
         Command::Export(cmd) => export::run(&ctx, cmd),
+        #[cfg(feature = "model")]
         Command::Train(args) => train::run(&ctx, args),
+        #[cfg(feature = "model")]
         Command::Index(cmd) => index::run(&ctx, cmd),
+        #[cfg(feature = "model")]
         Command::Bench(cmd) => bench::run(&ctx, cmd),
+        #[cfg(feature = "model")]
         Command::Eval(cmd) => eval::run(&ctx, cmd),
+        #[cfg(feature = "model")]
         Command::Model(cmd) => model::run(&ctx, cmd),
     };
     match result {

@@ -1,9 +1,11 @@
 //! The in-memory enrichment index and its API.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
+use super::gmt::{self, GmtLibraries};
 use super::cache::{BackgroundKey, CacheKey, ResultCache};
 use super::fisher::LogFactorial;
 use rayon::prelude::*;
@@ -12,12 +14,16 @@ use super::ora::{Hit, Scan, Universe};
 use super::query::{resolve_background, resolve_input, GeneLookup, QueryMarks};
 use super::rank::{self, RankOptions, RankRow};
 use super::{Background, EnrichError, EnrichRequest, EnrichResult, EnrichRow, LibraryBackground, Result};
-use crate::ingest::split_gmt_line;
 use crate::store::Store;
 
 /// Cached results: at most this many queries and this many rows over all of them (~100 MB).
 const CACHE_ENTRIES: usize = 64;
 const CACHE_ROWS: usize = 500_000;
+
+/// Entrez (or, for GMT files, name number) -> dense gene id. Fx rather than SipHash: building
+/// an index looks up every membership (~1.5M for the default libraries), and the keys are our
+/// own integers, not attacker-chosen strings.
+pub(crate) type DenseIds = FxHashMap<u32, u32>;
 
 /// One library's sets as sparse member lists over the dense gene index. Flat arrays rather
 /// than a `Vec` per set: one allocation, and the scan walks memory in order.
@@ -57,7 +63,7 @@ pub struct EnrichIndex {
     /// Dense id -> Entrez: every gene of the store, in Entrez order.
     entrez: Vec<u32>,
     symbols: Vec<String>,
-    dense_of: HashMap<u32, u32>,
+    dense_of: DenseIds,
     resolver: GeneLookup,
     libraries: Vec<LibraryIndex>,
     table: LogFactorial,
@@ -101,85 +107,70 @@ impl EnrichIndex {
     /// users who bring their own libraries, and for comparing with tools that read GMT files.
     pub fn from_gmt(files: &[(String, PathBuf)]) -> Result<Self> {
         let started = std::time::Instant::now();
-        let mut seen = std::collections::HashSet::new();
-        if let Some((name, _)) = files.iter().find(|(n, _)| !seen.insert(n)) {
-            return Err(EnrichError::Gmt(format!("two files are named library `{name}`; name them apart with NAME=PATH")));
-        }
-        let parsed: Vec<GmtLibrary> = files.par_iter().map(|(_, path)| read_gmt(path)).collect::<Result<_>>()?;
-        // Number genes in name order, so the index does not depend on the order of the files.
-        let mut names: Vec<&str> = parsed.iter().flat_map(|l| l.genes.iter().map(String::as_str)).collect();
-        names.par_sort_unstable();
-        names.dedup();
-        let id_of: HashMap<&str, u32> = names.iter().enumerate().map(|(i, &n)| (n, i as u32)).collect();
-        let raw = files
-            .iter()
-            .zip(&parsed)
-            .map(|((name, _), lib)| {
-                let global: Vec<u32> = lib.genes.iter().map(|g| id_of[g.as_str()]).collect();
-                let sets = lib
-                    .sets
-                    .iter()
-                    .map(|(term, local)| RawSet { term: term.clone(), name: term.clone(), genes: local.iter().map(|&l| global[l as usize]).collect() })
-                    .collect();
-                RawLibrary { name: name.clone(), sets }
-            })
-            .collect();
-        let lookup = GeneLookup::Exact(id_of.iter().map(|(&n, &i)| (n.to_string(), i)).collect());
-        let symbols: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let index = Self::assemble((0..symbols.len() as u32).collect(), symbols, lookup, raw);
+        let GmtLibraries { names, libraries } = gmt::read_libraries(files)?;
+        let lookup = GeneLookup::Exact(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect());
+        let index = Self::assemble((0..names.len() as u32).collect(), names, lookup, libraries);
         index.log_built(started);
         Ok(index)
     }
 
     /// Lays out the libraries over the dense gene index (`entrez` sorted, one entry per gene).
     fn assemble(entrez: Vec<u32>, symbols: Vec<String>, resolver: GeneLookup, raw: Vec<RawLibrary>) -> Self {
-        let dense_of: HashMap<u32, u32> = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
+        let dense_of: DenseIds = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
         let words = entrez.len().div_ceil(64);
-        let mut libs = Vec::with_capacity(raw.len());
-        for RawLibrary { name, sets } in raw {
-            let lib_name: Arc<str> = Arc::from(name.as_str());
-            let mut lib = LibraryIndex {
-                name: Arc::clone(&lib_name),
-                set_ids: Vec::with_capacity(sets.len()),
-                terms: Vec::with_capacity(sets.len()),
-                names: Vec::with_capacity(sets.len()),
-                id_order: Vec::new(),
-                offsets: Vec::with_capacity(sets.len() + 1),
-                members: Vec::new(),
-                universe: vec![0u64; words],
-                universe_size: 0,
-            };
-            lib.offsets.push(0);
-            for set in sets {
-                for g in &set.genes {
-                    // Sets only hold genes of the catalogue; one that vanished from it since
-                    // the library was ingested cannot be tested and is skipped.
-                    if let Some(&d) = dense_of.get(g) {
-                        lib.members.push(d);
-                        lib.universe[d as usize / 64] |= 1 << (d % 64);
+        // Genes read from GMT files are numbered 0..n already: no lookup per membership.
+        let identity = entrez.iter().enumerate().all(|(i, &e)| e as usize == i);
+        let dense = |g: u32| if identity { ((g as usize) < entrez.len()).then_some(g) } else { dense_of.get(&g).copied() };
+        let mut libs: Vec<LibraryIndex> = raw
+            .into_par_iter()
+            .map(|RawLibrary { name, sets }| {
+                let mut lib = LibraryIndex {
+                    name: Arc::from(name.as_str()),
+                    set_ids: Vec::with_capacity(sets.len()),
+                    terms: Vec::with_capacity(sets.len()),
+                    names: Vec::with_capacity(sets.len()),
+                    id_order: Vec::new(),
+                    offsets: Vec::with_capacity(sets.len() + 1),
+                    members: Vec::new(),
+                    universe: vec![0u64; words],
+                    universe_size: 0,
+                };
+                lib.offsets.push(0);
+                for set in sets {
+                    for g in &set.genes {
+                        // Sets only hold genes of the catalogue; one that vanished from it since
+                        // the library was ingested cannot be tested and is skipped.
+                        if let Some(d) = dense(*g) {
+                            lib.members.push(d);
+                            lib.universe[d as usize / 64] |= 1 << (d % 64);
+                        }
                     }
+                    lib.members[*lib.offsets.last().unwrap() as usize..].sort_unstable();
+                    lib.offsets.push(u32::try_from(lib.members.len()).expect("under 4 billion memberships per library"));
+                    lib.set_ids.push(Arc::from(format!("{name}:{}", set.term)));
+                    lib.terms.push(Arc::from(set.term));
+                    lib.names.push(Arc::from(set.name));
                 }
-                lib.members[*lib.offsets.last().unwrap() as usize..].sort_unstable();
-                lib.offsets.push(u32::try_from(lib.members.len()).expect("under 4 billion memberships per library"));
-                lib.set_ids.push(Arc::from(format!("{name}:{}", set.term)));
-                lib.terms.push(Arc::from(set.term));
-                lib.names.push(Arc::from(set.name));
-            }
-            lib.universe_size = lib.universe.iter().map(|w| w.count_ones() as usize).sum();
-            libs.push(lib);
-        }
-        let mut all_ids: Vec<(&str, usize, usize)> = libs
-            .iter()
-            .enumerate()
-            .flat_map(|(l, lib)| lib.set_ids.iter().enumerate().map(move |(i, id)| (&**id, l, i)))
+                lib.universe_size = lib.universe.iter().map(|w| w.count_ones() as usize).sum();
+                // Rank of each set among its library's ids; made global below.
+                let mut by_term: Vec<u32> = (0..lib.terms.len() as u32).collect();
+                by_term.sort_unstable_by(|&a, &b| lib.terms[a as usize].cmp(&lib.terms[b as usize]));
+                lib.id_order = vec![0; by_term.len()];
+                for (rank, &i) in by_term.iter().enumerate() {
+                    lib.id_order[i as usize] = rank as u32;
+                }
+                lib
+            })
             .collect();
-        all_ids.sort_unstable();
-        let mut orders: Vec<Vec<u32>> = libs.iter().map(|l| vec![0; l.set_count()]).collect();
-        for (rank, &(_, l, i)) in all_ids.iter().enumerate() {
-            orders[l][i] = rank as u32;
-        }
-        for (lib, order) in libs.iter_mut().zip(orders) {
-            lib.id_order = order;
+        // Set ids are `library:term` and library names hold no `:`, so sorted as strings the
+        // ids of one library stay together, libraries in the order of `name:`: the global
+        // rank is the library's offset plus the rank within it.
+        let mut by_library: Vec<usize> = (0..libs.len()).collect();
+        by_library.sort_by_cached_key(|&l| format!("{}:", libs[l].name));
+        let mut offset = 0u32;
+        for l in by_library {
+            libs[l].id_order.iter_mut().for_each(|r| *r += offset);
+            offset += libs[l].set_count() as u32;
         }
         Self {
             table: LogFactorial::new(entrez.len()),
@@ -228,12 +219,14 @@ impl EnrichIndex {
         Some(lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect())
     }
 
+    #[cfg(feature = "model")]
     pub(crate) fn resolver(&self) -> &GeneLookup {
         &self.resolver
     }
 
     /// Entrez -> dense id, for every gene of the store.
-    pub(crate) fn dense_index(&self) -> &HashMap<u32, u32> {
+    #[cfg(feature = "model")]
+    pub(crate) fn dense_index(&self) -> &DenseIds {
         &self.dense_of
     }
 
@@ -372,60 +365,15 @@ impl EnrichIndex {
 }
 
 /// A library as read, before it is laid out.
-struct RawLibrary {
-    name: String,
-    sets: Vec<RawSet>,
+pub(super) struct RawLibrary {
+    pub name: String,
+    pub sets: Vec<RawSet>,
 }
 
-struct RawSet {
-    term: String,
-    name: String,
-    genes: Vec<u32>,
-}
-
-/// One GMT file: its distinct gene names (upper-cased, so matching ignores case) and its sets
-/// as (term, indices into those names).
-struct GmtLibrary {
-    genes: Vec<String>,
-    sets: Vec<(String, Vec<u32>)>,
-}
-
-/// Reads a GMT file; a malformed line or a term written twice is an error naming file and line.
-fn read_gmt(path: &Path) -> Result<GmtLibrary> {
-    let text = std::fs::read_to_string(path).map_err(|e| EnrichError::Gmt(format!("{}: {e}", path.display())))?;
-    let mut lib = GmtLibrary { genes: Vec::new(), sets: Vec::new() };
-    let mut local: HashMap<String, u32> = HashMap::new();
-    let mut line_of: HashMap<&str, usize> = HashMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let at = |reason: String| EnrichError::Gmt(format!("{} line {}: {reason}", path.display(), i + 1));
-        let Some(fields) = split_gmt_line(line).map_err(at)? else { continue };
-        if let Some(first) = line_of.insert(fields.term, i + 1) {
-            return Err(at(format!("term `{}` was already defined on line {first}", fields.term)));
-        }
-        let mut genes = Vec::with_capacity(fields.genes.len());
-        for g in fields.genes {
-            let upper: std::borrow::Cow<str> =
-                if g.bytes().any(|b| b.is_ascii_lowercase()) || !g.is_ascii() { g.to_uppercase().into() } else { g.into() };
-            let id = match local.get(upper.as_ref()) {
-                Some(&id) => id,
-                None => {
-                    let id = lib.genes.len() as u32;
-                    lib.genes.push(upper.to_string());
-                    local.insert(upper.into_owned(), id);
-                    id
-                }
-            };
-            genes.push(id);
-        }
-        // A gene written twice in one set counts once (stored sets are distinct already).
-        genes.sort_unstable();
-        genes.dedup();
-        lib.sets.push((fields.term.to_string(), genes));
-    }
-    if lib.sets.is_empty() {
-        return Err(EnrichError::Gmt(format!("{} holds no gene sets", path.display())));
-    }
-    Ok(lib)
+pub(super) struct RawSet {
+    pub term: String,
+    pub name: String,
+    pub genes: Vec<u32>,
 }
 
 /// Errors on names that are not libraries of `available`, listing them all.

@@ -15,10 +15,12 @@
 //! Files: `index` (build, the API), `query` (input genes to a dense query), `ora` (the
 //! overlap scan), `fisher` (hypergeometric tail), `fdr`, `rank`, `augmented`, `cache`.
 
+#[cfg(feature = "model")]
 pub mod augmented;
 mod cache;
 pub mod fdr;
 pub mod fisher;
+mod gmt;
 mod index;
 mod ora;
 mod query;
@@ -31,6 +33,7 @@ use thiserror::Error;
 
 use crate::store::StoreError;
 
+#[cfg(feature = "model")]
 pub use augmented::{AugmentedRequest, AugmentedResult};
 pub use index::EnrichIndex;
 pub use rank::{RankOptions, RankRow};

@@ -1,8 +1,9 @@
 //! Turning raw input strings into dense gene indices, and a query into the byte marks the
 //! overlap scan reads.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
+use super::index::DenseIds;
 use super::{AmbiguousGene, EnrichError, InputReport, Result, MAX_INPUT_GENES};
 use crate::store::{GeneResolver, Resolution};
 
@@ -11,7 +12,7 @@ use crate::store::{GeneResolver, Resolution};
 /// (upper-cased; there is no catalogue to know aliases from).
 pub(crate) enum GeneLookup {
     Store(GeneResolver),
-    Exact(HashMap<String, u32>),
+    Exact(FxHashMap<String, u32>),
 }
 
 impl GeneLookup {
@@ -37,7 +38,7 @@ pub(crate) struct ResolvedInput {
 pub(crate) fn resolve_input(
     raw: &[String],
     resolver: &GeneLookup,
-    dense_of: &HashMap<u32, u32>,
+    dense_of: &DenseIds,
 ) -> Result<ResolvedInput> {
     let entries: Vec<&str> = raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
     if entries.is_empty() {
@@ -85,7 +86,7 @@ pub(crate) fn resolve_input(
 pub(crate) fn resolve_background(
     raw: &[String],
     resolver: &GeneLookup,
-    dense_of: &HashMap<u32, u32>,
+    dense_of: &DenseIds,
 ) -> Result<(Vec<u32>, Vec<String>)> {
     let mut dense = Vec::with_capacity(raw.len());
     let mut unrecognised = Vec::new();

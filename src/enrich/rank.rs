@@ -17,7 +17,6 @@
 //! has no closed-form null; blitzGSEA fits one from permutations), and for sets with very few
 //! ranked genes the asymptotic p is rough, hence a default minimum of 5 genes.
 
-use std::collections::HashMap;
 use std::f64::consts::LN_10;
 use std::sync::Arc;
 
@@ -25,7 +24,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::fdr::benjamini_hochberg_ln;
-use super::index::LibraryIndex;
+use super::index::{DenseIds, LibraryIndex};
 use super::{EnrichError, Result};
 
 /// Default smallest set (genes within the ranking) tested; see the module docs.
@@ -100,7 +99,7 @@ pub fn ln_p_smirnov_greater(d: f64, m: usize, n: usize) -> f64 {
 
 /// The ranking: genes sorted by score, highest first, ties by Entrez id so equal inputs give
 /// equal answers.
-fn rank_positions(scores: &[(u32, f32)], dense_of: &HashMap<u32, u32>, genes: usize) -> Result<Vec<u32>> {
+fn rank_positions(scores: &[(u32, f32)], dense_of: &DenseIds, genes: usize) -> Result<Vec<u32>> {
     if scores.is_empty() {
         return Err(EnrichError::Scores("no scores given".into()));
     }
@@ -125,7 +124,7 @@ fn rank_positions(scores: &[(u32, f32)], dense_of: &HashMap<u32, u32>, genes: us
 pub(crate) fn run(
     scores: &[(u32, f32)],
     libraries: &[&LibraryIndex],
-    dense_of: &HashMap<u32, u32>,
+    dense_of: &DenseIds,
     entrez: &[u32],
     options: &RankOptions,
 ) -> Result<Vec<RankRow>> {

@@ -21,7 +21,38 @@ pub struct GmtLine {
 pub struct GmtFields<'a> {
     pub term: &'a str,
     pub description: Option<&'a str>,
-    pub genes: Vec<&'a str>,
+    /// The tab-separated gene cells, unsplit: read them with [`genes`](Self::genes).
+    cells: &'a str,
+}
+
+impl<'a> GmtFields<'a> {
+    /// The genes as written: weights (`SYMBOL,1.0`) cut off, blanks trimmed, empty cells skipped.
+    /// An iterator rather than a `Vec`: GMT readers look at ~1.5M genes for the default
+    /// libraries, and most intern them on the spot.
+    pub fn genes(&self) -> impl Iterator<Item = &'a str> + 'a {
+        // Byte scans rather than `str::split`: cells are a few bytes long, too short for the
+        // setup of a memchr search to pay off. Cutting at ASCII tabs and commas keeps every
+        // piece on a UTF-8 boundary.
+        let cells = self.cells;
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            while start <= cells.len() {
+                let rest = &cells.as_bytes()[start..];
+                let end = start + rest.iter().position(|&b| b == b'\t').unwrap_or(rest.len());
+                let cell = &cells[start..end];
+                start = end + 1;
+                let gene = match cell.bytes().position(|b| b == b',') {
+                    Some(comma) => &cell[..comma],
+                    None => cell,
+                };
+                let gene = gene.trim();
+                if !gene.is_empty() {
+                    return Some(gene);
+                }
+            }
+            None
+        })
+    }
 }
 
 /// Splits one line. `Ok(None)` for blank lines and `#` comments.
@@ -33,20 +64,24 @@ pub fn split_gmt_line(line: &str) -> Result<Option<GmtFields<'_>>, String> {
     if line.trim().is_empty() || line.starts_with('#') {
         return Ok(None);
     }
-    let mut cells = line.split('\t');
-    let term = cells.next().unwrap_or("").trim();
+    let mut columns = line.splitn(3, '\t');
+    let term = columns.next().unwrap_or("").trim();
     if term.is_empty() {
         return Err("empty term name in the first column".into());
     }
-    let Some(description) = cells.next() else {
+    let Some(description) = columns.next() else {
         return Err(format!("term `{term}` has no tab-separated columns; expected term, description, genes"));
     };
-    let genes: Vec<&str> = cells.map(|g| g.split(',').next().unwrap_or("").trim()).filter(|g| !g.is_empty()).collect();
-    if genes.is_empty() {
+    let description_trimmed = description.trim();
+    let fields = GmtFields {
+        term,
+        description: (!description_trimmed.is_empty() && description_trimmed != "NA").then_some(description_trimmed),
+        cells: columns.next().unwrap_or(""),
+    };
+    if fields.genes().next().is_none() {
         return Err(format!("term `{term}` lists no genes"));
     }
-    let description = description.trim();
-    Ok(Some(GmtFields { term, description: (!description.is_empty() && description != "NA").then_some(description), genes }))
+    Ok(Some(fields))
 }
 
 /// Parses one line into owned strings; see [`split_gmt_line`].
@@ -54,7 +89,7 @@ pub fn parse_gmt_line(line: &str) -> Result<Option<GmtLine>, String> {
     Ok(split_gmt_line(line)?.map(|f| GmtLine {
         term: f.term.to_string(),
         description: f.description.map(str::to_string),
-        genes: f.genes.iter().map(|g| g.to_string()).collect(),
+        genes: f.genes().map(str::to_string).collect(),
     }))
 }
 
