@@ -8,7 +8,7 @@ use genekg::ingest::{ingest_orgdb, OrgDbPaths};
 use genekg::model::eval::{self, baselines, cases, Method};
 use genekg::model::predictions::{self, PredictionOptions};
 use genekg::model::train::{train, TrainOptions};
-use genekg::model::{checkpoint, Gsfm, ModelConfig, ModelError, TrainConfig};
+use genekg::model::{checkpoint, Gsfm, InputNorm, ModelConfig, ModelError, Objective, TrainConfig};
 use genekg::store::Store;
 
 fn fixture_store(dir: &Path) -> Store {
@@ -101,6 +101,43 @@ fn training_learns_generalises_and_round_trips() {
     assert_eq!(predictions::partners_of_gene(&store, first_new.entrez).unwrap().len(), 5);
     assert_eq!(predictions::set_auroc(&store, set_id).unwrap(), listed.auroc);
     assert!(predictions::prediction_report(&store).unwrap().is_some());
+}
+
+/// The multinomial objective (softmax over the vocabulary, with input dropout) learns as well
+/// as BCE on the fixture, and its calibration makes `sigmoid(logit)` a probability again: over
+/// the genes outside each input, the mean probability is close to the share that are members.
+#[test]
+fn multinomial_model_learns_and_is_calibrated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = fixture_store(tmp.path());
+    let out = tmp.path().join("mn");
+    genekg::model::limit_threads(2);
+    let architecture = ModelConfig {
+        objective: Objective::Multinomial,
+        input_dropout: 0.5,
+        input_norm: InputNorm::L2,
+        ..ModelConfig::new(3)
+    };
+    let report = train(&store, &TrainOptions { recipe: recipe(8), architecture, out_dir: out.clone(), resume: false, stop_after_epochs: None }).unwrap();
+    assert!(report.epoch_losses.last().unwrap() < &(report.epoch_losses[0] * 0.9), "{:?}", report.epoch_losses);
+    let gsfm = Gsfm::load(&out).unwrap();
+    assert!(gsfm.config().model.logit_offset.is_some(), "a multinomial model is calibrated");
+
+    let bp = cases::random_split("GO_BP", &store.library_sets("GO_BP").unwrap(), 42, 10);
+    let auroc = eval::holdout(&gsfm, None, Method::Gsfm, &bp, false).median_auroc.unwrap();
+    assert!(auroc > 0.7, "median held-out AUROC {auroc}");
+
+    let vocab: std::collections::HashSet<u32> = gsfm.vocab().iter().copied().collect();
+    let (mut expected, mut predicted) = (0.0f64, 0.0f64);
+    for case in bp.iter().take(200) {
+        let scored = gsfm.augment(&case.input).unwrap();
+        let outside: Vec<_> = scored.genes.iter().filter(|g| !g.input).collect();
+        predicted += outside.iter().map(|g| g.probability as f64).sum::<f64>();
+        expected += case.held_out.iter().filter(|g| vocab.contains(g)).count() as f64;
+    }
+    eprintln!("calibration: predicted {predicted:.1} members outside the inputs, held out {expected}");
+    // Trained on MF, CC and literature sets, asked about GO BP: within a factor of 3.
+    assert!(predicted > expected / 3.0 && predicted < expected * 3.0, "predicted {predicted:.1} members, held out {expected}");
 }
 
 #[test]

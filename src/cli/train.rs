@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::Context;
 use crate::model::train::{train, TrainOptions};
-use crate::model::{InputNorm, ModelConfig, TrainConfig, WeightedLoss};
+use crate::model::{InputNorm, ModelConfig, Objective, TrainConfig, WeightedLoss};
 
 /// Defaults are the default recipe (`TrainConfig::default`); docs/model.md has the evaluation
 /// behind them and the time they take.
@@ -30,6 +30,9 @@ pub struct TrainArgs {
     /// Genes in fewer training sets stay out of the vocabulary.
     #[arg(long)]
     min_gene_sets: Option<usize>,
+    /// Decoupled weight decay (AdamW); 0 = Adam, as published.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
     #[arg(long, default_value_t = 256)]
     d_model: i64,
     #[arg(long, default_value_t = 2)]
@@ -42,13 +45,18 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = WeightedLoss::None)]
     weighted_loss: WeightedLoss,
     /// Denoising noise: drop each input gene with this probability, keep the whole set as the
-    /// target (0 = off, as published).
-    #[arg(long, default_value_t = 0.0)]
-    input_dropout: f64,
+    /// target (0 = off, as published) [default: 0.5, or 0 with --partition].
+    #[arg(long)]
+    input_dropout: Option<f64>,
     /// Scale of the input vector: `l2` (divided by the square root of the set size; the default
     /// recipe, see docs/model.md) or `none` (the raw multi-hot, as the published model).
     #[arg(long, value_enum, default_value_t = InputNorm::L2)]
     input_norm: InputNorm,
+    /// Training objective: `multinomial` (softmax over the vocabulary, as Mult-DAE; see
+    /// docs/model.md) or `bce` (a Bernoulli per gene, as published) [default: multinomial, or
+    /// bce with --weighted-loss, which weights BCE].
+    #[arg(long = "loss", value_enum)]
+    objective: Option<Objective>,
     /// Model directory [default: DATA_DIR/model].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -75,6 +83,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         learning_rate: args.lr.unwrap_or(d.learning_rate),
         lr_decay: args.lr_decay.unwrap_or(d.lr_decay),
         seed: args.seed.unwrap_or(d.seed),
+        weight_decay: args.weight_decay,
     };
     let architecture = ModelConfig {
         d_model: args.d_model,
@@ -82,8 +91,13 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         dropout: args.dropout,
         partition: args.partition,
         weighted_loss: args.weighted_loss,
-        input_dropout: args.input_dropout,
+        input_dropout: args.input_dropout.unwrap_or(if args.partition > 0.0 { 0.0 } else { 0.5 }),
         input_norm: args.input_norm,
+        objective: args.objective.unwrap_or(if args.weighted_loss == WeightedLoss::None {
+            Objective::Multinomial
+        } else {
+            Objective::Bce
+        }),
         ..ModelConfig::new(3)
     };
     let out_dir = args.out.unwrap_or_else(|| ctx.paths.model_dir());

@@ -32,6 +32,18 @@ pub enum WeightedLoss {
     Balance,
 }
 
+/// The likelihood the decoder's logits are trained under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// Independent Bernoulli per gene (BCE-with-logits), as published.
+    #[default]
+    Bce,
+    /// One multinomial over the vocabulary (softmax cross-entropy, Mult-DAE): genes compete
+    /// for probability mass, which trains the ranking directly.
+    Multinomial,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
     /// Columns: `<unk>`, `<pad>` and the genes.
@@ -58,6 +70,17 @@ pub struct ModelConfig {
     /// Not in the published model; left out of the JSON when `none` (fingerprints unchanged).
     #[serde(default, skip_serializing_if = "is_no_norm")]
     pub input_norm: InputNorm,
+    /// Not in the published model; left out of the JSON when `bce` (fingerprints unchanged).
+    #[serde(default, skip_serializing_if = "is_bce")]
+    pub objective: Objective,
+    /// Added to every logit the model returns; fitted after training a multinomial model so
+    /// `sigmoid(logit)` is a probability again (see `calibrate.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit_offset: Option<f64>,
+}
+
+fn is_bce(o: &Objective) -> bool {
+    *o == Objective::Bce
 }
 
 fn is_no_norm(n: &InputNorm) -> bool {
@@ -89,6 +112,8 @@ impl ModelConfig {
             weighted_loss: WeightedLoss::None,
             input_dropout: 0.0,
             input_norm: InputNorm::None,
+            objective: Objective::Bce,
+            logit_offset: None,
         }
     }
 
@@ -132,6 +157,9 @@ impl ModelConfig {
         if !(0.0..1.0).contains(&self.input_dropout) {
             return Err(format!("input dropout {} is outside [0, 1)", self.input_dropout));
         }
+        if self.objective == Objective::Multinomial && self.weighted_loss != WeightedLoss::None {
+            return Err("--weighted-loss weights the BCE objective; it has no meaning with --loss multinomial".into());
+        }
         if self.input_dropout > 0.0 && self.partition > 0.0 {
             return Err("input dropout and partition are two kinds of input noise; choose one".into());
         }
@@ -155,6 +183,10 @@ pub struct TrainConfig {
     /// Multiply the learning rate by this after every epoch (1 = constant).
     pub lr_decay: f64,
     pub seed: u64,
+    /// Decoupled weight decay (AdamW); 0 = plain Adam. Left out of the JSON when 0, so
+    /// fingerprints of earlier recipes do not change.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weight_decay: f64,
 }
 
 impl Default for TrainConfig {
@@ -169,6 +201,7 @@ impl Default for TrainConfig {
             learning_rate: 4e-3,
             lr_decay: 0.85,
             seed: 42,
+            weight_decay: 0.0,
         }
     }
 }

@@ -26,6 +26,7 @@
 //! The store's `meta` holds `model_predictions` (fingerprint, counts, bytes written) and
 //! `model_evaluation` (the last `genekg eval holdout` summaries, by case file).
 
+pub mod calibrate;
 pub mod checkpoint;
 pub mod config;
 pub mod corpus;
@@ -38,7 +39,7 @@ pub mod vocab;
 
 use thiserror::Error;
 
-pub use config::{InputNorm, ModelConfig, TrainConfig, WeightedLoss};
+pub use config::{InputNorm, ModelConfig, Objective, TrainConfig, WeightedLoss};
 pub use predict::{Augmented, Gsfm, ScoredGene, MAX_INPUT_GENES};
 pub use vocab::Vocab;
 

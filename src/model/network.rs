@@ -12,7 +12,7 @@
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Reduction, Tensor};
 
-use super::config::{InputNorm, ModelConfig, WeightedLoss};
+use super::config::{InputNorm, ModelConfig, Objective, WeightedLoss};
 use super::vocab::PAD;
 
 /// Name of the transposed first-layer weight inside the var store; the checkpoint writes it
@@ -193,6 +193,9 @@ impl Network {
         let v = self.config.vocab_size;
         let logits = self.forward(&Batch::new(inputs), train);
         let y = Batch::multi_hot(targets, v);
+        if self.config.objective == Objective::Multinomial {
+            return -(logits.log_softmax(1, Kind::Float) * &y).sum_dim_intlist(1i64, false, Kind::Float).mean(Kind::Float);
+        }
         let pos_weight = match self.config.weighted_loss {
             WeightedLoss::None => None,
             WeightedLoss::Unseen => {
@@ -327,5 +330,28 @@ mod tests {
         let mut wrong = tensors;
         wrong.remove("decoder.layers.3.bias");
         assert!(b.load_published(&wrong).unwrap_err().contains("decoder.layers.3.bias"));
+    }
+
+    #[test]
+    fn multinomial_loss_is_the_softmax_cross_entropy_of_the_members() {
+        tch::manual_seed(3);
+        let config = ModelConfig { dropout: 0.0, objective: Objective::Multinomial, ..ModelConfig::new(40) };
+        let mut net = Network::new(&config);
+        let inputs: Vec<Vec<i64>> = vec![vec![2, 3], vec![7]];
+        let targets: Vec<Vec<i64>> = vec![vec![2, 3, 9], vec![7, 30]];
+        let loss = f64::try_from(net.loss(&inputs, &targets, false)).unwrap();
+        // By hand: per set, minus the sum of log softmax over its members; mean over sets.
+        let logits = Vec::<Vec<f32>>::try_from(net.forward(&Batch::new(&inputs), false)).unwrap();
+        let expected: f64 = logits
+            .iter()
+            .zip(&targets)
+            .map(|(row, members)| {
+                let max = row.iter().cloned().fold(f32::MIN, f32::max) as f64;
+                let log_z = max + row.iter().map(|&l| (l as f64 - max).exp()).sum::<f64>().ln();
+                members.iter().map(|&c| log_z - row[c as usize] as f64).sum::<f64>()
+            })
+            .sum::<f64>()
+            / 2.0;
+        assert!((loss - expected).abs() < 1e-4 * expected, "{loss} vs {expected}");
     }
 }

@@ -114,7 +114,11 @@ impl Gsfm {
         let mut out = Vec::with_capacity(sets.len());
         for chunk in sets.chunks(INFERENCE_BATCH) {
             let cols: Vec<Vec<i64>> = chunk.iter().map(|s| self.vocab.encode(s)).collect();
-            let block = self.with_network(|net| net.forward(&Batch::new(&cols), false).narrow(1, first, self.vocab.gene_count() as i64));
+            let mut block =
+                self.with_network(|net| net.forward(&Batch::new(&cols), false).narrow(1, first, self.vocab.gene_count() as i64));
+            if let Some(offset) = self.file.model.logit_offset {
+                block += offset;
+            }
             out.extend(Self::rows(&block));
         }
         out

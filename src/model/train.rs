@@ -16,7 +16,8 @@ use serde::Serialize;
 use tch::nn::OptimizerConfig;
 
 use super::checkpoint::{self, TrainState};
-use super::config::{ModelConfig, ModelFile, TrainConfig};
+use super::calibrate;
+use super::config::{ModelConfig, ModelFile, Objective, TrainConfig};
 use super::corpus::Corpus;
 use super::network::Network;
 use super::vocab::Vocab;
@@ -145,7 +146,11 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     } else {
         checkpoint::remove_checkpoint(&opts.out_dir);
     }
-    let mut optimizer = tch::nn::adam(0.9, 0.999, 0.0).build(&network.vs, state.learning_rate)?;
+    let mut optimizer = if recipe.weight_decay > 0.0 {
+        tch::nn::adamw(0.9, 0.999, recipe.weight_decay).build(&network.vs, state.learning_rate)?
+    } else {
+        tch::nn::adam(0.9, 0.999, 0.0).build(&network.vs, state.learning_rate)?
+    };
 
     let total = (recipe.epochs * examples.len()) as u64;
     let progress = Progress::new("train", total);
@@ -220,6 +225,13 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
         });
     }
 
+    let mut architecture = architecture;
+    if architecture.objective == Objective::Multinomial {
+        let hide = if architecture.input_dropout > 0.0 { architecture.input_dropout } else { 0.5 };
+        let offset = calibrate::fit(&network, &examples, hide, recipe.seed);
+        tracing::info!(offset = format!("{offset:.4}"), "calibrated the logits");
+        architecture.logit_offset = Some(offset);
+    }
     let file = ModelFile {
         model: architecture,
         training: Some(recipe.clone()),
