@@ -24,12 +24,18 @@ pub(super) struct GmtLibraries {
     pub libraries: Vec<RawLibrary>,
 }
 
-/// A run of whole lines of one file, parsed: its distinct genes and its sets as (term, line
-/// number, indices into those genes, as written: unsorted, maybe repeated).
+/// A run of whole lines of one file, parsed: the distinct genes it names and its sets.
 struct Chunk<'a> {
     file: usize,
     genes: Vec<Cow<'a, str>>,
-    sets: Vec<(&'a str, usize, Vec<u32>)>,
+    sets: Vec<ParsedSet<'a>>,
+}
+
+/// One line's set; `genes` index into its chunk's genes, as written (unsorted, maybe repeated).
+struct ParsedSet<'a> {
+    term: &'a str,
+    line: usize,
+    genes: Vec<u32>,
 }
 
 /// Reads `(library name, path)` pairs. A malformed line or a term written twice is an error
@@ -49,7 +55,7 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
         pieces.par_iter().map(|&(f, first_line, text)| parse_chunk(f, &files[f].1, first_line, text)).collect::<Result<_>>()?;
 
     // The sets move out of the chunks while the names stay borrowed from them.
-    let mut chunk_sets: Vec<Vec<(&str, usize, Vec<u32>)>> = chunks.iter_mut().map(|c| std::mem::take(&mut c.sets)).collect();
+    let mut chunk_sets: Vec<Vec<ParsedSet>> = chunks.iter_mut().map(|c| std::mem::take(&mut c.sets)).collect();
     let mut distinct: FxHashSet<&str> = FxHashSet::default();
     for c in &chunks {
         distinct.extend(c.genes.iter().map(|g| g.as_ref()));
@@ -67,7 +73,7 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
             let mut sets = Vec::with_capacity(mine.iter().map(|(_, s)| s.len()).sum());
             for (chunk, chunk_sets) in mine {
                 let global: Vec<u32> = chunk.genes.iter().map(|g| id_of[g.as_ref()]).collect();
-                for (term, line, mut genes) in chunk_sets.drain(..) {
+                for ParsedSet { term, line, mut genes } in chunk_sets.drain(..) {
                     if let Some(first) = line_of.insert(term, line) {
                         return Err(EnrichError::Gmt(format!(
                             "{} line {line}: term `{term}` was already defined on line {first}",
@@ -92,12 +98,11 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
 }
 
 /// Each file's chunks (in order) with their sets, so files can be assembled in parallel.
-#[allow(clippy::type_complexity)]
 fn split_by_file<'c, 'a>(
-    sets: &'c mut [Vec<(&'a str, usize, Vec<u32>)>],
+    sets: &'c mut [Vec<ParsedSet<'a>>],
     chunks: &'c [Chunk<'a>],
     files: usize,
-) -> Vec<Vec<(&'c Chunk<'a>, &'c mut Vec<(&'a str, usize, Vec<u32>)>)>> {
+) -> Vec<Vec<(&'c Chunk<'a>, &'c mut Vec<ParsedSet<'a>>)>> {
     let mut by_file: Vec<Vec<_>> = (0..files).map(|_| Vec::new()).collect();
     for (chunk, sets) in chunks.iter().zip(sets.iter_mut()) {
         by_file[chunk.file].push((chunk, sets));
@@ -146,7 +151,7 @@ fn parse_chunk<'a>(file: usize, path: &Path, first_line: usize, text: &'a str) -
             };
             genes.push(id);
         }
-        chunk.sets.push((fields.term, line_no, genes));
+        chunk.sets.push(ParsedSet { term: fields.term, line: line_no, genes });
     }
     Ok(chunk)
 }

@@ -1,4 +1,5 @@
-//! Training: Adam on BCE-with-logits over the corpus, one checkpoint per epoch.
+//! Training: Adam on BCE-with-logits or the multinomial likelihood over the corpus, one
+//! checkpoint per epoch, and for multinomial models a fitted logit offset at the end.
 //!
 //! Reproducibility: the shuffle of each epoch comes from a ChaCha generator seeded with
 //! `seed` and the epoch number, and libtorch's generator (dropout, initialisation) is re-seeded
