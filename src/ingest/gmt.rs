@@ -72,10 +72,10 @@ pub fn split_gmt_line(line: &str) -> Result<Option<GmtFields<'_>>, String> {
     let Some(description) = columns.next() else {
         return Err(format!("term `{term}` has no tab-separated columns; expected term, description, genes"));
     };
-    let description_trimmed = description.trim();
+    let description = description.trim();
     let fields = GmtFields {
         term,
-        description: (!description_trimmed.is_empty() && description_trimmed != "NA").then_some(description_trimmed),
+        description: (!description.is_empty() && description != "NA").then_some(description),
         cells: columns.next().unwrap_or(""),
     };
     if fields.genes().next().is_none() {
