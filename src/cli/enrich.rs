@@ -160,7 +160,7 @@ fn run_augmented(index: &EnrichIndex, model: &crate::model::Gsfm, genes: Vec<Str
             .iter()
             .map(|r| {
                 let mut v = serde_json::to_value(r)?;
-                v["leading_edge_symbols"] = r.leading_edge.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
+                v["leading_edge_symbols"] = symbols(index, &r.leading_edge).into();
                 Ok(v)
             })
             .collect::<anyhow::Result<_>>()?;
@@ -186,7 +186,7 @@ fn print_augmented(index: &EnrichIndex, result: &AugmentedResult, shown: usize) 
         eprintln!("unknown ({}): {}", input.unknown.len(), input.unknown.join(", "));
     }
     if !result.outside_model.is_empty() {
-        let names: Vec<&str> = result.outside_model.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
+        let names = symbols(index, &result.outside_model);
         eprintln!("outside the model's vocabulary (not read by it): {}", names.join(", "));
     }
     println!("{:>5}  {:<24} {:>6} {:>6} {:>10} {:>10}  name | leading edge", "rank", "set", "size", "ES", "p", "fdr");
@@ -232,6 +232,11 @@ struct JsonRow<'a> {
     log10_fdr: f64,
 }
 
+/// Genes as the index names them (symbols, or the GMT files' names).
+fn symbols<'a>(index: &'a EnrichIndex, genes: &[u32]) -> Vec<&'a str> {
+    genes.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect()
+}
+
 fn json_row<'a>(index: &'a EnrichIndex, r: &'a EnrichRow, from_gmt: bool) -> JsonRow<'a> {
     JsonRow {
         rank: r.rank,
@@ -240,7 +245,7 @@ fn json_row<'a>(index: &'a EnrichIndex, r: &'a EnrichRow, from_gmt: bool) -> Jso
         term: &r.term,
         name: &r.name,
         overlap: (!from_gmt).then_some(r.overlap.as_slice()),
-        overlap_symbols: r.overlap.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect(),
+        overlap_symbols: symbols(index, &r.overlap),
         overlap_size: r.overlap_size,
         set_size: r.set_size,
         p_value: r.p_value,
@@ -256,7 +261,6 @@ fn json_row<'a>(index: &'a EnrichIndex, r: &'a EnrichRow, from_gmt: bool) -> Jso
 fn write_json(index: &EnrichIndex, result: &EnrichResult, shown: usize, from_gmt: bool) -> anyhow::Result<()> {
     use rayon::prelude::*;
     use std::io::Write;
-    let symbols = |genes: &[u32]| -> Vec<&str> { genes.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect() };
     // Rows are serialised in parallel blocks, then written in order: a 1,000-gene list against
     // the default libraries writes ~25,000 rows (9 MB), and on one core that took as long as
     // reading and indexing the libraries.
@@ -279,7 +283,7 @@ fn write_json(index: &EnrichIndex, result: &EnrichResult, shown: usize, from_gmt
     if from_gmt {
         // Input genes by the names the files use.
         let mut input = serde_json::to_value(&result.input)?;
-        input["genes"] = symbols(&result.input.genes).into();
+        input["genes"] = symbols(index, &result.input.genes).into();
         serde_json::to_writer(&mut out, &input)?;
     } else {
         serde_json::to_writer(&mut out, &result.input)?;
@@ -320,7 +324,7 @@ fn print_table(index: &EnrichIndex, result: &EnrichResult, shown: usize) {
     }
     println!("{:>5}  {:<24} {:>9} {:>10} {:>10} {:>9}  name | genes", "rank", "set", "overlap", "p", "fdr", "odds");
     for r in &result.rows[..shown] {
-        let genes: Vec<&str> = r.overlap.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect();
+        let genes = symbols(index, &r.overlap);
         println!(
             "{:>5}  {:<24} {:>9} {:>10} {:>10} {:>9.2}  {} | {}",
             r.rank,

@@ -85,7 +85,8 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
                     // already, so this is the only place that needs it).
                     genes.sort_unstable();
                     genes.dedup();
-                    sets.push(RawSet { term: term.to_string(), name: term.to_string(), genes });
+                    let term: std::sync::Arc<str> = term.into();
+                    sets.push(RawSet { name: term.clone(), term, genes });
                 }
             }
             if sets.is_empty() {

@@ -95,7 +95,10 @@ impl EnrichIndex {
         let mut raw = Vec::with_capacity(chosen.len());
         for name in chosen {
             let sets = store.library_sets(&name)?;
-            raw.push(RawLibrary { name, sets: sets.into_iter().map(|s| RawSet { term: s.term, name: s.name, genes: s.genes }).collect() });
+            raw.push(RawLibrary {
+                name,
+                sets: sets.into_iter().map(|s| RawSet { term: s.term.into(), name: s.name.into(), genes: s.genes }).collect(),
+            });
         }
         let index = Self::assemble(entrez, symbols, GeneLookup::Store(store.resolver()?), raw);
         index.log_built(started);
@@ -148,8 +151,8 @@ impl EnrichIndex {
                     lib.members[*lib.offsets.last().unwrap() as usize..].sort_unstable();
                     lib.offsets.push(u32::try_from(lib.members.len()).expect("under 4 billion memberships per library"));
                     lib.set_ids.push(Arc::from(format!("{name}:{}", set.term)));
-                    lib.terms.push(Arc::from(set.term));
-                    lib.names.push(Arc::from(set.name));
+                    lib.terms.push(set.term);
+                    lib.names.push(set.name);
                 }
                 lib.universe_size = lib.universe.iter().map(|w| w.count_ones() as usize).sum();
                 // Rank of each set among its library's ids; made global below.
@@ -370,9 +373,10 @@ pub(super) struct RawLibrary {
     pub sets: Vec<RawSet>,
 }
 
+/// `Arc`s because the index keeps them as such, and a GMT set's name is its term: one string.
 pub(super) struct RawSet {
-    pub term: String,
-    pub name: String,
+    pub term: Arc<str>,
+    pub name: Arc<str>,
     pub genes: Vec<u32>,
 }
 
