@@ -183,6 +183,17 @@ fn same_seed_same_model_and_missing_model_is_explained() {
     };
     let err = train(&store, &bad).err().unwrap();
     assert!(err.to_string().contains("`NOPE` is not in the store"), "{err}");
+    let bad = TrainOptions { recipe: TrainConfig { weight_decay: -0.1, ..recipe(1) }, ..bad };
+    let err = train(&store, &bad).err().unwrap();
+    assert!(err.to_string().contains("--weight-decay -0.1 is outside [0, 1)"), "{err}");
+    let multinomial_weighted = ModelConfig {
+        objective: Objective::Multinomial,
+        weighted_loss: genekg::model::WeightedLoss::Unseen,
+        partition: 0.5,
+        ..ModelConfig::new(3)
+    };
+    let err = train(&store, &TrainOptions { recipe: recipe(1), architecture: multinomial_weighted, ..bad }).err().unwrap();
+    assert!(err.to_string().contains("no meaning with --loss multinomial"), "{err}");
 }
 
 /// `genekg model import` on a checkpoint in the published layout, written and evaluated by numpy

@@ -92,6 +92,9 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     if !(recipe.learning_rate > 0.0 && recipe.learning_rate < 1.0) {
         return Err(ModelError::Invalid(format!("--lr {} is outside (0, 1)", recipe.learning_rate)));
     }
+    if !(0.0..1.0).contains(&recipe.weight_decay) {
+        return Err(ModelError::Invalid(format!("--weight-decay {} is outside [0, 1)", recipe.weight_decay)));
+    }
     let corpus = Corpus::load(store, &recipe.libraries, recipe.before_pmid)?;
     let vocab = Vocab::build(corpus.sets.iter().map(|s| s.genes.as_slice()), recipe.min_gene_sets);
     if vocab.gene_count() < 2 {
