@@ -63,6 +63,26 @@ pub enum MakeCases {
         #[command(flatten)]
         split: SplitArgs,
     },
+    /// A simulated later GO release: a random share of the direct GO annotations is hidden and
+    /// the rest propagated; each term's hidden genes are the targets and its remaining genes
+    /// the input. Train with `--hold-out FILE` (which removes the hidden genes from training)
+    /// and keep GO in training, as the default model does.
+    GoAnnotations {
+        /// BP, MF or CC.
+        #[arg(long, default_value = "BP")]
+        ontology: String,
+        /// Share of direct annotations hidden.
+        #[arg(long, default_value_t = 0.1)]
+        share: f64,
+        /// Directory with org.Hs.eg.sqlite and GO.sqlite [default: DATA_DIR/source].
+        #[arg(long)]
+        source_dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file [default: stdout].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// How sets are split into cases, shared by every `make-cases` kind.
@@ -124,6 +144,25 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             let note = format!("evaluate a model trained with `--before-pmid {pmid}`");
             write_cases(&store, &library, cases::literature_after(&library, &sets, pmid, split.seed, split.min_size), split.out, &note)
         }
+        EvalCommand::MakeCases(MakeCases::GoAnnotations { ontology, share, source_dir, seed, out }) => {
+            let ontology = ontology.to_ascii_uppercase();
+            if !["BP", "MF", "CC"].contains(&ontology.as_str()) {
+                anyhow::bail!("--ontology must be BP, MF or CC, not `{ontology}`");
+            }
+            if !(share > 0.0 && share < 1.0) {
+                anyhow::bail!("--share {share} is outside (0, 1)");
+            }
+            let dir = source_dir.unwrap_or_else(|| ctx.paths.default_source_dir());
+            let paths = crate::ingest::OrgDbPaths { org: dir.join("org.Hs.eg.sqlite"), go: dir.join("GO.sqlite") };
+            let library = format!("GO_{ontology}");
+            let cases: Vec<cases::Case> = crate::ingest::go_annotation_holdout(&paths, &ontology, share, seed)?
+                .into_iter()
+                .map(|t| cases::Case { id: format!("{library}:{}", t.term), input: t.kept, held_out: t.held_out })
+                .collect();
+            let store = ctx.open_store()?;
+            let note = "train with `genekg train --hold-out FILE` (GO kept in training, the hidden genes removed)".to_string();
+            write_cases(&store, &library, cases, out, &note)
+        }
         EvalCommand::Holdout { cases: path, method, model, libraries, json, per_case, save, threads } => {
             crate::model::limit_threads(threads);
             rayon::ThreadPoolBuilder::new().num_threads(threads.max(1) as usize).build_global().ok();
@@ -138,17 +177,19 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 (None, Some(t)) => (t.libraries.clone(), t.before_pmid),
                 (None, None) => (vec![], None),
             };
+            let hold_out = training.as_ref().and_then(|t| t.hold_out.clone());
             eprintln!(
                 "model {} ({}) trained on: {}{}",
                 model_dir.display(),
                 &gsfm.fingerprint()[..12.min(gsfm.fingerprint().len())],
                 if train_libs.is_empty() { "unknown (imported)".to_string() } else { train_libs.join(", ") },
                 before_pmid.map(|p| format!(", literature before PMID {p}")).unwrap_or_default()
+                    + &hold_out.as_ref().map(|h| format!(", without the held-out genes of {h}")).unwrap_or_default()
             );
             let case_libs: std::collections::BTreeSet<&str> =
                 file.cases.iter().filter_map(|c| c.id.split_once(':').map(|(l, _)| l)).collect();
             for lib in &case_libs {
-                if train_libs.iter().any(|t| t == lib) && before_pmid.is_none() {
+                if train_libs.iter().any(|t| t == lib) && before_pmid.is_none() && hold_out.is_none() {
                     eprintln!("warning: the model was trained on {lib}, the library these cases come from; held-out genes were seen in training");
                 }
             }
@@ -160,7 +201,8 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 if train_libs.is_empty() {
                     anyhow::bail!("the model does not record its training libraries; pass --libraries for the baselines");
                 }
-                Corpus::load(&store, &train_libs, before_pmid)?.sets.into_iter().map(|s| s.genes).collect()
+                let recipe = crate::model::TrainConfig { libraries: train_libs.clone(), before_pmid, hold_out: hold_out.clone(), ..Default::default() };
+                Corpus::for_recipe(&store, &recipe)?.sets.into_iter().map(|s| s.genes).collect()
             } else {
                 vec![]
             };

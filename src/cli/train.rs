@@ -27,6 +27,10 @@ pub struct TrainArgs {
     lr_decay: Option<f64>,
     #[arg(long)]
     seed: Option<u64>,
+    /// Cases file (`genekg eval make-cases go-annotations`): its held-out genes are removed
+    /// from the training sets with the same ids, for an evaluation on them.
+    #[arg(long)]
+    hold_out: Option<PathBuf>,
     /// Genes in fewer training sets stay out of the vocabulary.
     #[arg(long)]
     min_gene_sets: Option<usize>,
@@ -84,6 +88,8 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         lr_decay: args.lr_decay.unwrap_or(d.lr_decay),
         seed: args.seed.unwrap_or(d.seed),
         weight_decay: args.weight_decay,
+        // Absolute, so `eval holdout` finds it from any directory.
+        hold_out: args.hold_out.map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string()),
     };
     let architecture = ModelConfig {
         d_model: args.d_model,

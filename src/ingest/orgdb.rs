@@ -129,57 +129,131 @@ fn read_genes(conn: &Connection, file: &Path) -> Result<(Vec<Gene>, HashMap<i64,
     Ok((genes.into_values().collect(), to_entrez))
 }
 
+/// One GO ontology as the two databases give it: its terms, each term's descendants and the
+/// direct (unpropagated) annotations, kept apart so a share of the annotations can be hidden
+/// before propagation ([`go_annotation_holdout`]).
+struct GoOntology {
+    /// `(_id, go_id, term, definition)`.
+    terms: Vec<(i64, String, String, Option<String>)>,
+    offspring: HashMap<i64, Vec<i64>>,
+    /// `(go_id, entrez)`, sorted and de-duplicated (a gene annotated with several evidence codes
+    /// appears once).
+    direct: Vec<(String, u32)>,
+}
+
+impl GoOntology {
+    fn load(go: &Connection, go_file: &Path, org: &Connection, org_file: &Path, ontology: &str, to_entrez: &HashMap<i64, u32>) -> Result<Self> {
+        let lower = ontology.to_ascii_lowercase();
+        let terms = query(
+            go,
+            go_file,
+            &format!("SELECT _id, go_id, term, definition FROM go_term WHERE ontology = '{ontology}'"),
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?)),
+        )?;
+        let mut offspring: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (t, o) in query(go, go_file, &format!("SELECT _id, _offspring_id FROM go_{lower}_offspring"), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+            offspring.entry(t).or_default().push(o);
+        }
+        let mut direct: Vec<(String, u32)> = query(org, org_file, &format!("SELECT _id, go_id FROM go_{lower}"), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            .into_iter()
+            .filter_map(|(id, go_id)| to_entrez.get(&id).map(|&e| (go_id, e)))
+            .collect();
+        direct.sort_unstable();
+        direct.dedup();
+        Ok(Self { terms, offspring, direct })
+    }
+
+    /// Each term's genes: the chosen direct annotations of the term and of all its descendants,
+    /// sorted, for every term (sizes unfiltered).
+    fn propagate(&self, keep: impl Fn(usize) -> bool) -> HashMap<&str, Vec<u32>> {
+        let mut direct: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, (go_id, gene)) in self.direct.iter().enumerate() {
+            if keep(i) {
+                direct.entry(go_id.as_str()).or_default().push(*gene);
+            }
+        }
+        let go_id_of: HashMap<i64, &str> = self.terms.iter().map(|(id, go_id, _, _)| (*id, go_id.as_str())).collect();
+        self.terms
+            .iter()
+            .map(|(id, go_id, _, _)| {
+                let mut genes: Vec<u32> = direct.get(go_id.as_str()).cloned().unwrap_or_default();
+                for o in self.offspring.get(id).into_iter().flatten() {
+                    if let Some(d) = go_id_of.get(o).and_then(|g| direct.get(*g)) {
+                        genes.extend_from_slice(d);
+                    }
+                }
+                genes.sort_unstable();
+                genes.dedup();
+                (go_id.as_str(), genes)
+            })
+            .collect()
+    }
+}
+
 /// GO sets of one ontology: each term's genes are its own annotations plus those of all its
 /// descendants (GO.db's `*_offspring` closure), so a gene annotated to "apoptotic process" is
 /// also in "programmed cell death".
-fn go_sets(
-    go: &Connection,
-    go_file: &Path,
-    org: &Connection,
-    org_file: &Path,
-    ontology: &str,
-    to_entrez: &HashMap<i64, u32>,
-) -> Result<Vec<GeneSet>> {
-    let lower = ontology.to_ascii_lowercase();
-    let terms = query(
-        go,
-        go_file,
-        &format!("SELECT _id, go_id, term, definition FROM go_term WHERE ontology = '{ontology}'"),
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?)),
-    )?;
-    let go_id_of: HashMap<i64, &str> = terms.iter().map(|(id, go_id, _, _)| (*id, go_id.as_str())).collect();
-    let mut offspring: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (t, o) in query(go, go_file, &format!("SELECT _id, _offspring_id FROM go_{lower}_offspring"), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
-        offspring.entry(t).or_default().push(o);
-    }
-    let mut direct: HashMap<String, Vec<u32>> = HashMap::new();
-    for (id, go_id) in query(org, org_file, &format!("SELECT _id, go_id FROM go_{lower}"), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        if let Some(&e) = to_entrez.get(&id) {
-            direct.entry(go_id).or_default().push(e);
-        }
-    }
-    let mut sets = Vec::new();
-    for (id, go_id, name, definition) in &terms {
-        let mut genes: Vec<u32> = direct.get(go_id).cloned().unwrap_or_default();
-        for o in offspring.get(id).into_iter().flatten() {
-            if let Some(d) = go_id_of.get(o).and_then(|g| direct.get(*g)) {
-                genes.extend_from_slice(d);
-            }
-        }
-        genes.sort_unstable();
-        genes.dedup();
-        if (GO_SIZE.0..=GO_SIZE.1).contains(&genes.len()) {
-            sets.push(GeneSet {
+fn go_sets(ontology: &GoOntology) -> Vec<GeneSet> {
+    let mut members = ontology.propagate(|_| true);
+    ontology
+        .terms
+        .iter()
+        .filter_map(|(_, go_id, name, definition)| {
+            let genes = members.remove(go_id.as_str()).unwrap_or_default();
+            (GO_SIZE.0..=GO_SIZE.1).contains(&genes.len()).then(|| GeneSet {
                 term: go_id.clone(),
                 name: name.clone(),
                 description: definition.clone(),
                 genes,
                 pmid: None,
                 url: Some(format!("https://amigo.geneontology.org/amigo/term/{go_id}")),
-            });
-        }
-    }
-    Ok(sets)
+            })
+        })
+        .collect()
+}
+
+/// A GO term as a simulated later release would change it: the genes it has without the hidden
+/// annotations, and the genes those annotations add to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldOutTerm {
+    pub term: String,
+    pub kept: Vec<u32>,
+    pub held_out: Vec<u32>,
+}
+
+/// Simulates a GO time split from one release: a seeded random `share` of the direct
+/// annotations of `ontology` (BP, MF or CC) is hidden and the rest propagated again. A hidden
+/// annotation removes its gene from the term and from every ancestor no other annotation of the
+/// gene reaches, as a new annotation in a later release adds it to exactly those. Returns the
+/// terms the stored library has (5..=2000 genes in full) that lose at least one gene.
+///
+/// Why not split the stored (propagated) sets: a gene hidden from a term but left in the
+/// term's children is still in the training data under the children's names, which a real
+/// later annotation never is.
+pub fn go_annotation_holdout(paths: &OrgDbPaths, ontology: &str, share: f64, seed: u64) -> Result<Vec<HeldOutTerm>> {
+    use rand::{Rng, SeedableRng};
+    let org = open(&paths.org)?;
+    let go = open(&paths.go)?;
+    let to_entrez: HashMap<i64, u32> = query(&org, &paths.org, "SELECT _id, gene_id FROM genes", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .into_iter()
+        .filter_map(|(id, gene_id)| gene_id.parse().ok().map(|e| (id, e)))
+        .collect();
+    let ontology = GoOntology::load(&go, &paths.go, &org, &paths.org, ontology, &to_entrez)?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let hidden: Vec<bool> = ontology.direct.iter().map(|_| rng.gen_bool(share)).collect();
+    let full = ontology.propagate(|_| true);
+    let kept = ontology.propagate(|i| !hidden[i]);
+    let mut out: Vec<HeldOutTerm> = full
+        .into_iter()
+        .filter(|(_, genes)| (GO_SIZE.0..=GO_SIZE.1).contains(&genes.len()))
+        .filter_map(|(term, genes)| {
+            let kept = kept.get(term).cloned().unwrap_or_default();
+            let held_out: Vec<u32> = genes.into_iter().filter(|g| kept.binary_search(g).is_err()).collect();
+            (!held_out.is_empty()).then(|| HeldOutTerm { term: term.to_string(), kept, held_out })
+        })
+        .collect();
+    out.sort_by(|a, b| a.term.cmp(&b.term));
+    Ok(out)
 }
 
 /// Literature sets: the genes NCBI links to one PubMed id.
@@ -259,10 +333,38 @@ pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
 
     let mut libs = Vec::new();
     for (ontology, name) in [("BP", "GO_BP"), ("MF", "GO_MF"), ("CC", "GO_CC")] {
-        let sets = go_sets(&go, &paths.go, &org, &paths.org, ontology, &to_entrez)?;
+        let sets = go_sets(&GoOntology::load(&go, &paths.go, &org, &paths.org, ontology, &to_entrez)?);
         libs.push(write_library(store, name, "GO.db + org.Hs.eg.db (propagated over GO offspring)", sets, &prov, &version)?);
     }
     let sets = pubmed_sets(&org, &paths.org, &to_entrez)?;
     libs.push(write_library(store, "PubMed", "org.Hs.eg.db gene-PubMed links", sets, &prov, &version)?);
     Ok(libs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A (GO:A) has children B and C; gene 1 is annotated to B and to C, gene 2 to B only.
+    fn tiny() -> GoOntology {
+        let term = |id: i64, go: &str| (id, go.to_string(), go.to_string(), None);
+        GoOntology {
+            terms: vec![term(1, "A"), term(2, "B"), term(3, "C")],
+            offspring: HashMap::from([(1, vec![2, 3])]),
+            direct: vec![("B".into(), 1), ("B".into(), 2), ("C".into(), 1)],
+        }
+    }
+
+    #[test]
+    fn hidden_annotation_leaves_ancestors_another_annotation_reaches() {
+        let go = tiny();
+        let all = go.propagate(|_| true);
+        assert_eq!(all["A"], vec![1, 2]);
+        // Hide (B, 1): gene 1 leaves B but stays in A through C.
+        let without_b1 = go.propagate(|i| i != 0);
+        assert_eq!((without_b1["A"].as_slice(), without_b1["B"].as_slice()), (&[1u32, 2][..], &[2u32][..]));
+        // Hide (B, 2): gene 2 has no other path, so it leaves A too.
+        let without_b2 = go.propagate(|i| i != 1);
+        assert_eq!((without_b2["A"].as_slice(), without_b2["B"].as_slice()), (&[1u32][..], &[1u32][..]));
+    }
 }

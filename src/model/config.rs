@@ -187,6 +187,10 @@ pub struct TrainConfig {
     /// fingerprints of earlier recipes do not change.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub weight_decay: f64,
+    /// A cases file (`eval make-cases go-annotations`) whose held-out genes were taken out of
+    /// the training sets with the same ids, so an evaluation on it never saw them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_out: Option<String>,
 }
 
 impl Default for TrainConfig {
@@ -202,6 +206,7 @@ impl Default for TrainConfig {
             lr_decay: 0.85,
             seed: 42,
             weight_decay: 0.0,
+            hold_out: None,
         }
     }
 }

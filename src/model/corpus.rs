@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::config::{ModelConfig, TrainConfig};
+use super::eval::cases::{self, Case};
 use super::{ModelError, Result};
 use crate::store::Store;
 
@@ -62,6 +63,42 @@ impl Corpus {
         Ok(Self { sets, per_library })
     }
 
+    /// The corpus a recipe trains on: its libraries, PMID cut-off and held-out genes.
+    pub fn for_recipe(store: &Store, recipe: &TrainConfig) -> Result<Self> {
+        let mut corpus = Self::load(store, &recipe.libraries, recipe.before_pmid)?;
+        if let Some(path) = &recipe.hold_out {
+            let path = std::path::Path::new(path);
+            let file = cases::read_cases(path, &store.resolver()?)?;
+            let (sets, genes) = corpus.hold_out(&file.cases);
+            if sets == 0 {
+                return Err(ModelError::Invalid(format!(
+                    "no case in {} names a training set (ids are `LIBRARY:term`, e.g. `GO_BP:GO:0006915`)",
+                    path.display()
+                )));
+            }
+            tracing::info!(sets, genes, file = %path.display(), "held-out genes removed from training");
+        }
+        Ok(corpus)
+    }
+
+    /// Takes each case's held-out genes out of the training set with the case's id; sets left
+    /// empty are dropped. Returns (sets changed, genes removed).
+    pub fn hold_out(&mut self, cases: &[Case]) -> (usize, usize) {
+        let by_id: std::collections::HashMap<&str, &[u32]> = cases.iter().map(|c| (c.id.as_str(), c.held_out.as_slice())).collect();
+        let (mut sets, mut genes) = (0, 0);
+        for set in &mut self.sets {
+            let Some(held) = by_id.get(set.id.as_str()) else { continue };
+            let before = set.genes.len();
+            set.genes.retain(|g| !held.contains(g));
+            if set.genes.len() < before {
+                sets += 1;
+                genes += before - set.genes.len();
+            }
+        }
+        self.sets.retain(|s| !s.genes.is_empty());
+        (sets, genes)
+    }
+
     /// sha256 over the architecture, the recipe and every training set (id and genes): equal
     /// fingerprints mean the same training run, so predictions and checkpoints can be matched
     /// to the model that made them.
@@ -77,5 +114,23 @@ impl Corpus {
             }
         }
         hex::encode(h.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hold_out_removes_genes_only_from_the_named_sets() {
+        let mut corpus = Corpus {
+            sets: vec![CorpusSet { id: "GO_BP:a".into(), genes: vec![1, 2, 3] }, CorpusSet { id: "GO_MF:a".into(), genes: vec![1, 2] }, CorpusSet { id: "GO_BP:b".into(), genes: vec![4] }],
+            per_library: BTreeMap::new(),
+        };
+        let case = |id: &str, held_out: Vec<u32>| Case { id: id.into(), input: vec![], held_out };
+        let (sets, genes) = corpus.hold_out(&[case("GO_BP:a", vec![1, 3, 9]), case("GO_BP:b", vec![4]), case("PubMed:1", vec![2])]);
+        assert_eq!((sets, genes), (2, 3));
+        let left: Vec<(&str, &[u32])> = corpus.sets.iter().map(|s| (s.id.as_str(), s.genes.as_slice())).collect();
+        assert_eq!(left, vec![("GO_BP:a", &[2u32][..]), ("GO_MF:a", &[1u32, 2][..])], "emptied sets are dropped, other libraries untouched");
     }
 }

@@ -95,7 +95,7 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     if !(0.0..1.0).contains(&recipe.weight_decay) {
         return Err(ModelError::Invalid(format!("--weight-decay {} is outside [0, 1)", recipe.weight_decay)));
     }
-    let corpus = Corpus::load(store, &recipe.libraries, recipe.before_pmid)?;
+    let corpus = Corpus::for_recipe(store, recipe)?;
     let vocab = Vocab::build(corpus.sets.iter().map(|s| s.genes.as_slice()), recipe.min_gene_sets);
     if vocab.gene_count() < 2 {
         return Err(ModelError::Invalid(format!(

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `genekg` binary on fixtures cut from the real data.
 
 mod helpers;
+mod eval;
 mod ingest;

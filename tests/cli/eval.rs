@@ -1,0 +1,72 @@
+//! `eval make-cases go-annotations` and `train --hold-out`: the simulated GO time split.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::helpers::{fixture, TestDir};
+
+/// Term -> genes (Entrez ids), from a cases column or an exported GMT.
+fn gmt_sets(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[2..].iter().map(|g| g.to_string()).collect())
+        })
+        .collect()
+}
+
+fn genes(field: &str) -> BTreeSet<String> {
+    field.split(',').filter(|g| !g.is_empty()).map(String::from).collect()
+}
+
+#[test]
+fn go_annotation_cases_split_stored_sets_and_training_never_sees_the_hidden_genes() {
+    let t = TestDir::new();
+    t.ingest_fixture_orgdb();
+    let source = fixture("GO.sqlite").parent().unwrap().to_str().unwrap().to_string();
+    let cases_path = t.dir.path().join("cases.tsv");
+    let make = |seed: &str, out: &std::path::Path| {
+        t.ok(&["eval", "make-cases", "go-annotations", "--source-dir", &source, "--share", "0.2", "--seed", seed, "--out", out.to_str().unwrap()]);
+        std::fs::read_to_string(out).unwrap()
+    };
+    let text = make("42", &cases_path);
+    assert_eq!(text, make("42", &t.dir.path().join("again.tsv")), "same seed, same cases");
+    assert_ne!(text, make("7", &t.dir.path().join("other.tsv")), "another seed hides other annotations");
+
+    let stored = gmt_sets(&t.ok(&["export", "gmt", "--library", "GO_BP"]));
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id\tinput\theld_out"));
+    let mut cases = 0;
+    let mut hidden_total = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').collect();
+        let term = f[0].strip_prefix("GO_BP:").expect("ids are GO_BP:term");
+        let (input, held) = (genes(f[1]), genes(f[2]));
+        assert!(!held.is_empty(), "{term}: a case hides at least one gene");
+        assert!(input.is_disjoint(&held), "{term}: input and held-out overlap");
+        let whole: BTreeSet<String> = input.union(&held).cloned().collect();
+        assert_eq!(Some(&whole), stored.get(term), "{term}: input + held-out is the stored set");
+        cases += 1;
+        hidden_total += held.len();
+    }
+    assert!(cases > 10, "a 20% share hides genes from many terms, got {cases}");
+
+    // Training with the cases removes exactly those genes and records the file.
+    let model = t.dir.path().join("model");
+    t.ok(&["train", "--hold-out", cases_path.to_str().unwrap(), "--epochs", "1", "--batch-size", "64", "--min-gene-sets", "2", "--out", model.to_str().unwrap()]);
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let recorded = config["training"]["hold_out"].as_str().expect("hold_out recorded");
+    assert_eq!(std::path::Path::new(recorded), cases_path.canonicalize().unwrap());
+    let eval = t.run(&["eval", "holdout", "--cases", cases_path.to_str().unwrap(), "--model", model.to_str().unwrap(), "--method", "gsfm,cooccurrence", "--json"]);
+    let stderr = String::from_utf8_lossy(&eval.stderr);
+    assert!(eval.status.success(), "{stderr}");
+    assert!(stderr.contains("without the held-out genes of"), "{stderr}");
+    assert!(!stderr.contains("were seen in training"), "{stderr}");
+    assert!(hidden_total > 0);
+
+    // A cases file that names no training set is refused, not silently ignored.
+    let foreign = t.dir.path().join("foreign.tsv");
+    std::fs::write(&foreign, "id\tinput\theld_out\nKEGG:x\tTP53\tMDM2\n").unwrap();
+    let out = t.run(&["train", "--hold-out", foreign.to_str().unwrap(), "--epochs", "1", "--out", t.dir.path().join("m2").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("names a training set"), "{}", String::from_utf8_lossy(&out.stderr));
+}
