@@ -138,6 +138,30 @@ fn multinomial_model_learns_and_is_calibrated() {
     eprintln!("calibration: predicted {predicted:.1} members outside the inputs, held out {expected}");
     // Trained on MF, CC and literature sets, asked about GO BP: within a factor of 3.
     assert!(predicted > expected / 3.0 && predicted < expected * 3.0, "predicted {predicted:.1} members, held out {expected}");
+
+    // The same weights answering long inputs as a mixture of chunks of at most 5 genes: short
+    // inputs are answered exactly as before, a long one is the mixture of its chunks' answers,
+    // and the held-out genes still rank well.
+    let mut dir = checkpoint::load(&out).unwrap();
+    dir.file.model.input_chunk = Some(5);
+    let chunked = Gsfm::from_dir(dir);
+    let short: Vec<u32> = gsfm.vocab()[..4].to_vec();
+    assert_eq!(chunked.logits(&[&short]), gsfm.logits(&[&short]));
+    let long: &[u32] = &gsfm.vocab()[..13];
+    let first = genekg::model::Vocab::first_gene_column();
+    let parts: Vec<Vec<u32>> = genekg::model::mixture::chunks(&gsfm.vocabulary().encode(long), first as i64, Some(5))
+        .iter()
+        .map(|cols| cols.iter().filter_map(|&c| gsfm.vocabulary().entrez_at(c as usize)).collect())
+        .collect();
+    assert!(parts.len() >= 3 && parts.iter().all(|p| p.len() <= 5), "{parts:?}");
+    let refs: Vec<&[u32]> = parts.iter().map(Vec::as_slice).collect();
+    let expected_mix = genekg::model::mixture::mix_multinomial(gsfm.logits(&refs));
+    let got = chunked.logits(&[long]).pop().unwrap();
+    assert_ne!(got, gsfm.logits(&[long]).pop().unwrap(), "a long input is not answered whole");
+    let worst = got.iter().zip(&expected_mix).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst < 1e-3, "chunked logits differ from the mixture by {worst}");
+    let auroc = eval::holdout(&chunked, None, Method::Gsfm, &bp, false).median_auroc.unwrap();
+    assert!(auroc > 0.7, "median held-out AUROC with chunks {auroc}");
 }
 
 #[test]

@@ -61,6 +61,10 @@ pub struct TrainArgs {
     /// bce with --weighted-loss, which weights BCE].
     #[arg(long = "loss", value_enum)]
     objective: Option<Objective>,
+    /// Answer inputs with more genes than this as a mixture of chunks of at most this many
+    /// (see docs/model.md); 0 runs every input whole, as published.
+    #[arg(long, default_value_t = 25)]
+    input_chunk: usize,
     /// Model directory [default: DATA_DIR/model].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -96,6 +100,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         depth: args.depth,
         dropout: args.dropout,
         partition: args.partition,
+        input_chunk: (args.input_chunk > 0).then_some(args.input_chunk),
         weighted_loss: args.weighted_loss,
         input_dropout: args.input_dropout.unwrap_or(if args.partition > 0.0 { 0.0 } else { 0.5 }),
         input_norm: args.input_norm,

@@ -77,6 +77,11 @@ pub struct ModelConfig {
     /// `sigmoid(logit)` is a probability again (see `calibrate.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logit_offset: Option<f64>,
+    /// Inputs with more vocabulary genes than this are answered as a mixture of chunks of at
+    /// most this many (`mixture.rs`); `None` runs every input whole, as published. Not in the
+    /// published config; left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_chunk: Option<usize>,
 }
 
 fn is_bce(o: &Objective) -> bool {
@@ -114,6 +119,7 @@ impl ModelConfig {
             input_norm: InputNorm::None,
             objective: Objective::Bce,
             logit_offset: None,
+            input_chunk: None,
         }
     }
 

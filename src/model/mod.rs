@@ -31,6 +31,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod corpus;
 pub mod eval;
+pub mod mixture;
 pub mod network;
 pub mod predict;
 pub mod predictions;

@@ -9,11 +9,13 @@
 use std::path::Path;
 use std::sync::Mutex;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use tch::Tensor;
 
 use super::checkpoint::{self, ModelDir};
-use super::config::ModelFile;
+use super::config::{ModelFile, Objective};
+use super::mixture;
 use super::network::{Batch, Network};
 use super::vocab::Vocab;
 use super::{ModelError, Result};
@@ -108,18 +110,37 @@ impl Gsfm {
     }
 
     /// Logits over the gene columns (vocabulary order, specials dropped) for each set.
-    /// Sets are processed in batches of [`INFERENCE_BATCH`].
+    /// Sets longer than the model's `input_chunk` are answered as a mixture of chunks
+    /// (`mixture.rs`). Forward passes take about [`INFERENCE_BATCH`] rows each.
     pub fn logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
         let first = Vocab::first_gene_column() as i64;
+        let config = &self.file.model;
         let mut out = Vec::with_capacity(sets.len());
-        for chunk in sets.chunks(INFERENCE_BATCH) {
-            let cols: Vec<Vec<i64>> = chunk.iter().map(|s| self.vocab.encode(s)).collect();
-            let mut block =
-                self.with_network(|net| net.forward(&Batch::new(&cols), false).narrow(1, first, self.vocab.gene_count() as i64));
-            if let Some(offset) = self.file.model.logit_offset {
-                block += offset;
+        let mut next = 0;
+        while next < sets.len() {
+            let mut rows: Vec<Vec<i64>> = Vec::new();
+            let mut parts_per_set = Vec::new();
+            while next < sets.len() && rows.len() < INFERENCE_BATCH {
+                let parts = mixture::chunks(&self.vocab.encode(sets[next]), first, config.input_chunk);
+                parts_per_set.push(parts.len());
+                rows.extend(parts);
+                next += 1;
             }
-            out.extend(Self::rows(&block));
+            let block =
+                self.with_network(|net| net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64));
+            let mut block = Self::rows(&block).into_iter();
+            let offset = config.logit_offset.unwrap_or(0.0) as f32;
+            let grouped: Vec<Vec<Vec<f32>>> = parts_per_set.iter().map(|&n| block.by_ref().take(n).collect()).collect();
+            out.par_extend(grouped.into_par_iter().map(|parts| {
+                let mut row = match config.objective {
+                    Objective::Multinomial => mixture::mix_multinomial(parts),
+                    Objective::Bce => mixture::mix_bernoulli(parts),
+                };
+                if offset != 0.0 {
+                    row.iter_mut().for_each(|x| *x += offset);
+                }
+                row
+            }));
         }
         out
     }
