@@ -8,6 +8,10 @@
 //! high if it belongs with any part of the input, not only with its average. Sets of at most
 //! `k` genes are answered exactly as before. docs/model.md has the evaluation behind it.
 
+use tch::{Kind, Tensor};
+
+use super::config::Objective;
+
 /// The model's input columns for one set, split into chunks of at most `k` gene columns.
 /// Gene columns are dealt round-robin in column (frequency) order, so every chunk gets a
 /// similar mix of common and rare genes, and the split needs no random state: the same set is
@@ -27,46 +31,59 @@ pub fn chunks(columns: &[i64], first_gene: i64, k: Option<usize>) -> Vec<Vec<i64
         .collect()
 }
 
-/// Mixes the logits of a multinomial model: `log(mean_j softmax(z_j))`, shifted back by the mean
-/// log-normaliser so a single chunk gives its logits unchanged (and the calibrated offset keeps
-/// its meaning).
-pub fn mix_multinomial(mut parts: Vec<Vec<f32>>) -> Vec<f32> {
-    if parts.len() == 1 {
-        return parts.pop().expect("one part");
+/// Answers for whole inputs from a block of chunk logits `[rows, genes]`, where input `i` owns
+/// `parts[i]` consecutive rows: one row is passed through bit for bit, several are mixed.
+/// Multinomial: `log(mean_j softmax(z_j))`, shifted back by the mean log-normaliser so the
+/// calibrated offset keeps its meaning. Bernoulli (BCE): `logit(mean_j sigmoid(z_j))`.
+pub fn mix(block: &Tensor, parts: &[usize], objective: Objective) -> Tensor {
+    if parts.iter().all(|&n| n == 1) {
+        return block.shallow_clone();
     }
-    let lse: Vec<f32> = parts.iter().map(|z| log_sum_exp(z)).collect();
-    let shift = lse.iter().sum::<f32>() / parts.len() as f32;
-    let ln_m = (parts.len() as f32).ln();
-    (0..parts[0].len())
-        .map(|g| {
-            let max = parts.iter().zip(&lse).map(|(z, l)| z[g] - l).fold(f32::NEG_INFINITY, f32::max);
-            let sum: f32 = parts.iter().zip(&lse).map(|(z, l)| (z[g] - l - max).exp()).sum();
-            max + sum.ln() - ln_m + shift
-        })
-        .collect()
-}
-
-/// Mixes the logits of a Bernoulli (BCE) model: `logit(mean_j sigmoid(z_j))`.
-pub fn mix_bernoulli(mut parts: Vec<Vec<f32>>) -> Vec<f32> {
-    if parts.len() == 1 {
-        return parts.pop().expect("one part");
+    let device = block.device();
+    // Rows of inputs answered whole, and where they go; rows of mixed inputs, the mixed
+    // input (segment) each belongs to, and where each mixed input goes.
+    let (mut single_rows, mut single_at) = (vec![], vec![]);
+    let (mut multi_rows, mut segment, mut multi_at, mut counts) = (vec![], vec![], vec![], vec![]);
+    let mut row = 0i64;
+    for (i, &n) in parts.iter().enumerate() {
+        if n == 1 {
+            single_rows.push(row);
+            single_at.push(i as i64);
+        } else {
+            multi_rows.extend(row..row + n as i64);
+            segment.extend(std::iter::repeat(multi_at.len() as i64).take(n));
+            multi_at.push(i as i64);
+            counts.push(n as f64);
+        }
+        row += n as i64;
     }
-    let m = parts.len() as f64;
-    (0..parts[0].len())
-        .map(|g| {
-            let p = parts.iter().map(|z| 1.0 / (1.0 + (-z[g] as f64).exp())).sum::<f64>() / m;
-            let p = p.clamp(1e-12, 1.0 - 1e-12);
-            (p / (1.0 - p)).ln() as f32
-        })
-        .collect()
-}
-
-fn log_sum_exp(z: &[f32]) -> f32 {
-    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !max.is_finite() {
-        return max;
+    let genes = block.size()[1];
+    let z = block.index_select(0, &Tensor::from_slice(&multi_rows).to(device));
+    let segment = Tensor::from_slice(&segment).to(device);
+    let counts = Tensor::from_slice(&counts).to_kind(Kind::Float).to(device).unsqueeze(1);
+    let mean_over = |t: &Tensor, width: i64| {
+        Tensor::zeros([multi_at.len() as i64, width], (Kind::Float, device)).index_add(0, &segment, t) / &counts
+    };
+    // A probability below f32's smallest normal in every chunk would log to -inf; clamping
+    // there only ties genes the model gives no chance anywhere.
+    let floor = f32::MIN_POSITIVE as f64;
+    let mixed = match objective {
+        Objective::Multinomial => {
+            let lse = z.logsumexp([1].as_slice(), true);
+            mean_over(&z.softmax(1, Kind::Float), genes).clamp_min(floor).log() + mean_over(&lse, 1)
+        }
+        Objective::Bce => {
+            let p = mean_over(&z.sigmoid(), genes).clamp(floor, 1.0 - 1e-7);
+            (&p / (p.ones_like() - &p)).log()
+        }
+    };
+    let out = Tensor::zeros([parts.len() as i64, genes], (block.kind(), device));
+    let out = out.index_copy(0, &Tensor::from_slice(&multi_at).to(device), &mixed.to_kind(block.kind()));
+    if single_at.is_empty() {
+        return out;
     }
-    max + z.iter().map(|x| (x - max).exp()).sum::<f32>().ln()
+    let singles = block.index_select(0, &Tensor::from_slice(&single_rows).to(device));
+    out.index_copy(0, &Tensor::from_slice(&single_at).to(device), &singles)
 }
 
 #[cfg(test)]
@@ -87,22 +104,27 @@ mod tests {
         assert_eq!(back, all, "every gene in exactly one chunk");
     }
 
+    fn rows(t: &Tensor) -> Vec<Vec<f32>> {
+        let w = t.size()[1] as usize;
+        Vec::<f32>::try_from(t.contiguous().view([-1])).unwrap().chunks(w).map(<[f32]>::to_vec).collect()
+    }
+
     #[test]
-    fn one_part_is_unchanged_and_mixtures_average_probabilities() {
-        let z = vec![1.0f32, -2.0, 0.5];
-        assert_eq!(mix_multinomial(vec![z.clone()]), z);
-        assert_eq!(mix_bernoulli(vec![z.clone()]), z);
-        // Two chunks: softmax [0.5, 0.5, ~0] and [~0, 0.5, 0.5] mix to [0.25, 0.5, 0.25].
-        let a = vec![0.0f32, 0.0, -100.0];
-        let b = vec![-100.0f32, 0.0, 0.0];
-        let mixed = mix_multinomial(vec![a, b]);
-        let total = log_sum_exp(&mixed);
-        let p: Vec<f32> = mixed.iter().map(|x| (x - total).exp()).collect();
-        for (got, want) in p.iter().zip([0.25f32, 0.5, 0.25]) {
-            assert!((got - want).abs() < 1e-5, "{p:?}");
+    fn single_rows_pass_through_and_mixtures_average_probabilities() {
+        // Input 0 owns row 0, input 1 rows 1-2, input 2 row 3.
+        let block = Tensor::from_slice(&[1.0f32, -2.0, 0.5, 0.0, 0.0, -100.0, -100.0, 0.0, 0.0, 3.0, 2.0, 1.0]).view([4, 3]);
+        let mixed = rows(&mix(&block, &[1, 2, 1], Objective::Multinomial));
+        assert_eq!(mixed[0], vec![1.0, -2.0, 0.5]);
+        assert_eq!(mixed[2], vec![3.0, 2.0, 1.0]);
+        // softmax [0.5, 0.5, ~0] and [~0, 0.5, 0.5] mix to [0.25, 0.5, 0.25].
+        let lse = mixed[1].iter().map(|x| x.exp()).sum::<f32>().ln();
+        for (got, want) in mixed[1].iter().map(|x| (x - lse).exp()).zip([0.25f32, 0.5, 0.25]) {
+            assert!((got - want).abs() < 1e-5, "{mixed:?}");
         }
         // Bernoulli: sigmoid 0.5 and ~1 mix to 0.75, logit ln 3.
-        let m = mix_bernoulli(vec![vec![0.0], vec![40.0]]);
-        assert!((m[0] - 3f32.ln()).abs() < 1e-5, "{m:?}");
+        let b = rows(&mix(&Tensor::from_slice(&[0.0f32, 40.0]).view([2, 1]), &[2], Objective::Bce));
+        assert!((b[0][0] - 3f32.ln()).abs() < 1e-5, "{b:?}");
+        // Nothing to mix: the block itself.
+        assert_eq!(rows(&mix(&block, &[1, 1, 1, 1], Objective::Multinomial)), rows(&block));
     }
 }

@@ -9,12 +9,11 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use rayon::prelude::*;
 use serde::Serialize;
 use tch::Tensor;
 
 use super::checkpoint::{self, ModelDir};
-use super::config::{ModelFile, Objective};
+use super::config::ModelFile;
 use super::mixture;
 use super::network::{Batch, Network};
 use super::vocab::Vocab;
@@ -126,21 +125,14 @@ impl Gsfm {
                 rows.extend(parts);
                 next += 1;
             }
-            let block =
-                self.with_network(|net| net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64));
-            let mut block = Self::rows(&block).into_iter();
-            let offset = config.logit_offset.unwrap_or(0.0) as f32;
-            let grouped: Vec<Vec<Vec<f32>>> = parts_per_set.iter().map(|&n| block.by_ref().take(n).collect()).collect();
-            out.par_extend(grouped.into_par_iter().map(|parts| {
-                let mut row = match config.objective {
-                    Objective::Multinomial => mixture::mix_multinomial(parts),
-                    Objective::Bce => mixture::mix_bernoulli(parts),
-                };
-                if offset != 0.0 {
-                    row.iter_mut().for_each(|x| *x += offset);
-                }
-                row
-            }));
+            let mut block = self.with_network(|net| {
+                let chunks = net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64);
+                mixture::mix(&chunks, &parts_per_set, config.objective)
+            });
+            if let Some(offset) = config.logit_offset {
+                block += offset;
+            }
+            out.extend(Self::rows(&block));
         }
         out
     }
