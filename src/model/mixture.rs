@@ -51,7 +51,7 @@ pub fn mix(block: &Tensor, parts: &[usize], objective: Objective) -> Tensor {
             single_at.push(i as i64);
         } else {
             multi_rows.extend(row..row + n as i64);
-            segment.extend(std::iter::repeat(multi_at.len() as i64).take(n));
+            segment.extend(std::iter::repeat_n(multi_at.len() as i64, n));
             multi_at.push(i as i64);
             counts.push(n as f64);
         }
