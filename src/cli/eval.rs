@@ -152,8 +152,7 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             if !(share > 0.0 && share < 1.0) {
                 anyhow::bail!("--share {share} is outside (0, 1)");
             }
-            let dir = source_dir.unwrap_or_else(|| ctx.paths.default_source_dir());
-            let paths = crate::ingest::OrgDbPaths { org: dir.join("org.Hs.eg.sqlite"), go: dir.join("GO.sqlite") };
+            let paths = super::ingest::default_data(ctx, source_dir)?;
             let library = format!("GO_{ontology}");
             let cases: Vec<cases::Case> = crate::ingest::go_annotation_holdout(&paths, &ontology, share, seed)?
                 .into_iter()

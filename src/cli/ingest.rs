@@ -49,17 +49,24 @@ pub enum IngestCommand {
     },
 }
 
+/// The default data's two SQLite files in `source_dir` (default DATA_DIR/source), or an error
+/// that says how to fetch them.
+pub(super) fn default_data(ctx: &Context, source_dir: Option<std::path::PathBuf>) -> anyhow::Result<OrgDbPaths> {
+    let dir = source_dir.unwrap_or_else(|| ctx.paths.default_source_dir());
+    let paths = OrgDbPaths { org: dir.join("org.Hs.eg.sqlite"), go: dir.join("GO.sqlite") };
+    if !paths.org.is_file() || !paths.go.is_file() {
+        anyhow::bail!(
+            "default data not found in {} (expected org.Hs.eg.sqlite and GO.sqlite); run scripts/setup.sh to fetch it",
+            dir.display()
+        );
+    }
+    Ok(paths)
+}
+
 pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
     match cmd {
         IngestCommand::Default { source_dir, if_empty } => {
-            let dir = source_dir.unwrap_or_else(|| ctx.paths.default_source_dir());
-            let paths = OrgDbPaths { org: dir.join("org.Hs.eg.sqlite"), go: dir.join("GO.sqlite") };
-            if !paths.org.is_file() || !paths.go.is_file() {
-                anyhow::bail!(
-                    "default data not found in {} (expected org.Hs.eg.sqlite and GO.sqlite); run scripts/setup.sh to fetch it",
-                    dir.display()
-                );
-            }
+            let paths = default_data(ctx, source_dir)?;
             let store = ctx.open_store()?;
             if if_empty && store.gene_count() > 0 && store.library("GO_BP")?.is_some() {
                 tracing::info!(db = %ctx.paths.db.display(), "store already populated; skipping ingest");

@@ -53,14 +53,14 @@ pub fn mix(block: &Tensor, parts: &[usize], objective: Objective) -> Tensor {
             multi_rows.extend(row..row + n as i64);
             segment.extend(std::iter::repeat_n(multi_at.len() as i64, n));
             multi_at.push(i as i64);
-            counts.push(n as f64);
+            counts.push(n as f32);
         }
         row += n as i64;
     }
     let genes = block.size()[1];
     let z = block.index_select(0, &Tensor::from_slice(&multi_rows).to(device));
     let segment = Tensor::from_slice(&segment).to(device);
-    let counts = Tensor::from_slice(&counts).to_kind(Kind::Float).to(device).unsqueeze(1);
+    let counts = Tensor::from_slice(&counts).to(device).unsqueeze(1);
     let mean_over = |t: &Tensor, width: i64| {
         Tensor::zeros([multi_at.len() as i64, width], (Kind::Float, device)).index_add(0, &segment, t) / &counts
     };
@@ -77,13 +77,14 @@ pub fn mix(block: &Tensor, parts: &[usize], objective: Objective) -> Tensor {
             (&p / (p.ones_like() - &p)).log()
         }
     };
-    let out = Tensor::zeros([parts.len() as i64, genes], (block.kind(), device));
-    let out = out.index_copy(0, &Tensor::from_slice(&multi_at).to(device), &mixed.to_kind(block.kind()));
-    if single_at.is_empty() {
-        return out;
+    // Filled in place: both parts are written into one output block, with no copies of it.
+    let mut out = Tensor::empty([parts.len() as i64, genes], (block.kind(), device));
+    let _ = out.index_copy_(0, &Tensor::from_slice(&multi_at).to(device), &mixed.to_kind(block.kind()));
+    if !single_at.is_empty() {
+        let singles = block.index_select(0, &Tensor::from_slice(&single_rows).to(device));
+        let _ = out.index_copy_(0, &Tensor::from_slice(&single_at).to(device), &singles);
     }
-    let singles = block.index_select(0, &Tensor::from_slice(&single_rows).to(device));
-    out.index_copy(0, &Tensor::from_slice(&single_at).to(device), &singles)
+    out
 }
 
 #[cfg(test)]
