@@ -8,7 +8,8 @@ use genekg::ingest::{ingest_orgdb, OrgDbPaths};
 use genekg::model::eval::{self, baselines, cases, Method};
 use genekg::model::predictions::{self, PredictionOptions};
 use genekg::model::train::{train, TrainOptions};
-use genekg::model::{checkpoint, Gsfm, InputNorm, ModelConfig, ModelError, Objective, TrainConfig};
+use genekg::model::config::ItemItemConfig;
+use genekg::model::{checkpoint, item_item, Gsfm, InputNorm, ModelConfig, ModelError, Objective, TrainConfig};
 use genekg::store::Store;
 
 fn fixture_store(dir: &Path) -> Store {
@@ -61,7 +62,7 @@ fn training_learns_generalises_and_round_trips() {
     // Save/load: re-saving the loaded model and loading it again gives identical logits.
     let again = tmp.path().join("copy");
     let loaded = checkpoint::load(&out).unwrap();
-    checkpoint::save(&again, &loaded.network, &loaded.vocab, &loaded.file, &loaded.fingerprint).unwrap();
+    checkpoint::save(&again, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), &loaded.fingerprint).unwrap();
     let copy = Gsfm::load(&again).unwrap();
     let sets: Vec<&[u32]> = bp.iter().take(20).map(|c| c.input.as_slice()).collect();
     assert_eq!(gsfm.logits(&sets), copy.logits(&sets));
@@ -171,6 +172,60 @@ fn multinomial_model_learns_and_is_calibrated() {
     assert!(worst < 1e-3, "chunked logits differ from the mixture by {worst}");
     let auroc = eval::holdout(&chunked, None, Method::Gsfm, &bp, false).median_auroc.unwrap();
     assert!(auroc > 0.7, "median held-out AUROC with chunks {auroc}");
+}
+
+/// The gene-to-gene path: fitted after the epochs, saved beside the weights, and added to the
+/// autoencoder's logits exactly as `ItemItem::blend` says.
+#[test]
+fn item_item_path_is_fitted_saved_and_blended() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = fixture_store(tmp.path());
+    let out = tmp.path().join("ii");
+    genekg::model::limit_threads(2);
+    let architecture = ModelConfig {
+        objective: Objective::Multinomial,
+        input_dropout: 0.5,
+        input_norm: InputNorm::L2,
+        item_item: Some(ItemItemConfig { lambda: 10.0, keep: 64, weight: 0.5 }),
+        ..ModelConfig::new(3)
+    };
+    train(&store, &TrainOptions { recipe: recipe(8), architecture, out_dir: out.clone(), resume: false, stop_after_epochs: None }).unwrap();
+    assert!(out.join(item_item::FILE).is_file());
+    let gsfm = Gsfm::load(&out).unwrap();
+
+    // The same weights without the path, blended by hand.
+    let mut dir = checkpoint::load(&out).unwrap();
+    let path = dir.item_item.take().expect("the path is loaded");
+    assert_eq!(path.genes(), gsfm.vocab().len());
+    dir.file.model.item_item = None;
+    let alone = Gsfm::from_dir(dir);
+    let bp = cases::random_split("GO_BP", &store.library_sets("GO_BP").unwrap(), 42, 10);
+    let first = genekg::model::Vocab::first_gene_column() as i64;
+    for case in bp.iter().take(10) {
+        let mut row = alone.logits(&[&case.input]).pop().unwrap();
+        let input: Vec<usize> =
+            gsfm.vocabulary().encode(&case.input).iter().filter(|&&c| c >= first).map(|&c| (c - first) as usize).collect();
+        path.blend(&mut row, &input, 0.5);
+        let got = gsfm.logits(&[&case.input]).pop().unwrap();
+        let worst = got.iter().zip(&row).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-4, "blended logits differ from the hand blend by {worst}");
+        assert_ne!(got, alone.logits(&[&case.input]).pop().unwrap(), "the path changes the answer");
+    }
+    let with = eval::holdout(&gsfm, None, Method::Gsfm, &bp, false).median_auroc.unwrap();
+    let without = eval::holdout(&alone, None, Method::Gsfm, &bp, false).median_auroc.unwrap();
+    eprintln!("fixture GO_BP held-out median AUROC: {with:.3} with the item-item path, {without:.3} without");
+    assert!(with > 0.7, "median held-out AUROC {with}");
+
+    // Save/load keeps the path; a directory that lost its file says which file is missing.
+    let copy = tmp.path().join("copy");
+    let loaded = checkpoint::load(&out).unwrap();
+    checkpoint::save(&copy, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), &loaded.fingerprint).unwrap();
+    let sets: Vec<&[u32]> = bp.iter().take(20).map(|c| c.input.as_slice()).collect();
+    assert_eq!(Gsfm::load(&copy).unwrap().logits(&sets), gsfm.logits(&sets));
+    assert!(checkpoint::save(&tmp.path().join("bad"), &loaded.network, &loaded.vocab, &loaded.file, None, &loaded.fingerprint).is_err());
+    std::fs::remove_file(copy.join(item_item::FILE)).unwrap();
+    let err = Gsfm::load(&copy).err().expect("a model without its item-item file does not load").to_string();
+    assert!(err.contains(item_item::FILE), "{err}");
 }
 
 #[test]

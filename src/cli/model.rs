@@ -103,6 +103,8 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 .collect();
             network.load_published(&tensors).map_err(|e| anyhow::anyhow!("{}: {e}", weights.display()))?;
             file.imported_from = Some(weights.display().to_string());
+            // Only the published network is imported; an item-item path would need its own file.
+            file.model.item_item = None;
             let bytes = std::fs::read(&weights)?;
             let fingerprint = {
                 use sha2::{Digest, Sha256};
@@ -112,7 +114,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 h.update(text.as_bytes());
                 hex::encode(h.finalize())
             };
-            checkpoint::save(&out, &network, &v, &file, &fingerprint)?;
+            checkpoint::save(&out, &network, &v, &file, None, &fingerprint)?;
             println!(
                 "imported {} gene columns ({} symbols not in this catalogue) into {}",
                 v.gene_count(),

@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::Context;
 use crate::model::train::{train, TrainOptions};
+use crate::model::config::ItemItemConfig;
 use crate::model::{InputNorm, ModelConfig, Objective, TrainConfig, WeightedLoss};
 
 /// Defaults are the default recipe (`TrainConfig::default`); docs/model.md has the evaluation
@@ -65,6 +66,16 @@ pub struct TrainArgs {
     /// (see docs/model.md); 0 runs every input whole, as published.
     #[arg(long, default_value_t = 25)]
     input_chunk: usize,
+    /// Ridge penalty of the gene-to-gene path added to the autoencoder's logits (see
+    /// docs/model.md); 0 leaves the autoencoder alone, as published.
+    #[arg(long, default_value_t = 500.0)]
+    item_item_lambda: f64,
+    /// Weights the gene-to-gene path keeps per gene.
+    #[arg(long, default_value_t = 1024)]
+    item_item_keep: usize,
+    /// How much the ranking leans on the gene-to-gene path (0 = not at all).
+    #[arg(long, default_value_t = 0.5)]
+    item_item_weight: f64,
     /// Model directory [default: DATA_DIR/model].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -101,6 +112,11 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         dropout: args.dropout,
         partition: args.partition,
         input_chunk: (args.input_chunk > 0).then_some(args.input_chunk),
+        item_item: (args.item_item_lambda != 0.0).then_some(ItemItemConfig {
+            lambda: args.item_item_lambda,
+            keep: args.item_item_keep,
+            weight: args.item_item_weight,
+        }),
         weighted_loss: args.weighted_loss,
         input_dropout: args.input_dropout.unwrap_or(if args.partition > 0.0 { 0.0 } else { 0.5 }),
         input_norm: args.input_norm,

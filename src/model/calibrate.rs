@@ -13,6 +13,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::item_item::ItemItem;
 use super::network::{Batch, Network};
 use super::vocab::Vocab;
 
@@ -21,7 +22,8 @@ const SAMPLE_SETS: usize = 512;
 
 /// Fits the offset on up to [`SAMPLE_SETS`] of `examples` (vocabulary columns): each set keeps a
 /// random `1 - hide` share as input, and every gene column outside that input is one pair.
-pub fn fit(network: &Network, examples: &[Vec<i64>], hide: f64, seed: u64) -> f64 {
+/// With an item-item path (and its weight), the logits are the blended ones the model returns.
+pub fn fit(network: &Network, item_item: Option<(&ItemItem, f64)>, examples: &[Vec<i64>], hide: f64, seed: u64) -> f64 {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xCA11_B8A7E);
     let mut chosen: Vec<&Vec<i64>> = examples.iter().filter(|s| s.len() >= 2).collect();
     chosen.shuffle(&mut rng);
@@ -44,6 +46,11 @@ pub fn fit(network: &Network, examples: &[Vec<i64>], hide: f64, seed: u64) -> f6
         let width = logits.size()[1] as usize;
         let flat = Vec::<f32>::try_from(logits.contiguous().view([-1])).expect("float logits");
         for (row, (input, target)) in flat.chunks(width).zip(inputs.iter().zip(&targets)) {
+            let mut row = row.to_vec();
+            if let Some((ii, weight)) = item_item {
+                let genes: Vec<usize> = input.iter().filter(|&&c| c >= first as i64).map(|&c| c as usize - first).collect();
+                ii.blend(&mut row[first..], &genes, weight);
+            }
             let mut member = vec![0u8; width];
             for &c in target {
                 member[c as usize] = 1;

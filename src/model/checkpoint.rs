@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use super::config::ModelFile;
+use super::item_item::{self, ItemItem};
 use super::network::Network;
 use super::vocab::Vocab;
 use super::{io_err, ModelError, Result};
@@ -28,6 +29,8 @@ pub struct ModelDir {
     pub vocab: Vocab,
     pub file: ModelFile,
     pub fingerprint: String,
+    /// Present exactly when `file.model.item_item` is.
+    pub item_item: Option<ItemItem>,
 }
 
 fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
@@ -54,8 +57,11 @@ fn read_weights(network: &mut Network, path: &Path) -> Result<()> {
         .map_err(|reason| ModelError::Corrupt { file: path.display().to_string(), reason })
 }
 
-/// Writes a complete model directory.
-pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, fingerprint: &str) -> Result<()> {
+/// Writes a complete model directory; `item_item` must be given exactly when the config names it.
+pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, fingerprint: &str) -> Result<()> {
+    if file.model.item_item.is_some() != item_item.is_some() {
+        return Err(ModelError::Invalid("the config and the item-item weights disagree on whether the model has that path".into()));
+    }
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     // Whatever was there is no longer complete once we start replacing files.
     let fp = dir.join(FINGERPRINT);
@@ -64,6 +70,12 @@ pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, fing
     }
     write_weights(network, &dir.join(WEIGHTS))?;
     write_atomic(&dir.join(VOCAB), |tmp| vocab.save(tmp))?;
+    let item_item_path = dir.join(item_item::FILE);
+    match item_item {
+        Some(ii) => write_atomic(&item_item_path, |tmp| ii.save(tmp))?,
+        None if item_item_path.exists() => std::fs::remove_file(&item_item_path).map_err(io_err(&item_item_path))?,
+        None => {}
+    }
     let json = serde_json::to_string_pretty(file).expect("config serialises");
     write_atomic(&dir.join(CONFIG), |tmp| std::fs::write(tmp, &json).map_err(io_err(tmp)))?;
     write_atomic(&fp, |tmp| std::fs::write(tmp, fingerprint).map_err(io_err(tmp)))
@@ -93,7 +105,11 @@ pub fn load(dir: &Path) -> Result<ModelDir> {
     }
     let mut network = Network::for_loading(&file.model);
     read_weights(&mut network, &dir.join(WEIGHTS))?;
-    Ok(ModelDir { network, vocab, file, fingerprint })
+    let item_item = match file.model.item_item {
+        Some(_) => Some(ItemItem::load(&dir.join(item_item::FILE), vocab.gene_count())?),
+        None => None,
+    };
+    Ok(ModelDir { network, vocab, file, fingerprint, item_item })
 }
 
 /// Where training stands after a finished epoch, for `--resume`.

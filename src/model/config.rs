@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::item_item::ItemItemConfig;
+
 /// How the input multi-hot vector is scaled before the first layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +84,10 @@ pub struct ModelConfig {
     /// published config; left out of the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_chunk: Option<usize>,
+    /// The gene-to-gene path added to the logits (`item_item.rs`); `None` = the autoencoder
+    /// alone, as published. Not in the published config; left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_item: Option<ItemItemConfig>,
 }
 
 fn is_bce(o: &Objective) -> bool {
@@ -120,6 +126,7 @@ impl ModelConfig {
             objective: Objective::Bce,
             logit_offset: None,
             input_chunk: None,
+            item_item: None,
         }
     }
 
@@ -168,6 +175,9 @@ impl ModelConfig {
         }
         if self.input_dropout > 0.0 && self.partition > 0.0 {
             return Err("input dropout and partition are two kinds of input noise; choose one".into());
+        }
+        if let Some(item_item) = &self.item_item {
+            item_item.validate()?;
         }
         Ok(())
     }

@@ -10,6 +10,8 @@
 //! |                      | (`encoder.layers.0.weight` `[512, V]`, `encoder.layers.3.*`, …)     |
 //! | `vocab.txt`          | `<unk>`, `<pad>`, then one Entrez id per line, in column order     |
 //! | `config.json`        | [`ModelConfig`] (architecture) + the training recipe and data      |
+//! | `item_item.safetensors` | the gene-to-gene path, when the config has `item_item`          |
+//! |                      | (`item_item.columns`, `item_item.weights`, `[V-2, keep]`)          |
 //! | `fingerprint`        | sha256 over the training data and the config (see [`train`])      |
 //! | `checkpoint/`        | the last finished epoch, for `genekg train --resume`               |
 //!
@@ -31,6 +33,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod corpus;
 pub mod eval;
+pub mod item_item;
 pub mod mixture;
 pub mod network;
 pub mod predict;

@@ -9,11 +9,13 @@
 use std::path::Path;
 use std::sync::Mutex;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use tch::Tensor;
 
 use super::checkpoint::{self, ModelDir};
 use super::config::ModelFile;
+use super::item_item::ItemItem;
 use super::mixture;
 use super::network::{Batch, Network};
 use super::vocab::Vocab;
@@ -32,6 +34,7 @@ pub struct Gsfm {
     vocab: Vocab,
     file: ModelFile,
     fingerprint: String,
+    item_item: Option<ItemItem>,
 }
 
 /// One vocabulary gene's score for a gene list.
@@ -72,7 +75,13 @@ impl Gsfm {
     }
 
     pub fn from_dir(dir: ModelDir) -> Self {
-        Self { network: Mutex::new(dir.network), vocab: dir.vocab, file: dir.file, fingerprint: dir.fingerprint }
+        Self {
+            network: Mutex::new(dir.network),
+            vocab: dir.vocab,
+            file: dir.file,
+            fingerprint: dir.fingerprint,
+            item_item: dir.item_item,
+        }
     }
 
     /// sha256 of the training data and recipe (or of the imported files).
@@ -110,7 +119,8 @@ impl Gsfm {
 
     /// Logits over the gene columns (vocabulary order, specials dropped) for each set.
     /// Sets longer than the model's `input_chunk` are answered as a mixture of chunks
-    /// (`mixture.rs`). Forward passes take about [`INFERENCE_BATCH`] rows each.
+    /// (`mixture.rs`), and the item-item path is added to each row when the model has one
+    /// (`item_item.rs`). Forward passes take about [`INFERENCE_BATCH`] rows each.
     pub fn logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
         let first = Vocab::first_gene_column() as i64;
         let config = &self.file.model;
@@ -119,8 +129,11 @@ impl Gsfm {
         while next < sets.len() {
             let mut rows: Vec<Vec<i64>> = Vec::new();
             let mut parts_per_set = Vec::new();
+            let mut inputs: Vec<Vec<usize>> = Vec::new();
             while next < sets.len() && rows.len() < INFERENCE_BATCH {
-                let parts = mixture::chunks(&self.vocab.encode(sets[next]), first, config.input_chunk);
+                let cols = self.vocab.encode(sets[next]);
+                inputs.push(cols.iter().filter(|&&c| c >= first).map(|&c| (c - first) as usize).collect());
+                let parts = mixture::chunks(&cols, first, config.input_chunk);
                 parts_per_set.push(parts.len());
                 rows.extend(parts);
                 next += 1;
@@ -132,7 +145,11 @@ impl Gsfm {
             if let Some(offset) = config.logit_offset {
                 block += offset;
             }
-            out.extend(Self::rows(&block));
+            let mut block = Self::rows(&block);
+            if let (Some(ii), Some(c)) = (&self.item_item, &config.item_item) {
+                block.par_iter_mut().zip(&inputs).for_each(|(row, input)| ii.blend(row, input, c.weight));
+            }
+            out.extend(block);
         }
         out
     }

@@ -18,8 +18,9 @@ use tch::nn::OptimizerConfig;
 
 use super::checkpoint::{self, TrainState};
 use super::calibrate;
-use super::config::{ModelConfig, ModelFile, Objective, TrainConfig};
+use super::config::{ItemItemConfig, ModelConfig, ModelFile, Objective, TrainConfig};
 use super::corpus::Corpus;
+use super::item_item::ItemItem;
 use super::network::Network;
 use super::vocab::Vocab;
 use super::{ModelError, Result};
@@ -230,9 +231,14 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     }
 
     let mut architecture = architecture;
+    let item_item = match &architecture.item_item {
+        Some(c) => Some(fit_item_item(&examples, vocab.gene_count(), c)?),
+        None => None,
+    };
     if architecture.objective == Objective::Multinomial {
         let hide = if architecture.input_dropout > 0.0 { architecture.input_dropout } else { 0.5 };
-        let offset = calibrate::fit(&network, &examples, hide, recipe.seed);
+        let blend = item_item.as_ref().zip(architecture.item_item.map(|c| c.weight));
+        let offset = calibrate::fit(&network, blend, &examples, hide, recipe.seed);
         tracing::info!(offset = format!("{offset:.4}"), "calibrated the logits");
         architecture.logit_offset = Some(offset);
     }
@@ -244,7 +250,7 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
         imported_from: None,
         epoch_losses: state.epoch_losses.clone(),
     };
-    checkpoint::save(&opts.out_dir, &network, &vocab, &file, &fingerprint)?;
+    checkpoint::save(&opts.out_dir, &network, &vocab, &file, item_item.as_ref(), &fingerprint)?;
     checkpoint::remove_checkpoint(&opts.out_dir);
     Ok(TrainReport {
         out_dir: opts.out_dir.display().to_string(),
@@ -258,6 +264,21 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
         seconds: state.seconds,
         sets_per_second: state.sets_seen as f64 / state.seconds.max(1e-9),
     })
+}
+
+/// Fits the item-item path on the training sets once the epochs are done. It is not
+/// checkpointed: it takes well under a minute, and `--resume` after the last epoch refits it.
+fn fit_item_item(examples: &[Vec<i64>], genes: usize, config: &ItemItemConfig) -> Result<ItemItem> {
+    let first = Vocab::first_gene_column() as i64;
+    let sets: Vec<Vec<usize>> =
+        examples.iter().map(|cols| cols.iter().filter(|&&c| c >= first).map(|&c| (c - first) as usize).collect()).collect();
+    let progress = Progress::new("item-item", 1);
+    progress.set_message(format!("ridge regression over {genes} genes (lambda {})", config.lambda));
+    let started = Instant::now();
+    let fitted = ItemItem::fit(&sets, genes, config.lambda, config.keep)?;
+    progress.inc(1);
+    progress.finish(format!("item-item path fitted in {:.1} s", started.elapsed().as_secs_f64()));
+    Ok(fitted)
 }
 
 /// True when `dir` holds a complete model.
