@@ -30,6 +30,12 @@ fn recipe(epochs: usize) -> TrainConfig {
     }
 }
 
+/// The default recipe's architecture (multinomial, input dropout, L2 input), with or without
+/// the gene-to-gene path.
+fn multinomial(item_item: Option<ItemItemConfig>) -> ModelConfig {
+    ModelConfig { objective: Objective::Multinomial, input_dropout: 0.5, input_norm: InputNorm::L2, item_item, ..ModelConfig::new(3) }
+}
+
 fn train_into(store: &Store, out: &Path, epochs: usize) -> genekg::model::train::TrainReport {
     genekg::model::limit_threads(2);
     train(
@@ -113,12 +119,7 @@ fn multinomial_model_learns_and_is_calibrated() {
     let store = fixture_store(tmp.path());
     let out = tmp.path().join("mn");
     genekg::model::limit_threads(2);
-    let architecture = ModelConfig {
-        objective: Objective::Multinomial,
-        input_dropout: 0.5,
-        input_norm: InputNorm::L2,
-        ..ModelConfig::new(3)
-    };
+    let architecture = multinomial(None);
     let report = train(&store, &TrainOptions { recipe: recipe(8), architecture, out_dir: out.clone(), resume: false, stop_after_epochs: None }).unwrap();
     assert!(report.epoch_losses.last().unwrap() < &(report.epoch_losses[0] * 0.9), "{:?}", report.epoch_losses);
     let gsfm = Gsfm::load(&out).unwrap();
@@ -182,13 +183,7 @@ fn item_item_path_is_fitted_saved_and_blended() {
     let store = fixture_store(tmp.path());
     let out = tmp.path().join("ii");
     genekg::model::limit_threads(2);
-    let architecture = ModelConfig {
-        objective: Objective::Multinomial,
-        input_dropout: 0.5,
-        input_norm: InputNorm::L2,
-        item_item: Some(ItemItemConfig { lambda: 10.0, keep: 64, weight: 0.5 }),
-        ..ModelConfig::new(3)
-    };
+    let architecture = multinomial(Some(ItemItemConfig { lambda: 10.0, keep: 64, weight: 0.5 }));
     train(&store, &TrainOptions { recipe: recipe(8), architecture, out_dir: out.clone(), resume: false, stop_after_epochs: None }).unwrap();
     assert!(out.join(item_item::FILE).is_file());
     let gsfm = Gsfm::load(&out).unwrap();
