@@ -107,6 +107,9 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     }
     let architecture = ModelConfig { vocab_size: vocab.size() as i64, ..opts.architecture.clone() };
     architecture.validate().map_err(ModelError::Invalid)?;
+    if architecture.item_item.is_some() {
+        ItemItemConfig::check_genes(vocab.gene_count()).map_err(ModelError::Invalid)?;
+    }
     let fingerprint = corpus.fingerprint(&architecture, recipe);
     let examples: Vec<Vec<i64>> = corpus
         .sets
