@@ -208,6 +208,8 @@ fn item_item_path_is_fitted_saved_and_blended() {
     }
     let with = eval::holdout(&gsfm, None, Method::Gsfm, &bp, false).median_auroc.unwrap();
     let without = eval::holdout(&alone, None, Method::Gsfm, &bp, false).median_auroc.unwrap();
+    let autoencoder = eval::holdout(&gsfm, None, Method::Autoencoder, &bp, false).median_auroc.unwrap();
+    assert_eq!(autoencoder, without, "--method autoencoder is the model without its path");
     eprintln!("fixture GO_BP held-out median AUROC: {with:.3} with the item-item path, {without:.3} without");
     assert!(with > 0.7, "median held-out AUROC {with}");
 

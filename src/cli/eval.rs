@@ -18,7 +18,7 @@ pub enum EvalCommand {
         /// TSV with header `id<TAB>input<TAB>held_out`, genes comma-separated.
         #[arg(long)]
         cases: PathBuf,
-        /// Methods, comma-separated.
+        /// Methods, comma-separated. `autoencoder` is the model without its item-item path.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "gsfm")]
         method: Vec<Method>,
         /// Model directory [default: DATA_DIR/model]. Its vocabulary is every method's
@@ -209,7 +209,7 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             for m in &method {
                 let started = std::time::Instant::now();
                 let summary = match m {
-                    Method::Gsfm => eval::holdout(&gsfm, None, *m, &file.cases, per_case),
+                    Method::Gsfm | Method::Autoencoder => eval::holdout(&gsfm, None, *m, &file.cases, per_case),
                     Method::Cooccurrence => {
                         let s = Cooccurrence::new(train_sets.clone());
                         eval::holdout(&gsfm, Some(&s as &dyn Scorer), *m, &file.cases, per_case)

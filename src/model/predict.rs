@@ -122,6 +122,16 @@ impl Gsfm {
     /// (`mixture.rs`), and the item-item path is added to each row when the model has one
     /// (`item_item.rs`). Forward passes take about [`INFERENCE_BATCH`] rows each.
     pub fn logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
+        self.logits_of(sets, true)
+    }
+
+    /// [`Gsfm::logits`] without the item-item path: the autoencoder alone, for comparing the
+    /// two (`genekg eval holdout --method autoencoder`). Equal to `logits` for a model without one.
+    pub fn autoencoder_logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
+        self.logits_of(sets, false)
+    }
+
+    fn logits_of(&self, sets: &[&[u32]], with_item_item: bool) -> Vec<Vec<f32>> {
         let first = Vocab::first_gene_column() as i64;
         let config = &self.file.model;
         let mut out = Vec::with_capacity(sets.len());
@@ -146,7 +156,7 @@ impl Gsfm {
                 block += offset;
             }
             let mut block = Self::rows(&block);
-            if let (Some(ii), Some(c)) = (&self.item_item, &config.item_item) {
+            if let (Some(ii), Some(c), true) = (&self.item_item, &config.item_item, with_item_item) {
                 block.par_iter_mut().zip(&inputs).for_each(|(row, input)| ii.blend(row, input, c.weight));
             }
             out.extend(block);

@@ -24,7 +24,10 @@ pub const MIN_KNOWN_PER_SIDE: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
+    /// The model as it answers everywhere else.
     Gsfm,
+    /// The same model without its item-item path (the published architecture's answer).
+    Autoencoder,
     Cooccurrence,
     Frequency,
     Random,
@@ -78,7 +81,8 @@ fn result(case: &Case, known_input: usize, scores: &[f32], positive: &[bool]) ->
     }
 }
 
-/// Evaluates `cases` with the model (`scorer` None) or a baseline, over `model`'s vocabulary.
+/// Evaluates `cases` with the model (`scorer` None; `Method::Autoencoder` leaves out its
+/// item-item path) or a baseline, over `model`'s vocabulary.
 pub fn holdout(model: &Gsfm, scorer: Option<&dyn Scorer>, method: Method, cases: &[Case], keep_per_case: bool) -> Summary {
     let genes = model.vocab();
     let vocab: HashSet<u32> = genes.iter().copied().filter(|&g| g != 0).collect();
@@ -99,7 +103,7 @@ pub fn holdout(model: &Gsfm, scorer: Option<&dyn Scorer>, method: Method, cases:
                 genes.iter().enumerate().map(|(i, &g)| (g, i)).collect();
             for chunk in prepared.chunks(super::predict::INFERENCE_BATCH) {
                 let inputs: Vec<&[u32]> = chunk.iter().map(|(_, (input, _, _))| input.as_slice()).collect();
-                let logits = model.logits(&inputs);
+                let logits = if method == Method::Autoencoder { model.autoencoder_logits(&inputs) } else { model.logits(&inputs) };
                 let part: Vec<CaseResult> = chunk
                     .par_iter()
                     .zip(logits.par_iter())
