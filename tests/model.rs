@@ -37,12 +37,13 @@ fn multinomial(item_item: Option<ItemItemConfig>) -> ModelConfig {
 }
 
 fn train_into(store: &Store, out: &Path, epochs: usize) -> genekg::model::train::TrainReport {
+    train_with(store, out, epochs, ModelConfig::new(3))
+}
+
+fn train_with(store: &Store, out: &Path, epochs: usize, architecture: ModelConfig) -> genekg::model::train::TrainReport {
     genekg::model::limit_threads(2);
-    train(
-        store,
-        &TrainOptions { recipe: recipe(epochs), architecture: ModelConfig::new(3), out_dir: out.to_path_buf(), resume: false, stop_after_epochs: None },
-    )
-    .unwrap()
+    train(store, &TrainOptions { recipe: recipe(epochs), architecture, out_dir: out.to_path_buf(), resume: false, stop_after_epochs: None })
+        .unwrap()
 }
 
 #[test]
@@ -118,9 +119,7 @@ fn multinomial_model_learns_and_is_calibrated() {
     let tmp = tempfile::tempdir().unwrap();
     let store = fixture_store(tmp.path());
     let out = tmp.path().join("mn");
-    genekg::model::limit_threads(2);
-    let architecture = multinomial(None);
-    let report = train(&store, &TrainOptions { recipe: recipe(8), architecture, out_dir: out.clone(), resume: false, stop_after_epochs: None }).unwrap();
+    let report = train_with(&store, &out, 8, multinomial(None));
     assert!(report.epoch_losses.last().unwrap() < &(report.epoch_losses[0] * 0.9), "{:?}", report.epoch_losses);
     let gsfm = Gsfm::load(&out).unwrap();
     assert!(gsfm.config().model.logit_offset.is_some(), "a multinomial model is calibrated");
@@ -182,9 +181,7 @@ fn item_item_path_is_fitted_saved_and_blended() {
     let tmp = tempfile::tempdir().unwrap();
     let store = fixture_store(tmp.path());
     let out = tmp.path().join("ii");
-    genekg::model::limit_threads(2);
-    let architecture = multinomial(Some(ItemItemConfig { lambda: 10.0, keep: 64, weight: 0.5 }));
-    train(&store, &TrainOptions { recipe: recipe(8), architecture, out_dir: out.clone(), resume: false, stop_after_epochs: None }).unwrap();
+    train_with(&store, &out, 8, multinomial(Some(ItemItemConfig { lambda: 10.0, keep: 64, weight: 0.5 })));
     assert!(out.join(item_item::FILE).is_file());
     let gsfm = Gsfm::load(&out).unwrap();
 
@@ -195,12 +192,9 @@ fn item_item_path_is_fitted_saved_and_blended() {
     dir.file.model.item_item = None;
     let alone = Gsfm::from_dir(dir);
     let bp = cases::random_split("GO_BP", &store.library_sets("GO_BP").unwrap(), 42, 10);
-    let first = genekg::model::Vocab::first_gene_column() as i64;
     for case in bp.iter().take(10) {
         let mut row = alone.logits(&[&case.input]).pop().unwrap();
-        let input: Vec<usize> =
-            gsfm.vocabulary().encode(&case.input).iter().filter(|&&c| c >= first).map(|&c| (c - first) as usize).collect();
-        path.blend(&mut row, &input, 0.5);
+        path.blend(&mut row, &genekg::model::Vocab::gene_indices(&gsfm.vocabulary().encode(&case.input)), 0.5);
         let got = gsfm.logits(&[&case.input]).pop().unwrap();
         let worst = got.iter().zip(&row).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(worst < 1e-4, "blended logits differ from the hand blend by {worst}");

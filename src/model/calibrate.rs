@@ -48,8 +48,7 @@ pub fn fit(network: &Network, item_item: Option<(&ItemItem, f64)>, examples: &[V
         for (row, (input, target)) in flat.chunks(width).zip(inputs.iter().zip(&targets)) {
             let mut row = row.to_vec();
             if let Some((ii, weight)) = item_item {
-                let genes: Vec<usize> = input.iter().filter(|&&c| c >= first as i64).map(|&c| c as usize - first).collect();
-                ii.blend(&mut row[first..], &genes, weight);
+                ii.blend(&mut row[first..], &Vocab::gene_indices(input), weight);
             }
             let mut member = vec![0u8; width];
             for &c in target {

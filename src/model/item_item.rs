@@ -166,12 +166,15 @@ impl ItemItem {
     /// docs). A row whose scores are all equal (no input gene in the vocabulary) is left alone.
     pub fn blend(&self, logits: &mut [f32], input: &[usize], weight: f64) {
         debug_assert_eq!(logits.len(), self.genes);
-        let s = self.scores(input);
-        let (s_mean, s_sd) = mean_sd(&s);
-        let (_, l_sd) = mean_sd(logits);
-        if s_sd <= 0.0 || weight == 0.0 {
+        if weight == 0.0 {
             return;
         }
+        let s = self.scores(input);
+        let (s_mean, s_sd) = mean_sd(&s);
+        if s_sd <= 0.0 {
+            return;
+        }
+        let (_, l_sd) = mean_sd(logits);
         let scale = weight * l_sd / s_sd;
         for (l, &v) in logits.iter_mut().zip(&s) {
             *l += (scale * (v as f64 - s_mean)) as f32;

@@ -134,6 +134,7 @@ impl Gsfm {
     fn logits_of(&self, sets: &[&[u32]], with_item_item: bool) -> Vec<Vec<f32>> {
         let first = Vocab::first_gene_column() as i64;
         let config = &self.file.model;
+        let item_item = self.item_item.as_ref().zip(config.item_item).filter(|_| with_item_item);
         let mut out = Vec::with_capacity(sets.len());
         let mut next = 0;
         while next < sets.len() {
@@ -142,7 +143,9 @@ impl Gsfm {
             let mut inputs: Vec<Vec<usize>> = Vec::new();
             while next < sets.len() && rows.len() < INFERENCE_BATCH {
                 let cols = self.vocab.encode(sets[next]);
-                inputs.push(cols.iter().filter(|&&c| c >= first).map(|&c| (c - first) as usize).collect());
+                if item_item.is_some() {
+                    inputs.push(Vocab::gene_indices(&cols));
+                }
                 let parts = mixture::chunks(&cols, first, config.input_chunk);
                 parts_per_set.push(parts.len());
                 rows.extend(parts);
@@ -156,7 +159,7 @@ impl Gsfm {
                 block += offset;
             }
             let mut block = Self::rows(&block);
-            if let (Some(ii), Some(c), true) = (&self.item_item, &config.item_item, with_item_item) {
+            if let Some((ii, c)) = item_item {
                 block.par_iter_mut().zip(&inputs).for_each(|(row, input)| ii.blend(row, input, c.weight));
             }
             out.extend(block);

@@ -272,9 +272,7 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
 /// Fits the item-item path on the training sets once the epochs are done. It is not
 /// checkpointed: it takes well under a minute, and `--resume` after the last epoch refits it.
 fn fit_item_item(examples: &[Vec<i64>], genes: usize, config: &ItemItemConfig) -> Result<ItemItem> {
-    let first = Vocab::first_gene_column() as i64;
-    let sets: Vec<Vec<usize>> =
-        examples.iter().map(|cols| cols.iter().filter(|&&c| c >= first).map(|&c| (c - first) as usize).collect()).collect();
+    let sets: Vec<Vec<usize>> = examples.iter().map(|cols| Vocab::gene_indices(cols)).collect();
     let progress = Progress::new("item-item", 1);
     progress.set_message(format!("ridge regression over {genes} genes (lambda {})", config.lambda));
     let started = Instant::now();

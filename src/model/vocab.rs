@@ -70,6 +70,12 @@ impl Vocab {
         SPECIALS
     }
 
+    /// The gene columns among `cols` (as [`Vocab::encode`] gives them) as 0-based gene indices,
+    /// `<unk>` and `<pad>` left out: the item-item path and the logit rows count genes from 0.
+    pub fn gene_indices(cols: &[i64]) -> Vec<usize> {
+        cols.iter().filter_map(|&c| (c as usize).checked_sub(SPECIALS)).collect()
+    }
+
     /// The input columns of a set, as the model sees it: known genes' columns (sorted, distinct)
     /// plus `<unk>` once if any gene is outside the vocabulary, exactly like the published model
     /// maps unknown tokens.
