@@ -13,3 +13,4 @@ mod model;
 mod schema;
 mod serve_cli;
 mod user_gene_sets;
+mod web;
