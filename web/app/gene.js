@@ -1,7 +1,7 @@
 // The gene page: identity, link-outs, explanation, predicted functions, partners, similar genes
 // and the neighbourhood graph. Each part asks for its own fields, so a part the server cannot
 // answer (no model, an older build without the language front) says so and the rest still shows.
-import { useState } from './vendor/preact-htm.js';
+import { useState, useEffect } from './vendor/preact-htm.js';
 import { gql, gqlPartial, GqlError, toTsv, download } from './api.js';
 import { html, Link, useAsync, Loading, ErrorBox, NotAvailable, FamilyBadge, DataTable, fmt, geneHref, setHref } from './ui.js';
 import { Explanation } from './explain.js';
@@ -44,6 +44,8 @@ const LINKS = [
 
 async function loadGene(id) {
   try {
+    // The table's first page is asked for at once, beside the gene (GO_BP is its first view).
+    functionsPage(id, 'GO_BP', null).catch(() => {});
     const d = await gql(GENE, { id });
     if (d.gene) return d;
     const s = await gql(SUGGEST, { text: id }).catch(() => ({ searchGenes: [] }));
@@ -96,26 +98,49 @@ function Identity({ gene }) {
     </ul>`;
 }
 
-async function loadFunctions(id, library) {
+/**
+ * The gene's predicted functions in one library, page after page; `onPage` gets the rows so far
+ * after each page, so the table shows as soon as the first page arrives. Pages are cached per
+ * gene and library for the page's life: the gene query starts the first one (see GenePage).
+ */
+const functionPages = new Map();
+function functionsPage(id, library, after) {
+  const key = `${id}\u0000${library}\u0000${after ?? ''}`;
+  if (!functionPages.has(key)) {
+    if (functionPages.size > 200) functionPages.clear();
+    const p = gql(FUNCTIONS, { id, library: library || null, after });
+    p.catch(() => functionPages.delete(key));
+    functionPages.set(key, p);
+  }
+  return functionPages.get(key);
+}
+
+async function loadFunctions(id, library, onPage) {
   let after = null;
   let nodes = [];
-  let total = 0;
   for (;;) {
-    const d = await gql(FUNCTIONS, { id, library: library || null, after });
-    const c = d.gene.predictedFunctions;
-    total = c.totalCount;
+    const c = (await functionsPage(id, library, after)).gene.predictedFunctions;
     nodes = nodes.concat(c.nodes);
-    if (!c.pageInfo.hasNextPage || nodes.length >= MAX_FUNCTION_ROWS) break;
+    const done = !c.pageInfo.hasNextPage || nodes.length >= MAX_FUNCTION_ROWS;
+    if (!onPage({ nodes, total: c.totalCount, done }) || done) return;
     after = c.pageInfo.endCursor;
   }
-  return { nodes, total };
 }
 
 function PredictedFunctions({ symbol, libraries }) {
   const initial = libraries.includes('GO_BP') ? 'GO_BP' : '';
   const [library, setLibrary] = useState(initial);
   const [novelOnly, setNovelOnly] = useState(false);
-  const { loading, data, error } = useAsync(() => loadFunctions(symbol, library), [symbol, library]);
+  const [state, setState] = useState({ loading: true });
+  useEffect(() => {
+    let live = true;
+    setState({ loading: true });
+    loadFunctions(symbol, library, (data) => live && (setState({ data }), true)).catch((error) => live && setState({ error }));
+    return () => {
+      live = false;
+    };
+  }, [symbol, library]);
+  const { loading, data, error } = state;
   const columns = [
     { key: 'set', label: 'Gene set', value: (r) => r.geneSet.name.toLowerCase(), render: (r) => html`<${Link} href=${setHref(r.geneSet.id)}>${r.geneSet.name}<//> <span class="muted">${r.geneSet.id}</span>` },
     { key: 'library', label: 'Library', value: (r) => r.geneSet.library.name },
@@ -153,7 +178,7 @@ function PredictedFunctions({ symbol, libraries }) {
     <p class="muted">Sets the model places ${symbol} in (known members marked), by z-score; the set AUROC says how well the model recovers that set.</p>
     ${loading && html`<div class="toolbar">${toolbar}</div><${Loading} what="Loading predicted functions" />`}
     ${error && html`<div class="toolbar">${toolbar}</div><${ErrorBox} error=${error} what="Predicted functions" />`}
-    ${data && html`${data.total > data.nodes.length ? html`<p class="muted">First ${fmt.int(data.nodes.length)} of ${fmt.int(data.total)} shown.</p>` : ''}
+    ${data && html`${data.total > data.nodes.length ? html`<p class="muted" role="status">${data.done ? 'First' : 'Loading the rest; first'} ${fmt.int(data.nodes.length)} of ${fmt.int(data.total)} shown.</p>` : ''}
       <${DataTable} id="functions-table" caption=${`Predicted functions of ${symbol}${library ? ` in ${library}` : ''}`} columns=${columns} rows=${rows}
         initialSort=${{ key: 'z', dir: -1 }} filterText=${(r) => `${r.geneSet.name} ${r.geneSet.id}`} filterLabel="Filter sets" toolbar=${toolbar}
         empty=${`The model predicts no ${library || ''} sets for ${symbol}.`} />`}
