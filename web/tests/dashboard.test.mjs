@@ -376,6 +376,13 @@ test('ask: the answer, its data and the GraphQL behind it (or "not available" wi
   }
   await axe('ask');
   await shot('ask');
+
+  // The "Open in GraphiQL" link's target: GraphiQL opens the query given in ?query=.
+  const query = '{ meta { dataVersion } }';
+  await page.goto(`${base}/graphiql?query=${encodeURIComponent(query)}`);
+  const editor = page.locator('.graphiql-query-editor .CodeMirror-code');
+  await editor.waitFor({ timeout: 30000 });
+  await until(async () => (await editor.innerText()).replace(/\s+/g, ' ').replace(/^\d+ /, '').trim().includes('meta { dataVersion }'), true);
 });
 
 test('a server without a model says what to run', async () => {
