@@ -79,7 +79,7 @@ export function Explanation({ symbol }) {
       </div>
       <p class="muted source">${streaming ? 'A language model is rewriting this…' : sourceLabel(exp)}
         ${rejected ? ` The model's rewrite was rejected (unsupported: ${exp.guard.rejected.join(', ')}); this is the template text.` : ''}
-        ${state.interrupted ? ' The stream was interrupted.' : ''}</p>
+        ${exp.note ? ` ${exp.note}` : ''}${state.interrupted ? ' The stream was interrupted.' : ''}</p>
       <${Citations} citations=${exp.citations} />`;
   }
   return html`<section class="explanation" aria-labelledby="h-explanation"><h2 id="h-explanation">In words</h2>${body}</section>`;
