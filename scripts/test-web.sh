@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 GENEKG="${GENEKG:-$PWD/target/release/genekg}"
 [ -x "$GENEKG" ] || { echo "[test-web] $GENEKG missing: run cargo build --release first" >&2; exit 1; }
+command -v node >/dev/null && command -v npm >/dev/null || { echo "[test-web] node and npm are needed (Node.js 20)" >&2; exit 1; }
 [ -x /usr/bin/chromium ] || { echo "[test-web] /usr/bin/chromium missing: run scripts/setup.sh" >&2; exit 1; }
 if [ ! -f web/tests/node_modules/.package-lock.json ] || ! cmp -s web/tests/package-lock.json web/tests/node_modules/.lock-copy; then
   ( cd web/tests && npm ci --no-audit --no-fund --ignore-scripts --silent && cp package-lock.json node_modules/.lock-copy )
