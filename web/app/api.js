@@ -49,6 +49,9 @@ export const isMissingOnServer = (e) => messages(e).some((m) => /Unknown (field|
 /** The server runs without a trained model. */
 export const isNoModel = (e) => messages(e).some((m) => /without a model/.test(m));
 
+/** The server has a model but no neighbourhood index. */
+export const isNoIndex = (e) => messages(e).some((m) => /without a neighbourhood index/.test(m));
+
 /** The steps that give a server its model, as scripts/run.sh runs them. */
 export const MODEL_STEPS = 'genekg train, then genekg model predict and genekg index build, and restart genekg serve (scripts/run.sh does all of it)';
 

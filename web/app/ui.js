@@ -1,7 +1,7 @@
 // Shared pieces of every page: navigation, async state, messages, the sortable table, the gene
 // search box, the gene list input and the target-family badge.
 import { html, useState, useEffect, useRef, useMemo } from './vendor/preact-htm.js';
-import { gql, isMissingOnServer, isNoModel, MODEL_STEPS } from './api.js';
+import { gql, isMissingOnServer, isNoModel, isNoIndex, MODEL_STEPS } from './api.js';
 
 export { html };
 
@@ -51,6 +51,8 @@ export function Loading({ what = 'Loading' }) {
 /** An error as the user can act on it: no model, a field this server lacks, or the message. */
 export function ErrorBox({ error, what }) {
   if (isNoModel(error)) return html`<${NoModel} what=${what} />`;
+  if (isNoIndex(error))
+    return html`<div class="notice no-index" role="note"><strong>${what ? `${what}: ` : ''}this server has no neighbourhood index.</strong> Run genekg index build and restart genekg serve.</div>`;
   if (isMissingOnServer(error)) return html`<${NotAvailable} what=${what} />`;
   return html`<div class="error" role="alert"><strong>${what ? `${what}: ` : ''}error.</strong> ${error?.message ?? String(error)}</div>`;
 }

@@ -391,6 +391,9 @@ test('a server without a model says what to run', async () => {
   await page.locator('#h-functions ~ .no-model').waitFor();
   assert.match(await page.locator('#h-functions ~ .no-model').innerText(), /runs without a model.*genekg train/s);
   await page.locator('.no-model', { hasText: 'Predicted partners' }).waitFor();
+  // The bare store has no index either; similar genes say that.
+  await page.locator('.no-index', { hasText: 'Similar genes' }).waitFor();
+  assert.equal(await page.locator('.error').count(), 0, 'a missing model is a notice, not an error');
   await axe('gene without model');
   await shot('gene-no-model');
 });
