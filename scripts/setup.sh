@@ -27,6 +27,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Node.js and npm run the dashboard's browser tests (web/tests); machine images that ship
+# Node.js 20 keep it, a machine without one gets Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  say "installing Node.js and npm from Debian (for the dashboard's browser tests)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 
 # ---- libtorch from the PyPI torch wheel ------------------------------------------------------
 # tch's own download feature and LIBTORCH_USE_PYTORCH both fail here; the wheel holds the same
