@@ -63,6 +63,8 @@ pub struct AppState {
     /// The HNSW indexes, when built from the loaded model. A lock because `addGeneSet` adds the
     /// new set to the live index; reads are many and short.
     pub neighbourhood: Option<Arc<std::sync::RwLock<crate::index::Neighbourhood>>>,
+    /// The LLM backends for explanations (template only unless `with_llm`).
+    pub explainer: crate::explain::Explainer,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
             enrich: Arc::new(crate::enrich::EnrichIndex::build(&store_for_enrich, None)?),
             model: None,
             neighbourhood: None,
+            explainer: crate::explain::Explainer::default(),
         })
     }
 
@@ -120,6 +123,14 @@ impl AppState {
             Err(e) => tracing::warn!("neighbourhood index not loaded: {e:#}"),
         }
         self.model = Some(model);
+        Ok(self)
+    }
+
+    /// Makes `llm` the default backend of explanations, and clears cached explanations made
+    /// under another model or other data.
+    pub fn with_llm(mut self, llm: Option<Arc<dyn crate::llm::Llm>>) -> anyhow::Result<Self> {
+        self.explainer = crate::explain::Explainer::with_llm(llm);
+        crate::explain::prepare_cache(&self)?;
         Ok(self)
     }
 
