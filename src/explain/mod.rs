@@ -243,7 +243,7 @@ pub fn fallback(state: &AppState, template: &Explanation, llm: &dyn Llm, err: &L
     match err {
         LlmError::Busy(_) => state.explainer.metrics.llm_busy.inc(),
         _ => state.explainer.metrics.llm_errors.inc(),
-    }
+    };
     tracing::warn!(backend = llm.kind().as_str(), "LLM did not answer: {err}");
     Explanation { note: Some(format!("{err}; this is the template")), ..template.clone() }
 }

@@ -134,3 +134,33 @@ pub fn prediction(e: &PredictionEvidence) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Golden test: the evidence of MCM2 from the fixture model (written by
+    /// `UPDATE_GOLDEN=1 cargo test --test api template_explanation`) and its template, byte for
+    /// byte (`UPDATE_GOLDEN=1` here rewrites the text after a deliberate template change).
+    #[test]
+    fn golden_template_of_the_fixture_gene() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+        let evidence: GeneEvidence = serde_json::from_str(&std::fs::read_to_string(dir.join("MCM2.evidence.json")).unwrap()).unwrap();
+        let text = gene(&evidence);
+        let golden = dir.join("MCM2.template.txt");
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&golden, &text).unwrap();
+        }
+        assert_eq!(text, std::fs::read_to_string(&golden).unwrap());
+    }
+
+    #[test]
+    fn template_without_a_model_says_so() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+        let mut e: GeneEvidence = serde_json::from_str(&std::fs::read_to_string(dir.join("MCM2.evidence.json")).unwrap()).unwrap();
+        (e.model_fingerprint, e.predicted_functions, e.partners, e.similar_genes, e.co_reported) = (None, vec![], vec![], vec![], vec![]);
+        let text = gene(&e);
+        assert!(text.contains("No model is loaded") && !text.contains("Predicted:"), "{text}");
+        assert!(text.starts_with("MCM2 (minichromosome maintenance complex component 2; Entrez 4171"), "{text}");
+    }
+}

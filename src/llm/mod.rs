@@ -93,10 +93,11 @@ pub struct TokenStream {
 }
 
 impl TokenStream {
-    /// A stream and the sender a backend feeds it through. The channel is bounded so a slow
-    /// reader slows generation down rather than buffering it.
+    /// A stream and the sender a backend feeds it through. The channel is short so a slow
+    /// reader slows generation down rather than buffering it (readers are async tasks, far
+    /// faster than any model).
     pub fn channel(limits: Limits) -> (mpsc::Sender<Result<String, LlmError>>, Self) {
-        let (tx, rx) = mpsc::channel(64);
+        let (tx, rx) = mpsc::channel(4);
         (tx, Self { rx, deadline: Instant::now() + limits.timeout, timeout: limits.timeout })
     }
 

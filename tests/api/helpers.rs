@@ -42,6 +42,18 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with a small model trained on the fixture (a few seconds), its stored
 /// predictions and its neighbourhood indexes, all through the same library calls as the CLI.
 pub async fn spawn_app_with_model() -> TestApp {
+    let (state, dir) = model_state();
+    start(state, dir).await
+}
+
+/// Like [`spawn_app_with_model`], with `llm` as the server's LLM backend.
+pub async fn spawn_app_with_llm(llm: Option<Arc<dyn genekg::llm::Llm>>) -> TestApp {
+    let (state, dir) = model_state();
+    start(state.with_llm(llm).expect("attach LLM"), dir).await
+}
+
+/// The API state over a fixture store with a model, its predictions and indexes.
+pub fn model_state() -> (AppState, tempfile::TempDir) {
     use genekg::model::predictions::{predict_and_store, PredictionOptions};
     use genekg::model::train::{train, TrainOptions};
     use genekg::model::{Gsfm, ModelConfig, TrainConfig};
@@ -57,7 +69,7 @@ pub async fn spawn_app_with_model() -> TestApp {
     genekg::index::build_indexes(&store, &gsfm, &index_dir, genekg::index::AnnParams::default()).expect("build indexes");
     let state = AppState::load(store).expect("load API state").with_model(&model_dir, &index_dir).expect("attach model");
     assert!(state.model.is_some() && state.neighbourhood.is_some());
-    start(state, dir).await
+    (state, dir)
 }
 
 async fn start(state: AppState, dir: tempfile::TempDir) -> TestApp {

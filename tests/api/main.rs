@@ -3,6 +3,7 @@
 
 mod batching;
 mod errors_and_limits;
+mod explain;
 mod gene_sets;
 mod genes;
 mod graphiql;
