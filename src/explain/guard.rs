@@ -125,6 +125,9 @@ impl Facts {
 
     /// `written` (with `decimals` places, a percentage or not) is a fact.
     fn number_ok(&self, written: f64, decimals: usize, percent: bool) -> bool {
+        if !percent && self.floats.iter().any(|&x| x == written) {
+            return true;
+        }
         if decimals == 0 && !percent && written >= 0.0 && self.integers.contains(&(written as u64)) {
             return true;
         }

@@ -48,8 +48,21 @@ struct Job {
 
 pub struct LocalLlm {
     id: String,
-    jobs: SyncSender<Job>,
+    /// `None` once dropped, which ends the worker's loop.
+    jobs: Option<SyncSender<Job>>,
     queue: usize,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for LocalLlm {
+    /// Waits for the worker to free the model: llama.cpp freeing it while the process exits
+    /// crashes (seen as SIGSEGV at the end of a test run).
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
 }
 
 /// llama.cpp's backend may be initialised once per process.
@@ -78,7 +91,7 @@ impl LocalLlm {
         let (jobs, rx) = sync_channel::<Job>(options.queue);
         let (ready_tx, ready_rx) = sync_channel::<Result<(), LlmError>>(1);
         let path = path.to_path_buf();
-        std::thread::Builder::new()
+        let worker = std::thread::Builder::new()
             .name("genekg-llm".into())
             .spawn(move || {
                 let backend = match backend() {
@@ -111,7 +124,7 @@ impl LocalLlm {
             .map_err(|e| LlmError::Backend(format!("cannot start the LLM thread: {e}")))?;
         ready_rx.recv().map_err(|_| LlmError::Backend("the LLM thread died while loading".into()))??;
         tracing::info!(model = %id, threads = options.threads, queue = options.queue, "local LLM loaded");
-        Ok(Self { id, jobs, queue: options.queue })
+        Ok(Self { id, jobs: Some(jobs), queue: options.queue, worker: Some(worker) })
     }
 }
 
@@ -184,7 +197,8 @@ impl Llm for LocalLlm {
 
     fn stream(&self, prompt: &Prompt, limits: Limits) -> Result<TokenStream, LlmError> {
         let (out, stream) = TokenStream::channel(limits);
-        match self.jobs.try_send(Job { prompt: prompt.clone(), limits, out }) {
+        let jobs = self.jobs.as_ref().ok_or_else(|| LlmError::Backend("the LLM thread has stopped".into()))?;
+        match jobs.try_send(Job { prompt: prompt.clone(), limits, out }) {
             Ok(()) => Ok(stream),
             Err(TrySendError::Full(_)) => Err(LlmError::Busy(self.queue)),
             Err(TrySendError::Disconnected(_)) => Err(LlmError::Backend("the LLM thread has stopped".into())),

@@ -108,7 +108,9 @@ async fn template_explanation_prediction_and_stream_without_llm() {
     assert_eq!(ev["prediction"]["known"], false);
     let set = app.state.store.gene_set(&genekg::domain::SetId::parse(key).unwrap()).unwrap().unwrap();
     let weights: Vec<f64> = ev["drivers"].as_array().unwrap().iter().map(|d| d["weight"].as_f64().unwrap()).collect();
-    assert!(!weights.is_empty() && weights.iter().all(|&w| w > 0.0) && weights.windows(2).all(|w| w[0] >= w[1]), "{ev}");
+    // The fixture model has no gene-to-gene path unless trained with one: drivers may be empty.
+    assert!(weights.iter().all(|&w| w > 0.0) && weights.windows(2).all(|w| w[0] >= w[1]), "{ev}");
+    assert!(!ev["nearestMembers"].as_array().unwrap().is_empty() && !ev["sharedLiterature"].as_array().unwrap().is_empty(), "{ev}");
     for d in ev["drivers"].as_array().unwrap() {
         assert!(set.genes.contains(&(d["entrez"].as_u64().unwrap() as u32)), "driver {d} is not a member of {key}");
         assert!(why["text"].as_str().unwrap().contains(d["symbol"].as_str().unwrap()));
