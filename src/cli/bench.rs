@@ -13,6 +13,9 @@ use crate::index::{all_sets, embed_all, AnnParams, VectorIndex, GENES, SETS};
 pub enum BenchCommand {
     /// Recall@10, latency and speed-up over brute force of the HNSW indexes.
     Index(IndexBenchArgs),
+    /// Explanation latency (template, cached) and, with --llm, first token, total and the
+    /// guard's pass rate.
+    Explain(super::explain::ExplainBenchArgs),
 }
 
 #[derive(Args)]
@@ -78,7 +81,10 @@ fn bench_one(name: &str, items: Vec<(String, Vec<f32>)>, fingerprint: &str, quer
 }
 
 pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Index(a) = cmd;
+    let a = match cmd {
+        BenchCommand::Index(a) => a,
+        BenchCommand::Explain(a) => return super::explain::bench(ctx, a),
+    };
     let store = ctx.open_store()?;
     let model = super::load_model(ctx)?;
     let fp = model.fingerprint();

@@ -69,6 +69,10 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
             let paths = default_data(ctx, source_dir)?;
             let store = ctx.open_store()?;
             if if_empty && store.gene_count() > 0 && store.library("GO_BP")?.is_some() {
+                if !store.has_publication_counts()? {
+                    let n = ingest::ingest_publication_counts(&store, &paths)?;
+                    tracing::info!(genes = n, "publication counts added to a store ingested without them");
+                }
                 tracing::info!(db = %ctx.paths.db.display(), "store already populated; skipping ingest");
                 return Ok(());
             }

@@ -4,6 +4,8 @@
 #[cfg(feature = "model")]
 mod bench;
 mod enrich;
+#[cfg(feature = "model")]
+mod explain;
 mod export;
 #[cfg(feature = "model")]
 mod index;
@@ -75,6 +77,9 @@ enum Command {
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     #[cfg(feature = "model")]
+    /// Explain a gene (or why it is predicted for a set) in words, with evidence and citations.
+    Explain(explain::ExplainArgs),
+    #[cfg(feature = "model")]
     /// Import, inspect, benchmark the model; predict and store for every set.
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -127,6 +132,8 @@ pub fn main() -> ExitCode {
         Command::Eval(cmd) => eval::run(&ctx, cmd),
         #[cfg(feature = "model")]
         Command::Model(cmd) => model::run(&ctx, cmd),
+        #[cfg(feature = "model")]
+        Command::Explain(args) => explain::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -170,6 +170,20 @@ impl GeneNode {
         super::model::similar_genes(ctx, &self.0.entrez.to_string(), first).await
     }
 
+    /// Papers linked to this gene in the default data (org.Hs.eg.db's gene-PubMed links).
+    async fn publication_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u32> {
+        super::explain::publication_count(ctx, self.0.entrez)
+    }
+
+    /// What is known and predicted about this gene, in words, with evidence and citations.
+    async fn explanation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "none, local or openai (default: the server's backend).")] llm: Option<String>,
+    ) -> async_graphql::Result<super::explain::ExplanationNode> {
+        super::explain::gene_explanation(ctx, self.0.entrez, llm).await
+    }
+
     /// Pages about this gene elsewhere. A link is null when the gene lacks the id it needs.
     async fn links(&self) -> GeneLinks {
         GeneLinks::of(&self.0)

@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod enrichment;
 pub mod errors;
+pub mod explain;
 pub mod gene;
 pub mod gene_set;
 pub mod library;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     meta::MetaQueries,
     model::ModelQueries,
     enrichment::EnrichQueries,
+    explain::ExplainQueries,
 );
 
 #[derive(MergedObject, Default)]

@@ -74,6 +74,8 @@ pub struct AppState {
     /// The HNSW indexes, when built from the loaded model. A lock because `addGeneSet` adds the
     /// new set to the live index; reads are many and short.
     pub neighbourhood: Option<Arc<std::sync::RwLock<crate::index::Neighbourhood>>>,
+    /// The LLM backends for explanations (template only unless `with_llm`).
+    pub explainer: crate::explain::Explainer,
 }
 
 impl AppState {
@@ -114,6 +116,7 @@ impl AppState {
             model: None,
             model_dir: None,
             neighbourhood: None,
+            explainer: crate::explain::Explainer::default(),
         })
     }
 
@@ -146,6 +149,14 @@ impl AppState {
     pub fn set_entry(&self, id: &crate::domain::SetId) -> Option<&SetEntry> {
         let entries = self.sets.get(id.library.as_str())?;
         entries.binary_search_by(|e| e.term.as_ref().cmp(id.term.as_str())).ok().map(|i| &entries[i])
+    }
+
+    /// Makes `llm` the default backend of explanations, and clears cached explanations made
+    /// under another model or other data.
+    pub fn with_llm(mut self, llm: Option<Arc<dyn crate::llm::Llm>>) -> anyhow::Result<Self> {
+        self.explainer = crate::explain::Explainer::with_llm(llm);
+        crate::explain::prepare_cache(&self)?;
+        Ok(self)
     }
 
     pub fn library(&self, name: &str) -> Option<&Arc<Library>> {

@@ -81,6 +81,7 @@ fn run(listener: TcpListener, settings: &ServerSettings, state: Arc<AppState>) -
             .route("/graphql", web::get().to(routes::graphql_get))
             .route("/graphiql", web::get().to(routes::graphiql_page))
             .route("/graphiql/{file}", web::get().to(routes::graphiql_asset))
+            .route("/explain/stream", web::get().to(routes::explain_stream))
             .route("/healthz", web::get().to(routes::healthz))
             .route("/readyz", web::get().to(routes::readyz))
             .route("/metrics", web::get().to(routes::metrics))

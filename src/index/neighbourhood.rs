@@ -162,6 +162,21 @@ impl Neighbourhood {
         Ok(wrap(self.genes.search(v, k, ef, None, Some(&key))))
     }
 
+    /// Cosine of `gene`'s embedding with each of `others` (those with an embedding), largest
+    /// first; empty when `gene` has none.
+    pub fn gene_cosines(&self, gene: u32, others: &[u32]) -> Vec<(u32, f32)> {
+        let Some(v) = self.gene_vectors.get(&gene) else { return vec![] };
+        let norm = |x: &[f32]| x.iter().map(|a| a * a).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        let nv = norm(v);
+        let mut out: Vec<(u32, f32)> = others
+            .iter()
+            .filter(|&&o| o != gene)
+            .filter_map(|o| self.gene_vectors.get(o).map(|w| (*o, super::vectors::dot(v, w) / (nv * norm(w)))))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
     /// Sets closest to an ad-hoc gene list (Entrez ids), optionally within one library.
     pub fn similar_sets_for_genes(&self, embedder: &dyn Embedder, genes: &[u32], k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
         if genes.is_empty() {

@@ -189,6 +189,23 @@ impl Gsfm {
         genes.into_iter().zip(self.embed_sets(&refs)).collect()
     }
 
+    /// The gene-to-gene weight each of `members` gives `gene` (`B[member, gene]` of the
+    /// item-item path): how much each member alone pushes `gene`'s score for a set holding it,
+    /// largest first. `None` when the model has no such path or `gene` is outside the vocabulary;
+    /// members outside it are left out.
+    pub fn gene_to_gene_weights(&self, members: &[u32], gene: u32) -> Option<Vec<(u32, f32)>> {
+        let ii = self.item_item.as_ref()?;
+        let first = Vocab::first_gene_column();
+        let to = self.vocab.column(gene)?.checked_sub(first)?;
+        let mut out: Vec<(u32, f32)> = members
+            .iter()
+            .filter(|&&m| m != gene)
+            .filter_map(|&m| self.vocab.column(m).and_then(|c| c.checked_sub(first)).map(|from| (m, ii.weight(from, to))))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Some(out)
+    }
+
     /// Scores every vocabulary gene for a gene list (Entrez ids). Errors: an empty list, more
     /// than [`MAX_INPUT_GENES`] distinct genes, or no gene in the vocabulary.
     pub fn augment(&self, genes: &[u32]) -> Result<Augmented> {

@@ -10,6 +10,8 @@
 //! | `sets`      | generation (u64 BE) + term            | [`GeneSet`]                 |
 //! | `gene_sets` | Entrez id (u32 BE) + generation (u64 BE) | `Vec<String>` terms      |
 //! | `user_sets` | id (u64 BE)                           | [`UserSet`]                 |
+//! | `gene_publications` | Entrez id (u32 BE)            | papers linked (u32 BE)      |
+//! | `explanations` | see [`crate::explain`] (cache of explanations, per model and LLM) |
 //!
 //! Why genes and their lookup keys share one tree: a sled batch is atomic only within one tree,
 //! and a gene and the keys that find it must change together.
@@ -22,6 +24,7 @@
 
 mod genes;
 mod libraries;
+mod publications;
 mod records;
 mod user_sets;
 
@@ -63,6 +66,7 @@ pub struct Store {
     pub(crate) sets: sled::Tree,
     pub(crate) gene_sets: sled::Tree,
     pub(crate) user_sets: sled::Tree,
+    pub(crate) publications: sled::Tree,
 }
 
 impl Store {
@@ -98,6 +102,7 @@ impl Store {
             sets: db.open_tree("sets")?,
             gene_sets: db.open_tree("gene_sets")?,
             user_sets: db.open_tree("user_sets")?,
+            publications: db.open_tree("gene_publications")?,
             db,
             path,
         };

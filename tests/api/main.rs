@@ -4,6 +4,7 @@
 mod batching;
 mod conformance;
 mod errors_and_limits;
+mod explain;
 mod gene_sets;
 mod genes;
 mod graphiql;
