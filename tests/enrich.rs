@@ -230,7 +230,7 @@ fn unknown_ambiguous_and_duplicate_genes_are_reported() {
     let r = ix.enrich(&request(&["MCM2", "mcm2", "4171", "CAF1", "NOTAGENE", "MCM4"])).unwrap();
     assert_eq!(r.input.given, 6);
     assert_eq!(r.input.genes, vec![4171, 4173]);
-    assert_eq!(r.input.duplicates, 2);
+    assert_eq!(r.input.duplicates, vec!["mcm2", "4171"]);
     assert_eq!(r.input.unknown, vec!["NOTAGENE"]);
     assert_eq!(r.input.ambiguous.len(), 1);
     assert_eq!(r.input.ambiguous[0].input, "CAF1");
