@@ -44,7 +44,7 @@ pub struct AugmentedResult {
     pub outside_model: Vec<u32>,
     /// Genes in the ranking the sets were tested against.
     pub ranked_genes: usize,
-    /// Every tested set, by NES, then p-value, then set id.
+    /// Every tested set, in the order of [`super::rank::result_order`].
     pub rows: Vec<RankRow>,
 }
 

@@ -17,17 +17,30 @@
 //! (ES 0.95) 369th. The weighted statistic has no closed form, and permuting every set is far
 //! too slow (telling the top of ~37,000 sets apart needs millions of permutations each). So, as
 //! blitzGSEA: for a ladder of set sizes ([`null_sizes`]), [`NULL_PERMUTATIONS`] random sets of
-//! that size are drawn from the same ranking and weights, their ES fitted with a gamma
-//! distribution (maximum likelihood, origin fixed at 0), and the shape and scale interpolated
-//! in log size between the rungs. The p-value is the gamma's upper tail, computed in log space
-//! so it never underflows ([`ln_gamma_upper`]); the normalised enrichment score is NES = ES /
-//! the null's mean at the set's size, so NES 1 is what chance gives at any size. Random sets
-//! come from a generator seeded by the set size: equal inputs give equal answers.
+//! that size are drawn from the same ranking and weights and scored by their signed peak (the
+//! sum's value furthest from 0); a gamma (maximum likelihood, origin fixed at 0) is fitted to
+//! the positive ones, and its shape, scale and the share of positive peaks are interpolated in
+//! log size between the rungs. The p-value of an ES is P(random signed peak >= ES) = share x the
+//! gamma's upper tail: blitzGSEA's upper tail without its doubling into a two-sided p, computed
+//! in log space so it never underflows ([`ln_gamma_upper`]). The normalised enrichment score is
+//! NES = ES / the mean of the positive null at the set's size, so NES 1 is what chance gives at
+//! any size. Random sets come from a generator seeded by the set size: equal inputs give equal
+//! answers. `scripts/rank_oracle.py` runs blitzGSEA itself as the test oracle.
 //!
 //! # Order
-//! By NES, then p, then set id (see [`RankRow::rank`]): a large set the model shifts slightly
-//! is significant (its null is narrow) but has a low NES; a small set the model puts at the
-//! top has both. Sets with fewer than 5 ranked genes are not tested (their null is too coarse).
+//! Sets significant at [`SIGNIFICANT_FDR`] come first, by ES (highest first), then p, then set
+//! id; the others follow in the same order. On the model's rankings both p and NES favour huge
+//! sets: GO propagates every gene to its ancestors, so a term like "cell cycle" (1,818 genes)
+//! holds the few genes the model scores highest, and against its narrow null even a modest ES
+//! is extreme (p below 1e-200) and its NES high, while a small set's ES can never exceed 1 and
+//! its null sits higher. The ES is the effect size the user means by "strongly enriched" (how
+//! much of the set's weight lies above nearly every other gene), and the fitted null's FDR
+//! keeps small sets that peak by chance out of the front. Measured on the default data
+//! (docs/enrichment.md): for MCM2, MCM4, POLA1 and for MCM2, MCM3, MCM4, ORC1, CDC6 the first
+//! GO terms are the DNA replication preinitiation, CMG, MCM and origin recognition complexes,
+//! where ordering by p put "cell cycle" and "cellular response to stress" first and ordering
+//! by NES "DNA metabolic process" (and blitzGSEA itself, by p, "mitotic cell cycle").
+//! Sets with fewer than 5 ranked genes are not tested (their null is too coarse).
 
 use std::f64::consts::LN_10;
 use std::sync::Arc;
@@ -42,6 +55,9 @@ use super::{EnrichError, Result};
 
 /// Default smallest set (genes within the ranking) tested; see the module docs.
 pub const DEFAULT_MIN_SIZE: usize = 5;
+
+/// FDR at or below which a set counts as enriched for the result order; see the module docs.
+pub const SIGNIFICANT_FDR: f64 = 0.05;
 
 /// Random sets drawn per rung of the null's size ladder. blitzGSEA's default is 1,000; fewer
 /// make the fitted tail (and so small p-values) unstable from one ladder to the next.
@@ -78,7 +94,8 @@ pub struct RankRow {
     /// Benjamini-Hochberg within the set's library.
     pub fdr: f64,
     pub log10_fdr: f64,
-    /// 1-based position in the result order: NES (highest first), then p, then set id.
+    /// 1-based position in the result order: sets with FDR <= [`SIGNIFICANT_FDR`] first, each
+    /// group by ES (highest first), then p, then set id.
     pub rank: usize,
     #[serde(skip)]
     pub(crate) id_order: u32,
@@ -109,31 +126,47 @@ impl Ranking {
     /// sorted, distinct), and how many of the set's genes lie up to the peak. The peak is
     /// always reached at a hit, so only the hits are visited.
     pub fn peak(&self, positions: &[u32]) -> (f64, usize) {
+        let (best, at, _) = self.extremes(positions);
+        (best, at)
+    }
+
+    /// The sum's value of largest magnitude, signed, as blitzGSEA scores its random sets: the
+    /// upper peak, or the trough when that lies further from 0.
+    pub fn signed_peak(&self, positions: &[u32]) -> f64 {
+        let (best, _, trough) = self.extremes(positions);
+        if best >= -trough { best } else { trough }
+    }
+
+    /// (upper peak, genes up to it, trough). The trough is reached just before a hit (or is
+    /// 0 at the ends).
+    fn extremes(&self, positions: &[u32]) -> (f64, usize, f64) {
         let (m, total) = (positions.len(), self.weights.len());
         if m == 0 || m >= total {
-            return (0.0, 0);
+            return (0.0, 0, 0.0);
         }
         let set_weight: f64 = positions.iter().map(|&r| self.weights[r as usize]).sum();
         let miss_step = 1.0 / (total - m) as f64;
         // A set whose genes all weigh 0 (all scored exactly the mean) rises evenly.
         let hit_step = |r: u32| if set_weight > 0.0 { self.weights[r as usize] / set_weight } else { 1.0 / m as f64 };
-        let (mut best, mut at, mut up) = (0.0f64, 0usize, 0.0f64);
+        let (mut best, mut at, mut up, mut trough) = (0.0f64, 0usize, 0.0f64, 0.0f64);
         for (i, &r) in positions.iter().enumerate() {
+            let down = (r as usize - i) as f64 * miss_step;
+            trough = trough.min(up - down);
             up += hit_step(r);
-            let value = up - (r as usize - i) as f64 * miss_step;
-            if value > best {
-                best = value;
+            if up - down > best {
+                best = up - down;
                 at = i + 1;
             }
         }
-        (best.min(1.0), at)
+        (best.min(1.0), at, trough.max(-1.0))
     }
 }
 
 /// The null of the ES at each set size, fitted on one ranking.
 pub struct NullModel {
-    /// (ln size, gamma shape, gamma scale), by size.
-    rungs: Vec<(f64, f64, f64)>,
+    /// (ln size, gamma shape, gamma scale, ln of the share of random sets peaking upwards),
+    /// by size.
+    rungs: Vec<[f64; 4]>,
 }
 
 /// Set sizes the null is fitted at for sets of `min..=max` ranked genes: a geometric ladder
@@ -155,53 +188,53 @@ pub fn null_sizes(min: usize, max: usize) -> Vec<usize> {
 }
 
 impl NullModel {
-    /// Draws [`NULL_PERMUTATIONS`] random sets of each size of `sizes` from `ranking` and fits
-    /// a gamma to their ES.
+    /// Draws [`NULL_PERMUTATIONS`] random sets of each size of `sizes` from `ranking`, scores
+    /// each by its signed peak (as blitzGSEA) and fits a gamma to the positive ones; the p of
+    /// an ES is then P(a random set's signed peak >= ES) = share positive x gamma tail.
     pub fn fit(ranking: &Ranking, sizes: &[usize]) -> Result<Self> {
         let total = ranking.len();
-        let rungs: Vec<(f64, f64, f64)> = sizes
+        let rungs: Vec<[f64; 4]> = sizes
             .par_iter()
             .map(|&m| {
                 let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(m as u64);
                 let mut taken = vec![0u64; total.div_ceil(64)];
                 let mut positions = Vec::with_capacity(m);
-                let es: Vec<f64> = (0..NULL_PERMUTATIONS)
+                let signed: Vec<f64> = (0..NULL_PERMUTATIONS)
                     .map(|_| {
                         random_positions(&mut rng, &mut taken, m, total, &mut positions);
-                        ranking.peak(&positions).0
+                        ranking.signed_peak(&positions)
                     })
-                    .filter(|&e| e > 0.0)
                     .collect();
+                let es: Vec<f64> = signed.iter().copied().filter(|&e| e > 0.0).collect();
+                let nonzero = signed.iter().filter(|&&e| e != 0.0).count();
                 let (shape, scale) = fit_gamma(&es).ok_or_else(|| {
-                    EnrichError::Scores(format!("the random sets of {m} genes all score 0: the ranking has no spread"))
+                    EnrichError::Scores(format!("random sets of {m} genes never peak upwards: the ranking has no spread"))
                 })?;
-                Ok(((m as f64).ln(), shape, scale))
+                Ok([(m as f64).ln(), shape, scale, (es.len() as f64 / nonzero as f64).ln()])
             })
             .collect::<Result<_>>()?;
         Ok(Self { rungs })
     }
 
-    /// Gamma shape and scale at `m` genes: linear in ln m between rungs, the end rungs beyond.
-    pub fn at(&self, m: usize) -> (f64, f64) {
+    /// Gamma shape, scale and ln share positive at `m` genes: linear in ln m between rungs,
+    /// the end rungs beyond.
+    pub fn at(&self, m: usize) -> [f64; 3] {
         let x = (m as f64).ln();
         let r = &self.rungs;
-        let i = r.partition_point(|rung| rung.0 < x);
-        if i == 0 {
-            return (r[0].1, r[0].2);
-        }
-        if i == r.len() {
-            let last = r[r.len() - 1];
-            return (last.1, last.2);
-        }
-        let (a, b) = (r[i - 1], r[i]);
-        let t = if b.0 > a.0 { (x - a.0) / (b.0 - a.0) } else { 0.0 };
-        (a.1 + t * (b.1 - a.1), a.2 + t * (b.2 - a.2))
+        let i = r.partition_point(|rung| rung[0] < x);
+        let (a, b) = match i {
+            0 => (r[0], r[0]),
+            i if i == r.len() => (r[i - 1], r[i - 1]),
+            i => (r[i - 1], r[i]),
+        };
+        let t = if b[0] > a[0] { (x - a[0]) / (b[0] - a[0]) } else { 0.0 };
+        [1, 2, 3].map(|k| a[k] + t * (b[k] - a[k]))
     }
 
-    /// (NES, ln p) of an ES at `m` genes.
+    /// (NES, ln p) of an upper peak `es` at `m` genes.
     pub fn score(&self, es: f64, m: usize) -> (f64, f64) {
-        let (shape, scale) = self.at(m);
-        (es / (shape * scale), ln_gamma_upper(shape, es / scale))
+        let [shape, scale, ln_share] = self.at(m);
+        (es / (shape * scale), ln_share + ln_gamma_upper(shape, es / scale))
     }
 }
 
@@ -339,6 +372,12 @@ fn rank_positions(scores: &[(u32, f32)], dense_of: &DenseIds, genes: usize) -> R
     Ok((pos, order.iter().map(|o| o.1).collect()))
 }
 
+/// The sort key of the result order (see the module docs): a total order, so pages never
+/// skip or repeat a set.
+pub fn result_order(r: &RankRow) -> (bool, f64, f64, u32) {
+    (r.fdr > SIGNIFICANT_FDR, -r.es, r.log10_p, r.id_order)
+}
+
 /// One tested set before the null is known.
 struct Tested {
     lib: usize,
@@ -431,9 +470,7 @@ pub(crate) fn run(
         start = end;
     }
     let mut rows: Vec<RankRow> = rows.into_iter().map(|r| r.0).collect();
-    rows.par_sort_unstable_by(|a, b| {
-        b.nes.total_cmp(&a.nes).then(a.log10_p.total_cmp(&b.log10_p)).then(a.id_order.cmp(&b.id_order))
-    });
+    rows.par_sort_unstable_by(|a, b| result_order(a).partial_cmp(&result_order(b)).expect("finite keys"));
     for (i, row) in rows.iter_mut().enumerate() {
         row.rank = i + 1;
     }
@@ -454,6 +491,9 @@ mod tests {
         let (es, at) = flat.peak(&[1, 5]);
         assert!((es - 0.25).abs() < 1e-15 && at == 1);
         assert_eq!(flat.peak(&[4, 5]), (0.0, 0));
+        // ... and their trough, -4/4 just before the first of them, is the signed peak.
+        assert_eq!(flat.signed_peak(&[4, 5]), -1.0);
+        assert_eq!(flat.signed_peak(&[0, 1]), 1.0);
         // Weights: scores 3, 2, 1, 0, -1, -2 (mean 0.5) weigh 2.5, 1.5, .5, .5, 1.5, 2.5. A set
         // at positions 1 and 4 (weights 1.5 + 1.5): -1/4 + 1/2 = 0.25 at its first gene.
         let r = Ranking::new(&[3.0, 2.0, 1.0, 0.0, -1.0, -2.0]);

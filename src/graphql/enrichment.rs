@@ -74,7 +74,7 @@ pub struct AugmentedEnrichmentRow {
     /// Peak of the weighted (GSEA) running sum over the model's ranking, in [0, 1].
     pub enrichment_score: f64,
     /// Normalised enrichment score: ES over the mean ES of random sets of the same size
-    /// (1 = chance); results are ordered by it.
+    /// (1 = chance).
     pub nes: f64,
     /// The set's genes ranked at or above the peak, in ranking order: what drives the result.
     pub leading_edge: Vec<GeneNode>,
@@ -92,7 +92,8 @@ pub struct AugmentedEnrichmentRow {
 
 #[derive(SimpleObject)]
 pub struct AugmentedEnrichmentResult {
-    /// Every tested set, by NES, then p-value, then set id.
+    /// Every tested set: those with FDR <= 0.05 first, each group by enrichment score, then
+    /// p-value, then set id.
     pub results: Page<AugmentedEnrichmentRow>,
     pub genes_used: usize,
     pub unknown_genes: Vec<String>,
