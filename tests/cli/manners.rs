@@ -154,3 +154,19 @@ fn gmt_descriptions_survive_ingest_export_and_enrich() {
     let err = stderr(&t.run(&["enrich", "--genes", g, "--libraries", "MINE", "--background", bg.to_str().unwrap()]));
     assert!(err.contains("background entries not recognised (1): NOTAGENE"), "{err}");
 }
+
+#[test]
+fn gene_shows_stored_predictions_after_model_predict() {
+    let (t, model) = with_model();
+    t.ok(&["model", "predict", "--model", model.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&t.ok(&["gene", "MCM2", "--json"])).unwrap();
+    assert_eq!(v["predictions_stored"], true);
+    let partners: Vec<&str> = v["predicted_partners"].as_array().unwrap().iter().map(|p| p["symbol"].as_str().unwrap()).collect();
+    // The fixture model's vocabulary: MCM4-7, POLA1, POLD1, RFC3 and four collagens.
+    assert!(!partners.is_empty() && !partners.contains(&"MCM2"), "{partners:?}");
+    for f in v["predicted_functions"].as_array().unwrap() {
+        assert!(f["set_id"].as_str().unwrap().contains(':') && f["z"].is_number(), "{f}");
+    }
+    let text = t.ok(&["gene", "MCM2"]);
+    assert!(text.contains("predicted partners") && !text.contains("genekg model predict"), "{text}");
+}
