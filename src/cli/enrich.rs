@@ -45,8 +45,8 @@ pub struct EnrichArgs {
     #[arg(long)]
     json: bool,
     /// Model-augmented enrichment: rank every gene by the model's score for the list and run
-    /// the Kolmogorov-Smirnov running-sum test on that ranking (instead of Fisher's test on the
-    /// overlap). Sees function even when the list overlaps a set in no gene. `--background` and
+    /// GSEA's weighted running-sum test on that ranking against random sets of each size
+    /// (blitzGSEA's null; instead of Fisher's test on the overlap). Sees function even when the list overlaps a set in no gene. `--background` and
     /// `--fdr-scope` belong to the overlap test and are refused with it.
     #[arg(long, conflicts_with_all = ["background", "fdr_scope"])]
     augmented: bool,

@@ -5,9 +5,9 @@
 //! few milliseconds: the query becomes a dense byte vector, each set's overlap is a sum of bytes
 //! at its members (cost independent of the query size), p-values come from a log-factorial
 //! table in log space, sets are scored in parallel and the FDR is Benjamini-Hochberg within each
-//! library. [`EnrichIndex::rank_enrich`] runs a Kolmogorov-Smirnov running-sum test over a
-//! ranked list of genes (for model-augmented enrichment); see [`rank`] for why its p-values are
-//! analytic.
+//! library. [`EnrichIndex::rank_enrich`] runs GSEA's weighted running-sum test over a ranked
+//! list of genes (for model-augmented enrichment) with a null fitted from random sets of each
+//! size, as blitzGSEA; see [`rank`] for why, and for the result order.
 //!
 //! [`EnrichIndex::augmented_enrich`] feeds that test the model's ranking of every gene for a
 //! list (model-augmented enrichment, see [`augmented`]).
