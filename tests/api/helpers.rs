@@ -42,6 +42,12 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with a small model trained on the fixture (a few seconds), its stored
 /// predictions and its neighbourhood indexes, all through the same library calls as the CLI.
 pub async fn spawn_app_with_model() -> TestApp {
+    spawn_app_with_model_then(|_| {}).await
+}
+
+/// Like [`spawn_app_with_model`], with `change` applied to the store after the model, the
+/// predictions and the indexes were made from it (to test what goes stale).
+pub async fn spawn_app_with_model_then(change: impl FnOnce(&Store)) -> TestApp {
     use genekg::model::predictions::{predict_and_store, PredictionOptions};
     use genekg::model::train::{train, TrainOptions};
     use genekg::model::{Gsfm, ModelConfig, TrainConfig};
@@ -55,6 +61,7 @@ pub async fn spawn_app_with_model() -> TestApp {
     let gsfm = Gsfm::load(&model_dir).expect("load model");
     predict_and_store(&store, &gsfm, &PredictionOptions::default()).expect("store predictions");
     genekg::index::build_indexes(&store, &gsfm, &index_dir, genekg::index::AnnParams::default()).expect("build indexes");
+    change(&store);
     let state = AppState::load(store).expect("load API state").with_model(&model_dir, &index_dir).expect("attach model");
     assert!(state.model.is_some() && state.neighbourhood.is_some());
     start(state, dir).await
