@@ -81,8 +81,10 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
                     for g in &genes {
                         match resolver.resolve_str(g) {
                             Resolution::Found(e) => ids.push(e),
-                            Resolution::Ambiguous(c) => anyhow::bail!("gene {g} is ambiguous (Entrez {c:?})"),
-                            Resolution::NotFound => anyhow::bail!("unknown gene {g}"),
+                            other => anyhow::bail!(
+                                "{}",
+                                super::unresolved_in_words(g, &other, |c| store.gene(c).ok().flatten().map(|x| x.symbol))
+                            ),
                         }
                     }
                     hood.similar_sets_for_genes(&model, &ids, k, library.as_deref(), ef)?

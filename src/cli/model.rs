@@ -45,6 +45,8 @@ pub enum ModelCommand {
     },
     /// Score every gene for a gene list and print the top new ones.
     Augment {
+        /// Genes, as separate arguments or comma-separated (quoted CSV is read too).
+        #[arg(required = true)]
         genes: Vec<String>,
         #[arg(long)]
         model: Option<PathBuf>,
@@ -55,6 +57,9 @@ pub enum ModelCommand {
     Info {
         #[arg(long)]
         model: Option<PathBuf>,
+        /// One JSON object (`fingerprint`, `config`) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Measure training throughput (embedding-bag vs dense first layer), augment latency and,
     /// with --predict, the time to predict and store every set.
@@ -138,27 +143,38 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
             let resolver = store.resolver()?;
+            let symbol = |c: u32| store.gene(c).ok().flatten().map(|x| x.symbol);
             let mut ids = Vec::new();
-            for g in &genes {
-                match resolver.resolve_str(g) {
+            for g in crate::domain::split_gene_list(&genes.join("\n")) {
+                match resolver.resolve_str(&g) {
                     Resolution::Found(id) => ids.push(id),
-                    other => eprintln!("{g}: {other:?}"),
+                    other => eprintln!("not used: {}", super::unresolved_in_words(&g, &other, symbol)),
                 }
+            }
+            if ids.is_empty() {
+                anyhow::bail!("none of the given genes is known; nothing to augment");
             }
             let a = gsfm.augment(&ids)?;
             if !a.unknown.is_empty() {
-                eprintln!("not in the model's vocabulary: {:?}", a.unknown);
+                let names: Vec<String> = a.unknown.iter().map(|&c| symbol(c).unwrap_or_else(|| c.to_string())).collect();
+                eprintln!("not in the model's vocabulary (not read by it): {}", names.join(", "));
             }
+            println!("entrez\tsymbol\tprobability\tlogit");
             for g in a.ranked(false).into_iter().take(top) {
                 let sym = store.gene(g.entrez)?.map(|x| x.symbol).unwrap_or_default();
                 println!("{}\t{}\t{:.4}\t{:.3}", g.entrez, sym, g.probability, g.logit);
             }
         }
-        ModelCommand::Info { model } => {
+        ModelCommand::Info { model, json } => {
             let dir = model.unwrap_or_else(default_dir);
             let gsfm = Gsfm::load(&dir)?;
-            println!("{}", serde_json::to_string_pretty(gsfm.config())?);
-            println!("fingerprint {}", gsfm.fingerprint());
+            if json {
+                let info = serde_json::json!({ "fingerprint": gsfm.fingerprint(), "config": gsfm.config() });
+                println!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                println!("fingerprint {}", gsfm.fingerprint());
+                println!("{}", serde_json::to_string_pretty(gsfm.config())?);
+            }
         }
         ModelCommand::Bench { model, batch_sizes, steps, predict, threads } => {
             crate::model::limit_threads(threads);

@@ -49,10 +49,12 @@ pub(crate) fn resolve_input(
     }
     let mut report = InputReport { given: entries.len(), ..Default::default() };
     let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(entries.len());
+    let mut seen = rustc_hash::FxHashSet::default();
     for e in &entries {
         match resolver.resolve_str(e) {
             Resolution::Found(id) => match dense_of.get(&id) {
-                Some(&d) => pairs.push((d, id)),
+                Some(&d) if seen.insert(d) => pairs.push((d, id)),
+                Some(_) => report.duplicates.push(e.to_string()),
                 None => report.unknown.push(e.to_string()),
             },
             Resolution::Ambiguous(candidates) => {
@@ -61,10 +63,7 @@ pub(crate) fn resolve_input(
             Resolution::NotFound => report.unknown.push(e.to_string()),
         }
     }
-    let found = pairs.len();
     pairs.sort_unstable();
-    pairs.dedup();
-    report.duplicates = found - pairs.len();
     if pairs.is_empty() {
         let mut shown: Vec<&str> = report.unknown.iter().map(String::as_str).take(ERROR_EXAMPLES).collect();
         if shown.is_empty() {

@@ -71,13 +71,17 @@ pub struct EnrichmentResult {
 #[derive(SimpleObject)]
 pub struct AugmentedEnrichmentRow {
     pub gene_set: GeneSetNode,
-    /// Peak of the Kolmogorov-Smirnov running sum over the model's ranking, in [0, 1].
+    /// Peak of the weighted (GSEA) running sum over the model's ranking, in [0, 1].
     pub enrichment_score: f64,
+    /// Normalised enrichment score: ES over the mean ES of random sets of the same size
+    /// (1 = chance).
+    pub nes: f64,
     /// The set's genes ranked at or above the peak, in ranking order: what drives the result.
     pub leading_edge: Vec<GeneNode>,
     /// The set's genes in the ranking.
     pub set_size: usize,
-    /// Analytic one-sided Smirnov p-value (see docs); may underflow to 0, see log10P.
+    /// Upper tail of the gamma fitted to random sets' ES at this size (see docs); may
+    /// underflow to 0, see log10P.
     pub p_value: f64,
     #[graphql(name = "log10P")]
     pub log10_p: f64,
@@ -88,7 +92,8 @@ pub struct AugmentedEnrichmentRow {
 
 #[derive(SimpleObject)]
 pub struct AugmentedEnrichmentResult {
-    /// Every tested set, by p-value then set id.
+    /// Every tested set: those with FDR <= 0.05 first, each group by enrichment score, then
+    /// p-value, then set id.
     pub results: Page<AugmentedEnrichmentRow>,
     pub genes_used: usize,
     pub unknown_genes: Vec<String>,
@@ -228,6 +233,7 @@ impl EnrichQueries {
             nodes.push(AugmentedEnrichmentRow {
                 gene_set,
                 enrichment_score: r.es,
+                nes: r.nes,
                 leading_edge: load_genes(ctx, &r.leading_edge).await?,
                 set_size: r.set_size,
                 p_value: r.p_value,

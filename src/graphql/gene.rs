@@ -191,7 +191,7 @@ impl GeneNode {
 }
 
 /// Links to other resources; each is null when the gene lacks the id the resource is keyed by.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GeneLinks {
     /// Open Targets Platform, by Ensembl gene id.
     pub open_targets: Option<String>,
