@@ -323,3 +323,31 @@ fn published_checkpoint_imports_with_its_logits() {
         }
     }
 }
+
+/// A known gene the model cannot read leaves its answer bit for bit as it was, and is reported.
+/// Tested on the default recipe's architecture (item-item path and chunks included), the one
+/// where an out-of-vocabulary gene used to switch on `<unk>` and move every logit.
+#[test]
+fn out_of_vocabulary_genes_do_not_change_the_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = fixture_store(tmp.path());
+    let out = tmp.path().join("oov");
+    let mut architecture = multinomial(Some(ItemItemConfig { lambda: 10.0, keep: 64, weight: 0.5 }));
+    architecture.input_chunk = Some(3);
+    train_with(&store, &out, 2, architecture);
+    let gsfm = Gsfm::load(&out).unwrap();
+    let oov: Vec<u32> = store
+        .genes()
+        .map(|g| g.unwrap().entrez)
+        .filter(|&e| gsfm.vocabulary().column(e).is_none())
+        .take(2)
+        .collect();
+    assert_eq!(oov.len(), 2, "the fixture has stored genes outside the vocabulary");
+    for input in [gsfm.vocab()[..5].to_vec(), gsfm.vocab()[10..11].to_vec()] {
+        let plain = gsfm.augment(&input).unwrap();
+        let with_oov = gsfm.augment(&[input.clone(), oov.clone()].concat()).unwrap();
+        assert_eq!(plain.genes, with_oov.genes, "scores changed when {oov:?} were added to {input:?}");
+        assert_eq!(with_oov.unknown, { let mut o = oov.clone(); o.sort(); o });
+        assert!(plain.unknown.is_empty());
+    }
+}

@@ -59,7 +59,8 @@ pub struct EnrichArgs {
     model: Option<PathBuf>,
 }
 
-/// Gene entries of a list file: whitespace- or comma-separated, `#` starts a comment line.
+/// Gene entries of a list file, split by `store::split_gene_list` (whitespace, commas, quoted
+/// CSV; `#` starts a comment line).
 pub(super) fn read_gene_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     let mut text = String::new();
     if path.as_os_str() == "-" {
@@ -67,13 +68,7 @@ pub(super) fn read_gene_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     } else {
         text = std::fs::read_to_string(path).with_context(|| format!("reading gene list {}", path.display()))?;
     }
-    Ok(text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ','))
-        .filter(|g| !g.is_empty())
-        .map(str::to_string)
-        .collect())
+    Ok(crate::store::split_gene_list(&text))
 }
 
 pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {

@@ -39,7 +39,7 @@ pub enum ModelCommand {
         partners: usize,
         #[arg(long, default_value_t = 2)]
         threads: i32,
-        /// Skip when the stored predictions are already from this model.
+        /// Skip when the stored predictions are already from this model and the store's data.
         #[arg(long)]
         if_stale: bool,
     },
@@ -126,10 +126,14 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
             crate::model::limit_threads(threads);
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
-            let current = crate::model::predictions::prediction_report(&store)?;
-            if if_stale && current.is_some_and(|r| r.fingerprint == gsfm.fingerprint()) {
-                tracing::info!(fingerprint = gsfm.fingerprint(), "stored predictions are from this model; skipping");
-                return Ok(());
+            if if_stale {
+                match crate::model::predictions::stale_reason(&store, gsfm.fingerprint(), None)? {
+                    None => {
+                        tracing::info!(fingerprint = gsfm.fingerprint(), "stored predictions are from this model and data; skipping");
+                        return Ok(());
+                    }
+                    Some(why) => tracing::info!("predicting: {why}"),
+                }
             }
             let report = predict_and_store(&store, &gsfm, &PredictionOptions { top_n, partners, ..Default::default() })?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -137,18 +141,19 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
         ModelCommand::Augment { genes, model, top } => {
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
-            let resolver = store.resolver()?;
-            let mut ids = Vec::new();
-            for g in &genes {
-                match resolver.resolve_str(g) {
-                    Resolution::Found(id) => ids.push(id),
-                    other => eprintln!("{g}: {other:?}"),
-                }
+            let list = store.resolver()?.resolve_list(&crate::store::split_gene_args(&genes));
+            let symbol = |e: u32| store.gene(e).ok().flatten().map(|g| g.symbol).unwrap_or_default();
+            for note in list.notes(symbol) {
+                eprintln!("{note}");
             }
-            let a = gsfm.augment(&ids)?;
-            if !a.unknown.is_empty() {
-                eprintln!("not in the model's vocabulary: {:?}", a.unknown);
+            if let Some(msg) = list.nothing_resolved() {
+                anyhow::bail!(msg);
             }
+            let a = gsfm.augment(&list.genes)?;
+            for &e in &a.unknown {
+                eprintln!("{}: not in the model's vocabulary (in too few training sets); left out", symbol(e));
+            }
+            println!("entrez\tsymbol\tprobability\tlogit");
             for g in a.ranked(false).into_iter().take(top) {
                 let sym = store.gene(g.entrez)?.map(|x| x.symbol).unwrap_or_default();
                 println!("{}\t{}\t{:.4}\t{:.3}", g.entrez, sym, g.probability, g.logit);

@@ -94,6 +94,11 @@ impl GeneIndex {
         self.resolver.resolve(query)
     }
 
+    /// A user's gene list, with the one gene-list policy (`store::ResolvedList`).
+    pub fn resolve_list(&self, raw: &[String]) -> crate::store::ResolvedList {
+        self.resolver.resolve_list(raw)
+    }
+
     pub fn symbol(&self, entrez: u32) -> Option<&str> {
         self.summaries.get(&entrez).map(|s| &*s.symbol)
     }

@@ -55,7 +55,7 @@ pub struct Augmented {
     pub genes: Vec<ScoredGene>,
     /// Input genes the model used (in its vocabulary), as given.
     pub used: Vec<u32>,
-    /// Input genes outside the vocabulary (they only switch on the `<unk>` column).
+    /// Input genes outside the vocabulary: reported, and left out of the model's input.
     pub unknown: Vec<u32>,
 }
 
@@ -189,6 +189,12 @@ impl Gsfm {
         genes.into_iter().zip(self.embed_sets(&refs)).collect()
     }
 
+    /// Splits genes into those the model reads (in its vocabulary) and those it cannot, keeping
+    /// order. User lists go in without the latter (see [`Gsfm::augment`]).
+    pub fn split_vocabulary(&self, genes: &[u32]) -> (Vec<u32>, Vec<u32>) {
+        genes.iter().partition(|&&g| self.vocab.column(g).is_some())
+    }
+
     /// Scores every vocabulary gene for a gene list (Entrez ids). Errors: an empty list, more
     /// than [`MAX_INPUT_GENES`] distinct genes, or no gene in the vocabulary.
     pub fn augment(&self, genes: &[u32]) -> Result<Augmented> {
@@ -201,7 +207,7 @@ impl Gsfm {
         if distinct.len() > MAX_INPUT_GENES {
             return Err(ModelError::TooManyGenes { count: distinct.len(), max: MAX_INPUT_GENES });
         }
-        let (used, unknown): (Vec<u32>, Vec<u32>) = distinct.iter().partition(|&&g| self.vocab.column(g).is_some());
+        let (used, unknown) = self.split_vocabulary(&distinct);
         if used.is_empty() {
             return Err(ModelError::AllUnknown {
                 count: unknown.len(),
@@ -209,7 +215,10 @@ impl Gsfm {
                 vocab: self.vocab.gene_count(),
             });
         }
-        let logits = self.logits(&[&distinct]).pop().expect("one set in, one row out");
+        // Only the genes the model reads go in: an out-of-vocabulary gene would switch on the
+        // `<unk>` column, which shifts every logit, so a gene the model cannot read would change
+        // its answer (MCM6's logit fell from 150 to 121 when LOC100128288 was added).
+        let logits = self.logits(&[&used]).pop().expect("one set in, one row out");
         let input: std::collections::HashSet<u32> = used.iter().copied().collect();
         let scored = self
             .vocab

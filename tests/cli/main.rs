@@ -3,3 +3,4 @@
 mod helpers;
 mod eval;
 mod ingest;
+mod stale;
