@@ -51,6 +51,14 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 20)]
         top: usize,
     },
+    /// Refit the model's calibration (Platt scaling) on its training corpus and save it, for
+    /// models trained before the scale existed; then run `model predict` and `index build`.
+    Calibrate {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
     /// Print the model's config and fingerprint.
     Info {
         #[arg(long)]
@@ -158,6 +166,13 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 let sym = store.gene(g.entrez)?.map(|x| x.symbol).unwrap_or_default();
                 println!("{}\t{}\t{:.4}\t{:.3}", g.entrez, sym, g.probability, g.logit);
             }
+        }
+        ModelCommand::Calibrate { model, threads } => {
+            crate::model::limit_threads(threads);
+            let store = ctx.open_store()?;
+            let dir = model.unwrap_or_else(default_dir);
+            let (c, fingerprint) = crate::model::calibrate::recalibrate(&store, &dir)?;
+            println!("{}", serde_json::json!({ "logit_scale": c.scale, "logit_offset": c.offset, "fingerprint": fingerprint }));
         }
         ModelCommand::Info { model } => {
             let dir = model.unwrap_or_else(default_dir);

@@ -155,6 +155,9 @@ impl Gsfm {
                 let chunks = net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64);
                 mixture::mix(&chunks, &parts_per_set, config.objective)
             });
+            if let Some(scale) = config.logit_scale {
+                block *= scale;
+            }
             if let Some(offset) = config.logit_offset {
                 block += offset;
             }
