@@ -152,12 +152,14 @@ impl Gsfm {
                 next += 1;
             }
             let mut block = self.with_network(|net| {
-                let chunks = net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64);
+                let mut chunks = net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64);
+                // The calibration's scale was fitted on whole inputs, so each chunk is scaled
+                // before the mixture; the offset is a shift, which the mixture keeps.
+                if let Some(scale) = config.logit_scale {
+                    chunks *= scale;
+                }
                 mixture::mix(&chunks, &parts_per_set, config.objective)
             });
-            if let Some(scale) = config.logit_scale {
-                block *= scale;
-            }
             if let Some(offset) = config.logit_offset {
                 block += offset;
             }
