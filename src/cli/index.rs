@@ -82,18 +82,9 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
                     hood.similar_sets_for_set(&store, &model, &id, k, library.as_deref(), ef)?
                 }
                 None => {
-                    let list = store.resolver()?.resolve_list(&crate::store::split_gene_args(&genes));
-                    let symbol = |e: u32| store.gene(e).ok().flatten().map(|g| g.symbol).unwrap_or_default();
-                    for note in list.notes(symbol) {
-                        eprintln!("{note}");
-                    }
-                    if let Some(msg) = list.nothing_resolved() {
-                        anyhow::bail!(msg);
-                    }
+                    let list = super::model::resolve_gene_args(&store, &genes)?;
                     let (ids, oov) = model.split_vocabulary(&list.genes);
-                    for &e in &oov {
-                        eprintln!("{}: not in the model's vocabulary; left out", symbol(e));
-                    }
+                    super::model::note_out_of_vocabulary(&store, &oov);
                     hood.similar_sets_for_genes(&model, &ids, k, library.as_deref(), ef)?
                 }
             };

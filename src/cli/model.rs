@@ -149,18 +149,9 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
         ModelCommand::Augment { genes, model, top } => {
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
-            let list = store.resolver()?.resolve_list(&crate::store::split_gene_args(&genes));
-            let symbol = |e: u32| store.gene(e).ok().flatten().map(|g| g.symbol).unwrap_or_default();
-            for note in list.notes(symbol) {
-                eprintln!("{note}");
-            }
-            if let Some(msg) = list.nothing_resolved() {
-                anyhow::bail!(msg);
-            }
+            let list = resolve_gene_args(&store, &genes)?;
             let a = gsfm.augment(&list.genes)?;
-            for &e in &a.unknown {
-                eprintln!("{}: not in the model's vocabulary (in too few training sets); left out", symbol(e));
-            }
+            note_out_of_vocabulary(&store, &a.unknown);
             println!("entrez\tsymbol\tprobability\tlogit");
             for g in a.ranked(false).into_iter().take(top) {
                 let sym = store.gene(g.entrez)?.map(|x| x.symbol).unwrap_or_default();
@@ -256,4 +247,28 @@ fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predic
         );
     }
     Ok(())
+}
+
+/// Resolves gene arguments (commas, spaces and quoted CSV split) with the one gene-list policy,
+/// printing a line for every entry left out; an error only when nothing resolves.
+pub(super) fn resolve_gene_args(store: &crate::store::Store, genes: &[String]) -> anyhow::Result<crate::store::ResolvedList> {
+    let list = store.resolver()?.resolve_list(&crate::store::split_gene_args(genes));
+    for note in list.notes(|e| symbol_of(store, e)) {
+        eprintln!("{note}");
+    }
+    if let Some(msg) = list.nothing_resolved() {
+        anyhow::bail!(msg);
+    }
+    Ok(list)
+}
+
+/// Says which known input genes the model could not read (they were left out of its input).
+pub(super) fn note_out_of_vocabulary(store: &crate::store::Store, genes: &[u32]) {
+    for &e in genes {
+        eprintln!("{}: not in the model's vocabulary (in too few training sets); left out", symbol_of(store, e));
+    }
+}
+
+fn symbol_of(store: &crate::store::Store, entrez: u32) -> String {
+    store.gene(entrez).ok().flatten().map(|g| g.symbol).unwrap_or_else(|| entrez.to_string())
 }
