@@ -8,7 +8,6 @@ use super::Context;
 use crate::model::corpus::Corpus;
 use crate::model::eval::baselines::{Cooccurrence, Frequency, Random, Scorer};
 use crate::model::eval::{self, cases, Method};
-use crate::model::predictions::EVALUATION_META_KEY;
 use crate::model::Gsfm;
 
 #[derive(Subcommand)]
@@ -33,7 +32,8 @@ pub enum EvalCommand {
         /// Include per-case figures in the JSON.
         #[arg(long)]
         per_case: bool,
-        /// Save the summaries in the store's meta (`model_evaluation`) for the API.
+        /// Save the summaries in the model directory (`evaluation.json`), where `meta.model`
+        /// of the API reads them.
         #[arg(long)]
         save: bool,
         #[arg(long, default_value_t = 2)]
@@ -302,18 +302,9 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             }
             if save {
-                let mut all = store.meta_json(EVALUATION_META_KEY)?.unwrap_or_else(|| serde_json::json!({}));
                 let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                for s in &summaries {
-                    let mut v = serde_json::to_value(s)?;
-                    v.as_object_mut().map(|o| o.remove("per_case"));
-                    v["model_fingerprint"] = gsfm.fingerprint().into();
-                    v["trained_on"] = serde_json::json!(train_libs);
-                    v["before_pmid"] = serde_json::json!(before_pmid);
-                    all[format!("{name}:{}", format!("{:?}", s.method).to_lowercase())] = v;
-                }
-                store.set_meta_json(EVALUATION_META_KEY, &all)?;
-                store.flush()?;
+                eval::save_summaries(&model_dir, &name, &summaries, gsfm.fingerprint(), &train_libs, before_pmid)?;
+                eprintln!("saved in {}", model_dir.join(eval::EVALUATION_FILE).display());
             }
             Ok(())
         }

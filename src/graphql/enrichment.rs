@@ -118,7 +118,8 @@ impl EnrichQueries {
     async fn enrich(
         &self,
         ctx: &Context<'_>,
-        genes: Vec<String>,
+        #[graphql(desc = "The gene list; or give `userGeneSet` instead.")] genes: Option<Vec<String>>,
+        #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<async_graphql::ID>,
         #[graphql(desc = "Library names; all when absent.")] libraries: Option<Vec<String>>,
         #[graphql(default)] background: EnrichBackground,
         background_genes: Option<Vec<String>>,
@@ -126,6 +127,7 @@ impl EnrichQueries {
         after: Option<String>,
     ) -> async_graphql::Result<EnrichmentResult> {
         let page = PageRequest::parse(first, after.as_deref())?;
+        let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         if genes.len() > MAX_ENRICH_GENES {
             return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {MAX_ENRICH_GENES} are accepted", genes.len())).into());
         }

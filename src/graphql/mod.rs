@@ -14,6 +14,7 @@ pub mod meta;
 pub mod model;
 pub mod query_cache;
 pub mod search;
+pub mod spec_response;
 pub mod state;
 pub mod target_family;
 pub mod user_gene_set;
@@ -47,6 +48,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
+        // First, so that it sees every parse, including those the policy's cache answers.
+        .extension(spec_response::SpecResponse)
         .extension(limits::ResponsePolicy::default())
 }
 

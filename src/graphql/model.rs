@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::connection::{list_cost, Page, PageRequest};
 use super::errors::{ApiError, ApiResult};
@@ -38,9 +38,18 @@ fn read_index<T>(hood: &std::sync::RwLock<Neighbourhood>, f: impl FnOnce(&Neighb
     Ok(f(&hood))
 }
 
-/// Stored-set ids among index keys; user sets (`user:ID`) are not library sets.
+/// Stored-set ids of index keys.
 fn set_ids(keys: impl IntoIterator<Item = String>) -> Vec<SetId> {
-    keys.into_iter().filter(|k| !k.starts_with("user:")).filter_map(|k| SetId::parse(&k).ok()).collect()
+    keys.into_iter().filter_map(|k| SetId::parse(&k).ok()).collect()
+}
+
+/// A failed set search: NOT_FOUND naming the step to run when the sets index does not match
+/// the store (see `index::sets_mismatch`), INTERNAL otherwise.
+fn set_search_error(e: anyhow::Error) -> ApiError {
+    match e.downcast_ref::<crate::index::SetsIndexStale>() {
+        Some(stale) => ApiError::NotFound(stale.0.clone()),
+        None => ApiError::internal(e),
+    }
 }
 
 /// NOT_FOUND naming `genekg index build` when the sets index predates the data of `library`
@@ -98,31 +107,68 @@ pub struct SimilarGene {
     pub evidence_sets: u32,
 }
 
+/// A library set near a gene list or set. Users' registered lists are private and never listed.
 #[derive(SimpleObject)]
 pub struct SimilarSet {
-    /// Null for a user gene set (see `userGeneSet`); `key` names it.
-    pub gene_set: Option<GeneSetNode>,
-    /// `LIBRARY:term`, or `user:ID` for a user gene set.
+    pub gene_set: GeneSetNode,
+    /// `LIBRARY:term`, the set's id.
     pub key: String,
     pub cosine: f32,
+}
+
+/// Which of a gene's predicted functions a caller wants (see `Gene.predictedFunctions`).
+pub struct FunctionFilter {
+    libraries: Option<Vec<String>>,
+    min_z: f32,
+    new_only: bool,
+    include_untitled: bool,
+}
+
+impl FunctionFilter {
+    pub fn new(
+        libraries: Option<Vec<String>>,
+        library: Option<String>,
+        min_z: Option<f64>,
+        new_only: bool,
+        include_untitled: Option<bool>,
+    ) -> ApiResult<Self> {
+        let libraries = match (libraries, library) {
+            (Some(_), Some(_)) => return Err(ApiError::BadInput("give either `libraries` or `library`, not both".into())),
+            (l, one) => l.or(one.map(|one| vec![one])),
+        };
+        if libraries.as_ref().is_some_and(Vec::is_empty) {
+            return Err(ApiError::BadInput("`libraries` is empty; leave it out for all libraries".into()));
+        }
+        // A caller who names libraries chose them, untitled sets included.
+        let include_untitled = include_untitled.unwrap_or(libraries.is_some());
+        Ok(Self { libraries, min_z: min_z.unwrap_or(f64::NEG_INFINITY) as f32, new_only, include_untitled })
+    }
 }
 
 pub async fn predicted_functions(
     ctx: &Context<'_>,
     entrez: u32,
-    library: Option<String>,
-    min_z: Option<f64>,
+    filter: FunctionFilter,
     first: i32,
     after: Option<String>,
 ) -> async_graphql::Result<Page<PredictedFunction>> {
     model(ctx)?;
     let page = PageRequest::parse(first, after.as_deref())?;
     let st = state(ctx)?;
-    if let Some(l) = &library {
+    for l in filter.libraries.iter().flatten() {
         super::library::known_library(st, l)?;
     }
-    let rows = predictions::functions_of_gene(&st.store, entrez, library.as_deref(), min_z.unwrap_or(f64::NEG_INFINITY) as f32)
-        .map_err(ApiError::internal)?;
+    let prefixes: Option<Vec<String>> = filter.libraries.as_ref().map(|ls| ls.iter().map(|l| format!("{l}:")).collect());
+    let rows: Vec<_> = predictions::functions_of_gene(&st.store, entrez, None, filter.min_z)
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .filter(|r| !filter.new_only || !r.known)
+        .filter(|r| prefixes.as_ref().is_none_or(|ps| ps.iter().any(|p| r.set_id.starts_with(p.as_str()))))
+        .filter(|r| {
+            filter.include_untitled
+                || SetId::parse(&r.set_id).ok().and_then(|id| st.set_entry(&id).map(|e| !e.is_untitled())).unwrap_or(true)
+        })
+        .collect();
     let range = page.range(rows.len());
     let ids = set_ids(rows[range.clone()].iter().map(|r| r.set_id.clone()));
     let sets = load_sets(ctx, &ids).await?;
@@ -141,18 +187,47 @@ pub async fn predicted_functions(
     Ok(page.connection(rows.len(), nodes))
 }
 
+pub fn predicted_partner_count(ctx: &Context<'_>, entrez: u32) -> async_graphql::Result<usize> {
+    model(ctx)?;
+    Ok(predictions::partners_of_gene(&state(ctx)?.store, entrez).map_err(ApiError::internal)?.len())
+}
+
+/// For a partner, `known` means the two genes already share a stored set (a GO term both are
+/// annotated to, a paper reporting both): the pairing is on record, not new.
 pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> async_graphql::Result<Vec<PredictedGene>> {
     model(ctx)?;
     let first = check_first(first)?;
     let st = state(ctx)?;
     let partners = predictions::partners_of_gene(&st.store, entrez).map_err(ApiError::internal)?;
+    if first > partners.len() && !partners.is_empty() {
+        return Err(ApiError::BadInput(format!(
+            "`first` is {first}, but {} predicted partners are stored for this gene (`genekg model predict` keeps the top ones); ask for at most {}",
+            partners.len(),
+            partners.len()
+        ))
+        .into());
+    }
     let partners = &partners[..partners.len().min(first)];
+    let sets_of = |g: u32| -> ApiResult<std::collections::HashSet<String>> {
+        Ok(st
+            .store
+            .sets_of_gene(g)?
+            .into_iter()
+            .flat_map(|(lib, terms)| terms.into_iter().map(move |t| format!("{lib}:{t}")))
+            .collect())
+    };
+    let own = sets_of(entrez)?;
+    let known: Vec<bool> = partners
+        .iter()
+        .map(|p| Ok(!sets_of(p.entrez)?.is_disjoint(&own)))
+        .collect::<ApiResult<_>>()?;
     let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
     Ok(partners
         .iter()
         .zip(genes)
+        .zip(known)
         .enumerate()
-        .map(|(i, (p, gene))| PredictedGene { gene, probability: p.probability, z_score: p.z, rank: i as u32 + 1, known: false })
+        .map(|(i, ((p, gene), known))| PredictedGene { gene, probability: p.probability, z_score: p.z, rank: i as u32 + 1, known })
         .collect())
 }
 
@@ -180,14 +255,8 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
 
 async fn similar_set_nodes(ctx: &Context<'_>, found: Vec<crate::index::Neighbour>) -> async_graphql::Result<Vec<SimilarSet>> {
     let ids = set_ids(found.iter().map(|n| n.key.clone()));
-    let mut sets = load_sets(ctx, &ids).await?.into_iter();
-    Ok(found
-        .into_iter()
-        .map(|n| {
-            let gene_set = if n.key.starts_with("user:") { None } else { sets.next() };
-            SimilarSet { gene_set, key: n.key, cosine: n.cosine }
-        })
-        .collect())
+    let sets = load_sets(ctx, &ids).await?;
+    Ok(found.into_iter().zip(sets).map(|(n, gene_set)| SimilarSet { gene_set, key: n.key, cosine: n.cosine }).collect())
 }
 
 pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<String>, first: i32) -> async_graphql::Result<Vec<SimilarSet>> {
@@ -196,7 +265,7 @@ pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<
     let st = state(ctx)?;
     check_index_data(&hood, &st.store, library.as_deref())?;
     let found = read_index(&hood, |h| h.similar_sets_for_set(&st.store, model.as_ref(), id, first, library.as_deref(), None))?
-        .map_err(ApiError::internal)?;
+        .map_err(set_search_error)?;
     similar_set_nodes(ctx, found).await
 }
 
@@ -277,12 +346,14 @@ impl ModelQueries {
     async fn augment(
         &self,
         ctx: &Context<'_>,
-        genes: Vec<String>,
+        #[graphql(desc = "The gene list; or give `userGeneSet` instead.")] genes: Option<Vec<String>>,
+        #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<ID>,
         #[graphql(default = 50)] first: i32,
         #[graphql(default = false)] include_input: bool,
     ) -> async_graphql::Result<AugmentResult> {
         let first = check_first(first)?;
         let model = model(ctx)?;
+        let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
         let aug = model.augment(&list.genes).map_err(|e| ApiError::BadInput(e.to_string()))?;
         let top: Vec<_> = aug.ranked(include_input).into_iter().take(first).cloned().collect();
@@ -301,13 +372,14 @@ impl ModelQueries {
         })
     }
 
-    /// Stored gene sets whose model embeddings are nearest to a gene list's (cosine), optionally
-    /// within one library.
+    /// Library gene sets whose model embeddings are nearest to a gene list's (cosine), optionally
+    /// within one library. Users' registered lists are never listed.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn similar_sets(
         &self,
         ctx: &Context<'_>,
-        genes: Vec<String>,
+        #[graphql(desc = "The gene list; or give `userGeneSet` instead.")] genes: Option<Vec<String>>,
+        #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<ID>,
         library: Option<String>,
         #[graphql(default = 10)] first: i32,
     ) -> async_graphql::Result<Vec<SimilarSet>> {
@@ -316,6 +388,7 @@ impl ModelQueries {
         if let Some(l) = &library {
             super::library::known_library(state(ctx)?, l)?;
         }
+        let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
         // Genes the model cannot read are left out, as in `augment`: they would only switch on
         // the `<unk>` column and move the list's embedding.
@@ -329,7 +402,7 @@ impl ModelQueries {
         }
         check_index_data(&hood, &state(ctx)?.store, library.as_deref())?;
         let found = read_index(&hood, |h| h.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None))?
-            .map_err(ApiError::internal)?;
+            .map_err(set_search_error)?;
         similar_set_nodes(ctx, found).await
     }
 }

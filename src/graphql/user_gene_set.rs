@@ -1,4 +1,9 @@
 //! Gene lists users register (`addGeneSet`, like Enrichr's addList) and read back by id.
+//!
+//! A registered list is private: it is reachable only through the id `addGeneSet` returned
+//! (`userGeneSet(id)`, or `userGeneSet: id` in place of `genes` in `enrich`, `augment` and
+//! `similarSets`) and is never listed in anyone's results: the neighbourhood index holds
+//! library sets only, and no listing reads user sets.
 
 use std::sync::Arc;
 
@@ -74,6 +79,32 @@ pub struct AddGeneSetResult {
     pub gene_set: UserGeneSetNode,
 }
 
+/// Reads a registered list by the id `addGeneSet` returned.
+pub(super) fn user_set(ctx: &Context<'_>, id: &str) -> async_graphql::Result<UserSet> {
+    let n: u64 = id.parse().map_err(|_| ApiError::BadInput(format!("user gene set id `{id}` is not a number")))?;
+    match state(ctx)?.store.user_set(n).map_err(ApiError::from)? {
+        Some(set) => Ok(set),
+        None => Err(ApiError::NotFound(format!("no user gene set {n}")).into()),
+    }
+}
+
+/// The gene list of a field that takes either `genes` or `userGeneSet` (a registered list's id).
+pub(super) fn genes_or_user_set(
+    ctx: &Context<'_>,
+    genes: Option<Vec<String>>,
+    user_gene_set: Option<ID>,
+) -> async_graphql::Result<Vec<String>> {
+    match (genes, user_gene_set) {
+        (Some(genes), None) => Ok(genes),
+        (None, Some(id)) => Ok(user_set(ctx, &id)?.genes.iter().map(u32::to_string).collect()),
+        (Some(_), Some(_)) => Err(ApiError::BadInput("give either `genes` or `userGeneSet`, not both".into()).into()),
+        (None, None) => Err(ApiError::BadInput(
+            "give `genes` (a gene list) or `userGeneSet` (the id `addGeneSet` returned)".into(),
+        )
+        .into()),
+    }
+}
+
 #[derive(Default)]
 pub struct UserGeneSetQueries;
 
@@ -81,12 +112,7 @@ pub struct UserGeneSetQueries;
 impl UserGeneSetQueries {
     /// A gene list registered with `addGeneSet`.
     async fn user_gene_set(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<UserGeneSetNode>> {
-        let n: u64 = id.parse().map_err(|_| ApiError::BadInput(format!("user gene set id `{}` is not a number", *id)))?;
-        let store = state(ctx)?.store.clone();
-        match store.user_set(n).map_err(ApiError::from)? {
-            Some(set) => Ok(Some(UserGeneSetNode(Arc::new(set)))),
-            None => Err(ApiError::NotFound(format!("no user gene set {n}")).into()),
-        }
+        Ok(Some(UserGeneSetNode(Arc::new(user_set(ctx, &id)?))))
     }
 }
 
@@ -143,14 +169,6 @@ impl UserGeneSetMutations {
                 StoreError::Invalid(msg) => ApiError::BadInput(msg),
                 e => ApiError::from(e),
             })?;
-        // Make the new set findable by `similarSets` at once.
-        if let (Some(model), Some(hood)) = (&state.model, &state.neighbourhood) {
-            if let Ok(mut hood) = hood.write() {
-                if let Err(e) = hood.add_user_set(model.as_ref(), set.id, &set.genes) {
-                    tracing::warn!("user set {} not added to the neighbourhood index: {e:#}", set.id);
-                }
-            }
-        }
         let mut ambiguous_genes = Vec::new();
         for a in list.ambiguous {
             ambiguous_genes.push(AmbiguousEntry { query: a.input, candidates: load_genes(ctx, &a.candidates).await? });

@@ -1,7 +1,7 @@
 //! Neighbourhood search: HNSW indexes over gene and gene-set embeddings.
 //!
 //! Two indexes, each a [`VectorIndex`]: `genes` (keys are Entrez ids) and `sets` (keys are set
-//! ids `LIBRARY:term`, user sets `user:ID`). Both live in `DATA_DIR/index/` as the hnsw_rs dump
+//! ids `LIBRARY:term`; users' sets are private and never indexed). Both live in `DATA_DIR/index/` as the hnsw_rs dump
 //! (`<kind>.hnsw.graph`, `<kind>.hnsw.data`), the key list (`<kind>.keys`, postcard) and
 //! `<kind>.meta.json` with the model fingerprint the embeddings came from. A server refuses an
 //! index whose fingerprint is not the current model's: its neighbours would be from another model.
@@ -20,7 +20,9 @@ use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 
 pub use ann::{AnnGraph, AnnParams};
-pub use neighbourhood::{all_sets, build_indexes, embed_all, user_set_key, BuildReport, Embedder, Neighbour, Neighbourhood, GENES, SETS};
+pub use neighbourhood::{
+    all_sets, build_indexes, embed_all, sets_mismatch, BuildReport, Embedder, Neighbour, Neighbourhood, SetsIndexStale, GENES, SETS,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IndexMeta {
@@ -102,6 +104,11 @@ impl VectorIndex {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Keys in position order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
     }
 
     pub fn contains(&self, key: &str) -> bool {

@@ -445,13 +445,6 @@ pub fn partners_of_gene(store: &Store, entrez: u32) -> Result<Vec<Partner>> {
     }
 }
 
-/// Evaluation summaries saved by `genekg eval holdout --save`, keyed by case file and method.
-pub const EVALUATION_META_KEY: &str = "model_evaluation";
-
-pub fn evaluation_summary(store: &Store) -> Result<Option<serde_json::Value>> {
-    Ok(store.meta_json(EVALUATION_META_KEY)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

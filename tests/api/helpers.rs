@@ -45,9 +45,9 @@ pub async fn spawn_app_with_model() -> TestApp {
     spawn_app_with_model_then(|_| {}).await
 }
 
-/// Like [`spawn_app_with_model`], running `after` on the store once predictions and indexes are
-/// made and before the server starts (e.g. to ingest data the model has not seen).
-pub async fn spawn_app_with_model_then(after: impl FnOnce(&Store)) -> TestApp {
+/// Like [`spawn_app_with_model`], with `change` applied to the store after the model, the
+/// predictions and the indexes were made from it (to test what goes stale).
+pub async fn spawn_app_with_model_then(change: impl FnOnce(&Store)) -> TestApp {
     use genekg::model::predictions::{predict_and_store, PredictionOptions};
     use genekg::model::train::{train, TrainOptions};
     use genekg::model::{Gsfm, ModelConfig, TrainConfig};
@@ -61,7 +61,7 @@ pub async fn spawn_app_with_model_then(after: impl FnOnce(&Store)) -> TestApp {
     let gsfm = Gsfm::load(&model_dir).expect("load model");
     predict_and_store(&store, &gsfm, &PredictionOptions::default()).expect("store predictions");
     genekg::index::build_indexes(&store, &gsfm, &index_dir, genekg::index::AnnParams::default()).expect("build indexes");
-    after(&store);
+    change(&store);
     let state = AppState::load(store).expect("load API state").with_model(&model_dir, &index_dir).expect("attach model");
     assert!(state.model.is_some() && state.neighbourhood.is_some());
     start(state, dir).await

@@ -2,6 +2,7 @@
 //! over a store built from the fixture (see helpers.rs).
 
 mod batching;
+mod conformance;
 mod errors_and_limits;
 mod gene_sets;
 mod genes;
