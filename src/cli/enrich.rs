@@ -59,7 +59,8 @@ pub struct EnrichArgs {
     model: Option<PathBuf>,
 }
 
-/// Gene entries of a list file (`-` reads stdin); see [`crate::domain::split_gene_list`].
+/// Gene entries of a list file, split by `store::split_gene_list` (whitespace, commas, quoted
+/// CSV; `#` starts a comment line).
 pub(super) fn read_gene_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     let mut text = String::new();
     if path.as_os_str() == "-" {
@@ -67,7 +68,7 @@ pub(super) fn read_gene_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     } else {
         text = std::fs::read_to_string(path).with_context(|| format!("reading gene list {}", path.display()))?;
     }
-    Ok(crate::domain::split_gene_list(&text))
+    Ok(crate::store::split_gene_list(&text))
 }
 
 pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {

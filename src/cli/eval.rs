@@ -39,6 +39,30 @@ pub enum EvalCommand {
         #[arg(long, default_value_t = 2)]
         threads: i32,
     },
+    /// Reliability of the model's probabilities: predicted against observed rate of held-out
+    /// members per probability bin (docs/model.md).
+    Calibration {
+        /// Cases TSV as for `holdout` (e.g. `make-cases go-annotations` with a model trained
+        /// `--hold-out` on it); without it, the sets of `--library` with half of each hidden.
+        #[arg(long, conflicts_with = "library")]
+        cases: Option<PathBuf>,
+        #[arg(long, default_value = "GO_BP")]
+        library: String,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Cases used at most (the first of the split).
+        #[arg(long, default_value_t = 1000)]
+        max_cases: usize,
+        #[arg(long, default_value_t = 10)]
+        bins: usize,
+        /// Model directory [default: DATA_DIR/model].
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
     /// Write evaluation cases (TSV) built from the store.
     #[command(subcommand)]
     MakeCases(MakeCases),
@@ -161,6 +185,44 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             let store = ctx.open_store()?;
             let note = "train with `genekg train --hold-out FILE` (GO kept in training, the hidden genes removed)".to_string();
             write_cases(&store, &library, cases, out, &note)
+        }
+        EvalCommand::Calibration { cases: path, library, seed, max_cases, bins, model, json, threads } => {
+            crate::model::limit_threads(threads);
+            let store = ctx.open_store()?;
+            let gsfm = Gsfm::load(&model.unwrap_or_else(|| ctx.paths.model_dir()))?;
+            let (mut all, source) = match &path {
+                Some(p) => (cases::read_cases(p, &store.resolver()?)?.cases, p.display().to_string()),
+                None => {
+                    let sets = library_sets(&store, &library)?;
+                    (cases::random_split(&library, &sets, seed, 4), format!("{library}, half of each set hidden (seed {seed})"))
+                }
+            };
+            all.truncate(max_cases);
+            let training = gsfm.config().training.clone();
+            let seen = training.as_ref().is_some_and(|t| t.hold_out.is_none() && t.before_pmid.is_none())
+                && all.iter().filter_map(|c| c.id.split_once(':')).any(|(l, _)| training.as_ref().is_some_and(|t| t.libraries.iter().any(|x| x == l)));
+            if seen {
+                eprintln!("note: the model was trained on these sets; their hidden genes are held out of the input, not of training");
+            }
+            let r = eval::calibration::reliability(&gsfm, &all, bins);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("cases {} (skipped {}) from {source}; {} predictions, {} members, {:.1} expected", r.cases, r.skipped, r.predictions, r.members, r.expected_members);
+                println!("{:<13} {:>12} {:>9} {:>10} {:>10}", "probability", "predictions", "members", "predicted", "observed");
+                for b in r.bins.iter().filter(|b| b.predictions > 0) {
+                    println!(
+                        "{:<13} {:>12} {:>9} {:>10.4} {:>10.4}",
+                        format!("{:.1}-{:.1}", b.lower, b.upper),
+                        b.predictions,
+                        b.members,
+                        b.mean_probability,
+                        b.observed_rate
+                    );
+                }
+                println!("ECE {:.4}  Brier {:.5}", r.ece, r.brier);
+            }
+            Ok(())
         }
         EvalCommand::Holdout { cases: path, method, model, libraries, json, per_case, save, threads } => {
             crate::model::limit_threads(threads);

@@ -49,8 +49,8 @@ pub enum EnrichError {
     EmptyInput,
     #[error("{count} gene entries given; the limit is {limit} per query (for genome-wide scores use a rank-based test)")]
     TooManyGenes { count: usize, limit: usize },
-    #[error("none of the {count} input genes is known (e.g. {examples}); use gene symbols, Entrez, Ensembl gene or UniProt ids of human genes")]
-    NoKnownGenes { count: usize, examples: String },
+    #[error("{0}; use gene symbols, Entrez, Ensembl gene or UniProt ids of human genes")]
+    NoKnownGenes(String),
     #[error("unknown librar{plural} {names}; available: {available}", plural = if names.contains(',') { "ies" } else { "y" })]
     UnknownLibraries { names: String, available: String },
     #[error("no libraries to test: {0}")]
@@ -112,11 +112,7 @@ pub struct EnrichRequest {
 }
 
 /// An input string that several genes share as an alias; never guessed between.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AmbiguousGene {
-    pub input: String,
-    pub candidates: Vec<u32>,
-}
+pub use crate::store::AmbiguousInput as AmbiguousGene;
 
 /// What became of the input genes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

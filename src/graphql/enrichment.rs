@@ -104,7 +104,7 @@ pub struct AugmentedEnrichmentResult {
     pub ranked_genes: usize,
 }
 
-async fn ambiguous_nodes(ctx: &Context<'_>, ambiguous: &[crate::enrich::AmbiguousGene]) -> async_graphql::Result<Vec<AmbiguousInput>> {
+pub(super) async fn ambiguous_nodes(ctx: &Context<'_>, ambiguous: &[crate::enrich::AmbiguousGene]) -> async_graphql::Result<Vec<AmbiguousInput>> {
     let mut out = Vec::with_capacity(ambiguous.len());
     for a in ambiguous {
         out.push(AmbiguousInput { input: a.input.clone(), candidates: load_genes(ctx, &a.candidates).await? });

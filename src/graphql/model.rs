@@ -9,13 +9,15 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::connection::{list_cost, Page, PageRequest};
 use super::errors::{ApiError, ApiResult};
-use super::gene::{load_genes, resolve_gene, GeneNode};
+use super::enrichment::{ambiguous_nodes, AmbiguousInput};
+use super::gene::{load_genes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::limits::MAX_PAGE;
 use super::state;
 use crate::domain::SetId;
 use crate::index::Neighbourhood;
 use crate::model::{predictions, Gsfm};
+use crate::store::ResolvedList;
 
 pub(super) fn model(ctx: &Context<'_>) -> ApiResult<Arc<Gsfm>> {
     state(ctx)?
@@ -47,6 +49,15 @@ fn set_search_error(e: anyhow::Error) -> ApiError {
     match e.downcast_ref::<crate::index::SetsIndexStale>() {
         Some(stale) => ApiError::NotFound(stale.0.clone()),
         None => ApiError::internal(e),
+    }
+}
+
+/// NOT_FOUND naming `genekg index build` when the sets index predates the data of `library`
+/// (or of any library): its answer would leave out or misplace the changed sets.
+fn check_index_data(hood: &std::sync::RwLock<Neighbourhood>, store: &crate::store::Store, library: Option<&str>) -> ApiResult<()> {
+    match read_index(hood, |h| h.stale_reason(store, library))?.map_err(ApiError::internal)? {
+        Some(why) => Err(ApiError::NotFound(why)),
+        None => Ok(()),
     }
 }
 
@@ -88,6 +99,12 @@ pub struct SimilarGene {
     pub gene: GeneNode,
     /// Cosine similarity of the model's gene embeddings.
     pub cosine: f32,
+    /// The cosine shrunk toward the mean cosine of random gene pairs by the evidence behind
+    /// the pair (the smaller number of stored sets holding either gene; docs/model.md): a gene
+    /// in a handful of sets gets high cosines by chance, so its neighbours get less confidence.
+    pub confidence: f32,
+    /// Stored gene sets holding this neighbour: its evidence.
+    pub evidence_sets: u32,
 }
 
 /// A library set near a gene list or set. Users' registered lists are private and never listed.
@@ -218,10 +235,22 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
     let first = check_first(first)?;
     let hood = neighbourhood(ctx)?;
     let st = state(ctx)?;
-    let found = read_index(&hood, |h| h.similar_genes(&st.store, symbol, first, None))?.map_err(|e| ApiError::NotFound(e.to_string()))?;
-    let ids: Vec<u32> = found.iter().filter_map(|n| n.key.parse().ok()).collect();
-    let genes = load_genes(ctx, &ids).await?;
-    Ok(genes.into_iter().zip(found).map(|(gene, n)| SimilarGene { gene, cosine: n.cosine }).collect())
+    let query: u32 = symbol.parse().unwrap_or(0);
+    let scored: Vec<(u32, f32, f32, u32)> = read_index(&hood, |h| {
+        let found = h.similar_genes(&st.store, symbol, first, None)?;
+        Ok(found
+            .iter()
+            .filter_map(|n| Some((n.key.parse::<u32>().ok()?, n.cosine)))
+            .map(|(e, cosine)| (e, cosine, h.evidence.confidence(query, e, cosine), h.evidence.sets(e)))
+            .collect())
+    })?
+    .map_err(|e| ApiError::NotFound(e.to_string()))?;
+    let genes = load_genes(ctx, &scored.iter().map(|s| s.0).collect::<Vec<_>>()).await?;
+    Ok(genes
+        .into_iter()
+        .zip(scored)
+        .map(|(gene, (_, cosine, confidence, evidence_sets))| SimilarGene { gene, cosine, confidence, evidence_sets })
+        .collect())
 }
 
 async fn similar_set_nodes(ctx: &Context<'_>, found: Vec<crate::index::Neighbour>) -> async_graphql::Result<Vec<SimilarSet>> {
@@ -234,15 +263,21 @@ pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<
     let first = check_first(first)?;
     let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
     let st = state(ctx)?;
+    check_index_data(&hood, &st.store, library.as_deref())?;
     let found = read_index(&hood, |h| h.similar_sets_for_set(&st.store, model.as_ref(), id, first, library.as_deref(), None))?
         .map_err(set_search_error)?;
     similar_set_nodes(ctx, found).await
 }
 
 pub async fn predicted_members(ctx: &Context<'_>, id: &SetId, first: i32, new_only: bool) -> async_graphql::Result<Vec<PredictedGene>> {
-    model(ctx)?;
     let first = check_first(first)?;
     let st = state(ctx)?;
+    let model = model(ctx)?;
+    // Predictions made before the set's library was (re)ingested, or by another model, would
+    // answer for other data: say which step to run instead.
+    if let Some(why) = predictions::stale_reason(&st.store, model.fingerprint(), Some(&id.library.to_string())).map_err(ApiError::internal)? {
+        return Err(ApiError::NotFound(why).into());
+    }
     let Some(p) = predictions::members_of_set(&st.store, &id.to_string()).map_err(ApiError::internal)? else {
         return Ok(vec![]);
     };
@@ -277,9 +312,12 @@ pub struct AugmentedGene {
 pub struct AugmentResult {
     /// Genes by descending score (input genes included only with `includeInput`).
     pub genes: Vec<AugmentedGene>,
-    /// Input strings that name no known gene.
+    /// Input strings that name no known gene; not used.
     pub unknown_genes: Vec<String>,
-    /// Input genes the model has no place for (in too few training sets).
+    /// Input strings that are aliases of several genes; not used (name one of the candidates).
+    pub ambiguous_genes: Vec<AmbiguousInput>,
+    /// Known input genes the model cannot read (in too few training sets to be in its
+    /// vocabulary); not used, so they do not change the scores.
     pub out_of_vocabulary: Vec<GeneNode>,
     pub model_fingerprint: String,
 }
@@ -287,28 +325,17 @@ pub struct AugmentResult {
 #[derive(Default)]
 pub struct ModelQueries;
 
-/// Resolves a user's gene list; unknown strings are reported, an ambiguous alias is an error.
-pub(super) fn resolve_list(ctx: &Context<'_>, genes: &[String], max: usize) -> ApiResult<(Vec<u32>, Vec<String>)> {
-    if genes.is_empty() {
-        return Err(ApiError::BadInput("the gene list is empty".into()));
-    }
+/// Resolves a user's gene list with the one gene-list policy (`store::ResolvedList`): unknown
+/// and ambiguous entries are reported and left out; only a list where nothing resolves fails.
+pub(super) fn resolve_list(ctx: &Context<'_>, genes: &[String], max: usize) -> ApiResult<ResolvedList> {
     if genes.len() > max {
         return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {max} are accepted", genes.len())));
     }
-    let st = state(ctx)?;
-    let (mut found, mut unknown) = (Vec::new(), Vec::new());
-    for g in genes {
-        match resolve_gene(st, g) {
-            Ok(e) if !found.contains(&e) => found.push(e),
-            Ok(_) => {}
-            Err(ApiError::NotFound(_)) | Err(ApiError::BadInput(_)) => unknown.push(g.clone()),
-            Err(e) => return Err(e),
-        }
+    let list = state(ctx)?.genes.resolve_list(genes);
+    match list.nothing_resolved() {
+        Some(msg) => Err(ApiError::BadInput(msg)),
+        None => Ok(list),
     }
-    if found.is_empty() {
-        return Err(ApiError::BadInput(format!("none of the {} genes is known (e.g. `{}`)", genes.len(), genes[0])));
-    }
-    Ok((found, unknown))
 }
 
 #[Object]
@@ -327,8 +354,8 @@ impl ModelQueries {
         let first = check_first(first)?;
         let model = model(ctx)?;
         let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
-        let (ids, unknown_genes) = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
-        let aug = model.augment(&ids).map_err(|e| ApiError::BadInput(e.to_string()))?;
+        let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        let aug = model.augment(&list.genes).map_err(|e| ApiError::BadInput(e.to_string()))?;
         let top: Vec<_> = aug.ranked(include_input).into_iter().take(first).cloned().collect();
         let nodes = load_genes(ctx, &top.iter().map(|g| g.entrez).collect::<Vec<_>>()).await?;
         let oov = load_genes(ctx, &aug.unknown).await?;
@@ -338,7 +365,8 @@ impl ModelQueries {
                 .zip(nodes)
                 .map(|(g, gene)| AugmentedGene { gene, logit: g.logit, probability: g.probability, input: g.input })
                 .collect(),
-            unknown_genes,
+            unknown_genes: list.unknown,
+            ambiguous_genes: ambiguous_nodes(ctx, &list.ambiguous).await?,
             out_of_vocabulary: oov,
             model_fingerprint: model.fingerprint().to_string(),
         })
@@ -361,7 +389,18 @@ impl ModelQueries {
             super::library::known_library(state(ctx)?, l)?;
         }
         let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
-        let (ids, _) = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        // Genes the model cannot read are left out, as in `augment`: they would only switch on
+        // the `<unk>` column and move the list's embedding.
+        let (ids, _) = model.split_vocabulary(&list.genes);
+        if ids.is_empty() {
+            return Err(ApiError::BadInput(format!(
+                "none of the {} known input genes is in the model's vocabulary; it cannot place this list",
+                list.genes.len()
+            ))
+            .into());
+        }
+        check_index_data(&hood, &state(ctx)?.store, library.as_deref())?;
         let found = read_index(&hood, |h| h.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None))?
             .map_err(set_search_error)?;
         similar_set_nodes(ctx, found).await

@@ -11,7 +11,7 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::connection::Page;
 use super::errors::ApiError;
-use super::gene::{load_genes, resolve_gene, GeneNode};
+use super::gene::{load_genes, GeneNode};
 use super::gene_set::gene_page;
 use super::state;
 use crate::store::{Store, StoreError, UserSet};
@@ -72,7 +72,7 @@ pub struct AddGeneSetResult {
     pub id: ID,
     /// Known genes stored.
     pub size: usize,
-    /// Entries that match no gene, as given.
+    /// Entries not stored, as given: those that match no gene and those in `ambiguousGenes`.
     pub unknown_genes: Vec<String>,
     /// Entries left out because they are aliases of several genes.
     pub ambiguous_genes: Vec<AmbiguousEntry>,
@@ -144,29 +144,21 @@ impl UserGeneSetMutations {
             return Err(ApiError::BadInput(format!("`description` is longer than {MAX_DESCRIPTION} characters")).into());
         }
         let state = state(ctx)?;
-        let mut known = Vec::new();
-        let mut unknown: Vec<String> = Vec::new();
-        let mut ambiguous = Vec::new();
+        let list = state.genes.resolve_list(&genes);
+        if let Some(msg) = list.nothing_resolved() {
+            return Err(ApiError::BadInput(msg).into());
+        }
+        // Entries not stored (unknown or ambiguous), once each, in the order given.
+        let left_out: std::collections::HashSet<&str> =
+            list.unknown.iter().map(String::as_str).chain(list.ambiguous.iter().map(|a| a.input.as_str())).collect();
         let mut seen = std::collections::HashSet::new();
-        for raw in &genes {
-            match resolve_gene(state, raw) {
-                Ok(e) => known.push(e),
-                Err(ApiError::AmbiguousGene { query, candidates }) => {
-                    if seen.insert(raw.as_str()) {
-                        unknown.push(raw.clone());
-                        ambiguous.push((query, candidates.into_iter().map(|c| c.entrez).collect::<Vec<_>>()));
-                    }
-                }
-                Err(_) => {
-                    if seen.insert(raw.as_str()) {
-                        unknown.push(raw.clone());
-                    }
-                }
-            }
-        }
-        if known.is_empty() {
-            return Err(ApiError::BadInput(format!("none of the {} entries of `genes` is a known gene", genes.len())).into());
-        }
+        let unknown: Vec<String> = genes
+            .iter()
+            .map(|g| g.trim())
+            .filter(|g| left_out.contains(g) && seen.insert(*g))
+            .map(str::to_string)
+            .collect();
+        let known = list.genes;
         let store = state.store.clone();
         let stored_unknown = unknown.clone();
         // The store flushes to disk; keep that off the async worker.
@@ -178,8 +170,8 @@ impl UserGeneSetMutations {
                 e => ApiError::from(e),
             })?;
         let mut ambiguous_genes = Vec::new();
-        for (query, ids) in ambiguous {
-            ambiguous_genes.push(AmbiguousEntry { query, candidates: load_genes(ctx, &ids).await? });
+        for a in list.ambiguous {
+            ambiguous_genes.push(AmbiguousEntry { query: a.input, candidates: load_genes(ctx, &a.candidates).await? });
         }
         Ok(AddGeneSetResult {
             id: ID(set.id.to_string()),

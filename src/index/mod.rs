@@ -8,6 +8,7 @@
 
 mod ann;
 pub mod bench;
+pub mod evidence;
 mod gsfm;
 mod neighbourhood;
 pub mod vectors;
@@ -32,6 +33,10 @@ pub struct IndexMeta {
     pub params: AnnParams,
     pub built_at: String,
     pub build_secs: f64,
+    /// The store data the sets were embedded from (library to generation); empty for the genes
+    /// index and for indexes built before it was recorded.
+    #[serde(default)]
+    pub data: crate::store::DataVersions,
 }
 
 /// Why an index on disk cannot be used.
@@ -77,6 +82,7 @@ impl VectorIndex {
             params,
             built_at: chrono::Utc::now().to_rfc3339(),
             build_secs: started.elapsed().as_secs_f64(),
+            data: Default::default(),
         };
         Ok(Self::assemble(meta, keys, graph))
     }
@@ -196,11 +202,12 @@ impl VectorIndex {
     }
 }
 
-/// Whether both indexes in `dir` exist and were built from the model `fingerprint`.
-pub fn is_current(dir: &Path, fingerprint: &str) -> anyhow::Result<bool> {
+/// Whether both indexes in `dir` exist and were built from the model `fingerprint` and, for the
+/// sets index, from the store data `data`.
+pub fn is_current(dir: &Path, fingerprint: &str, data: &crate::store::DataVersions) -> anyhow::Result<bool> {
     for kind in [GENES, SETS] {
         match VectorIndex::read_meta(dir, kind)? {
-            Some(m) if m.fingerprint == fingerprint => {}
+            Some(m) if m.fingerprint == fingerprint && (kind == GENES || &m.data == data) => {}
             _ => return Ok(false),
         }
     }

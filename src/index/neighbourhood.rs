@@ -72,9 +72,11 @@ pub fn build_indexes(store: &Store, embedder: &dyn Embedder, dir: &Path, params:
     gene_index.save(dir)?;
     step.finish(format!("{} genes in {:.1} s", gene_index.len(), gene_index.meta.build_secs));
 
+    let data = store.data_versions()?;
     let sets = embed_all(embedder, &all_sets(store)?, "embed sets")?;
     let step = Progress::new("index sets", 1);
-    let set_index = VectorIndex::build(SETS, &fingerprint, sets, params)?;
+    let mut set_index = VectorIndex::build(SETS, &fingerprint, sets, params)?;
+    set_index.meta.data = data;
     set_index.save(dir)?;
     step.finish(format!("{} sets in {:.1} s", set_index.len(), set_index.meta.build_secs));
     Ok(BuildReport {
@@ -101,6 +103,8 @@ pub struct Neighbourhood {
     /// depends on the model only and stays usable.
     pub sets_stale: Option<String>,
     gene_vectors: std::collections::HashMap<u32, Vec<f32>>,
+    /// Sets per gene and the background cosine, for the confidence of similar genes.
+    pub evidence: super::evidence::Evidence,
 }
 
 /// How the sets index's keys differ from the store's library sets, or `None` when they match.
@@ -141,7 +145,8 @@ impl Neighbourhood {
         let sets = VectorIndex::load(dir, SETS, &fp)?;
         let sets_stale = sets_mismatch(store, &sets)?;
         let gene_vectors = embedder.gene_embeddings()?.into_iter().collect();
-        Ok(Self { genes, sets, sets_stale, gene_vectors })
+        let evidence = super::evidence::Evidence::new(store, &gene_vectors)?;
+        Ok(Self { genes, sets, sets_stale, gene_vectors, evidence })
     }
 
     /// Refuses set searches when the sets index does not match the store.
@@ -193,6 +198,18 @@ impl Neighbourhood {
         let set = store.gene_set(id)?.with_context(|| format!("no gene set {id}"))?;
         let v = embedder.embed_sets(&[&set.genes])?.remove(0);
         Ok(wrap(sets.search(&v, k, ef, library, Some(&id.to_string()))))
+    }
+
+    /// Why the sets index cannot answer for `library` (or for every library): it was built
+    /// before the library's data changed. `None` when it is current.
+    pub fn stale_reason(&self, store: &Store, library: Option<&str>) -> anyhow::Result<Option<String>> {
+        let mut changed = crate::store::changed_libraries(&self.sets.meta.data, &store.data_versions()?);
+        if let Some(l) = library {
+            changed.retain(|c| c == l);
+        }
+        Ok((!changed.is_empty()).then(|| {
+            format!("the neighbourhood index is older than the data of library {}: run `genekg index build`", changed.join(", "))
+        }))
     }
 }
 

@@ -22,6 +22,7 @@
 //! leaves an unreferenced generation, which [`Store::open`] sweeps away; readers only follow
 //! library records, so they always see a complete library.
 
+mod gene_list;
 mod genes;
 mod libraries;
 mod publications;
@@ -32,8 +33,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+pub use gene_list::{split_gene_args, split_gene_list, AmbiguousInput, ResolvedList};
 pub use genes::{GeneResolver, Resolution};
-pub use libraries::LibraryWriter;
+pub use libraries::{changed_libraries, DataVersions, LibraryWriter};
 pub use records::{Gene, GeneSet, Library, UserSet};
 
 #[path = "../../migrations/mod.rs"]

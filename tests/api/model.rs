@@ -295,3 +295,93 @@ async fn model_fields_say_when_there_is_no_model() {
     let r = app.query("{ enrich(genes: [\"MCM2\", \"MCM4\"]) { genesUsed } }").await;
     assert_eq!(r["data"]["enrich"]["genesUsed"], 2, "{r}");
 }
+
+/// One gene-list policy: unknown, ambiguous and out-of-vocabulary inputs are reported and left
+/// out, and change no score; only a list where nothing resolves fails, naming the entries.
+#[tokio::test]
+async fn augment_reports_inputs_it_left_out_and_they_change_nothing() {
+    // A catalogue gene in no training set, as LOC100128288 is for the default model; its record
+    // is org.Hs.eg.db's (Bioconductor 3.16), added after training like a later catalogue update.
+    let oov = genekg::store::Gene {
+        entrez: 100128288,
+        symbol: "LOC100128288".into(),
+        name: "uncharacterized LOC100128288".into(),
+        chromosome: Some("17".into()),
+        ..Default::default()
+    };
+    let added = oov.clone();
+    let app = spawn_app_with_model_then(move |store| {
+        let provenance = store.genes_provenance().unwrap().unwrap_or_default();
+        store.upsert_genes(vec![added], &provenance).unwrap();
+    })
+    .await;
+    let q = "query($g: [String!]!) { augment(genes: $g, first: 20) { genes { gene { symbol } logit probability } unknownGenes ambiguousGenes { input candidates { symbol } } outOfVocabulary { symbol } } }";
+    let plain = app.query_with(q, json!({"g": REPLICATION})).await;
+    let mut more = REPLICATION.to_vec();
+    more.extend(["CTF", "NOT_A_GENE_XYZ", "LOC100128288"]);
+    let mixed = app.query_with(q, json!({"g": more})).await;
+    assert!(mixed["errors"].is_null(), "{mixed}");
+    let (p, m) = (&plain["data"]["augment"], &mixed["data"]["augment"]);
+    assert_eq!(p["genes"], m["genes"], "inputs left out change no score");
+    assert_eq!(m["unknownGenes"], json!(["NOT_A_GENE_XYZ"]));
+    assert_eq!(m["ambiguousGenes"][0]["input"], "CTF");
+    assert_eq!(m["ambiguousGenes"][0]["candidates"].as_array().unwrap().len(), 4);
+    assert_eq!(m["outOfVocabulary"], json!([{"symbol": oov.symbol}]));
+
+    let none = app.query_with(q, json!({"g": ["CTF", "NOT_A_GENE_XYZ"]})).await;
+    assert_eq!(code(&none), "BAD_INPUT", "{none}");
+    let msg = none["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("CTF") && msg.contains("NOT_A_GENE_XYZ"), "{msg}");
+
+    let sets = "query($g: [String!]!) { similarSets(genes: $g, first: 3) { key cosine } }";
+    let (a, b) = (app.query_with(sets, json!({"g": REPLICATION})).await, app.query_with(sets, json!({"g": more})).await);
+    assert!(b["errors"].is_null(), "{b}");
+    assert_eq!(a["data"], b["data"], "similarSets leaves out the same inputs");
+}
+
+/// Similar genes carry a confidence: the cosine pulled toward the background by the evidence.
+#[tokio::test]
+async fn similar_genes_have_a_confidence_between_background_and_cosine() {
+    let app = spawn_app_with_model().await;
+    let background = app.state.neighbourhood.as_ref().unwrap().read().unwrap().evidence.background;
+    let r = app.query("{ gene(id: \"MCM2\") { similarGenes(first: 5) { gene { symbol } cosine confidence evidenceSets } } }").await;
+    let similar = r["data"]["gene"]["similarGenes"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(similar.len(), 5);
+    for s in similar {
+        let (cos, conf) = (s["cosine"].as_f64().unwrap() as f32, s["confidence"].as_f64().unwrap() as f32);
+        assert!(s["evidenceSets"].as_u64().unwrap() > 0, "{s}");
+        assert!(conf >= cos.min(background) - 1e-5 && conf <= cos.max(background) + 1e-5, "{s} background {background}");
+    }
+}
+
+/// After new data is ingested, answers that need predictions or the index for it say which
+/// step to run; libraries whose data did not change still answer.
+#[tokio::test]
+async fn answers_needing_a_step_not_yet_run_name_the_step() {
+    let app = spawn_app_with_model_then(|store| {
+        let dir = tempfile::tempdir().unwrap();
+        let gmt = dir.path().join("new.gmt");
+        std::fs::write(&gmt, "REPLICATION\tfixture genes\tMCM2\tMCM4\tMCM5\tPOLA1\n").unwrap();
+        let opts = genekg::ingest::GmtOptions {
+            library: genekg::domain::LibraryName::parse("NEWLIB").unwrap(),
+            version: None,
+            min_size: 1,
+            max_size: 5000,
+        };
+        genekg::ingest::ingest_gmt(store, &gmt, &opts).unwrap();
+    })
+    .await;
+    let r = app.query("{ geneSet(id: \"NEWLIB:REPLICATION\") { name predictedMembers(first: 5) { gene { symbol } } } }").await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("NEWLIB") && msg.contains("genekg model predict"), "{msg}");
+    let r = app.query("{ similarSets(genes: [\"MCM2\", \"MCM4\"], library: \"NEWLIB\") { key } }").await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("genekg index build"), "{r}");
+
+    // (The sets index is refused as a whole once it does not match the store; stored
+    // predictions are judged per library.)
+    let r = app.query("{ geneSet(id: \"GO_BP:GO:0006260\") { predictedMembers(first: 3) { rank } } }").await;
+    assert!(r["errors"].is_null(), "{r}");
+    assert_eq!(r["data"]["geneSet"]["predictedMembers"].as_array().unwrap().len(), 3, "{r}");
+}

@@ -4,3 +4,4 @@ mod helpers;
 mod eval;
 mod ingest;
 mod manners;
+mod stale;

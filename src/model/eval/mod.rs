@@ -5,6 +5,7 @@
 //! the baselines count over the same training sets the model saw, so the comparison is fair.
 
 pub mod baselines;
+pub mod calibration;
 pub mod cases;
 pub mod metrics;
 
