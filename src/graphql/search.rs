@@ -98,6 +98,8 @@ impl GeneIndex {
     pub fn by_symbol(&self, text: &str) -> Option<u32> {
         let upper = text.to_uppercase();
         self.symbols.binary_search_by(|(s, _)| (**s).cmp(upper.as_str())).ok().map(|i| self.symbols[i].1)
+    }
+
     /// A user's gene list, with the one gene-list policy (`store::ResolvedList`).
     pub fn resolve_list(&self, raw: &[String]) -> crate::store::ResolvedList {
         self.resolver.resolve_list(raw)

@@ -209,6 +209,8 @@ impl Gsfm {
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Some(out)
+    }
+
     /// Splits genes into those the model reads (in its vocabulary) and those it cannot, keeping
     /// order. User lists go in without the latter (see [`Gsfm::augment`]).
     pub fn split_vocabulary(&self, genes: &[u32]) -> (Vec<u32>, Vec<u32>) {
