@@ -2,6 +2,8 @@
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
 #[cfg(feature = "model")]
+mod ask;
+#[cfg(feature = "model")]
 mod bench;
 mod enrich;
 mod export;
@@ -14,6 +16,8 @@ mod schema;
 mod serve;
 #[cfg(feature = "model")]
 mod eval;
+#[cfg(feature = "model")]
+mod mcp;
 #[cfg(feature = "model")]
 mod model;
 mod stats;
@@ -75,6 +79,12 @@ enum Command {
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     #[cfg(feature = "model")]
+    /// Answer a question in English from the data.
+    Ask(ask::AskArgs),
+    #[cfg(feature = "model")]
+    /// Serve the Model Context Protocol over stdio (tools for LLM agents).
+    Mcp(mcp::McpArgs),
+    #[cfg(feature = "model")]
     /// Import, inspect, benchmark the model; predict and store for every set.
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -90,6 +100,18 @@ impl Context {
     pub fn open_store(&self) -> anyhow::Result<Store> {
         Ok(Store::open(&self.paths.db)?)
     }
+}
+
+/// The API state over the store, with the model and indexes when DATA_DIR has them: what
+/// `serve` answers from, for commands that answer the same way without HTTP.
+#[cfg(feature = "model")]
+pub fn load_app_state(ctx: &Context) -> anyhow::Result<std::sync::Arc<crate::graphql::AppState>> {
+    let store = ctx.open_store()?;
+    if store.gene_count() == 0 {
+        anyhow::bail!("the store at {} holds no genes; run `genekg ingest default` first", ctx.paths.db.display());
+    }
+    let state = crate::graphql::AppState::load(store)?.with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?;
+    Ok(std::sync::Arc::new(state))
 }
 
 /// The trained model in DATA_DIR/model.
@@ -127,6 +149,10 @@ pub fn main() -> ExitCode {
         Command::Eval(cmd) => eval::run(&ctx, cmd),
         #[cfg(feature = "model")]
         Command::Model(cmd) => model::run(&ctx, cmd),
+        #[cfg(feature = "model")]
+        Command::Ask(args) => ask::run(&ctx, args),
+        #[cfg(feature = "model")]
+        Command::Mcp(args) => mcp::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -153,6 +153,13 @@ impl GeneNode {
         super::model::similar_genes(ctx, &self.0.entrez.to_string(), first).await
     }
 
+    /// Papers of the literature library (PubMed, from org.Hs.eg.db) that list this gene: how
+    /// well studied it is.
+    async fn publication_count(&self, ctx: &Context<'_>) -> async_graphql::Result<usize> {
+        let m = loaders(ctx)?.memberships.load_one(MembershipOf(self.0.entrez)).await.map_err(ApiError::from)?;
+        Ok(m.and_then(|m| m.get("PubMed").map(Vec::len)).unwrap_or(0))
+    }
+
     /// Pages about this gene elsewhere. A link is null when the gene lacks the id it needs.
     async fn links(&self) -> GeneLinks {
         GeneLinks::of(&self.0)

@@ -2,6 +2,7 @@
 //! neighbourhood index, enrichment and language front each add their own `…Queries` object
 //! without touching the others. See `limits` for the cost model and `errors` for error codes.
 
+pub mod ask;
 pub mod connection;
 pub mod enrichment;
 pub mod errors;
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     meta::MetaQueries,
     model::ModelQueries,
     enrichment::EnrichQueries,
+    ask::AskQueries,
 );
 
 #[derive(MergedObject, Default)]
@@ -52,6 +54,12 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 
 pub fn build_schema(state: Arc<AppState>) -> GenekgSchema {
     builder().data(state).finish()
+}
+
+/// The schema with no state attached: each request must carry an `Arc<AppState>` (the
+/// language front runs its queries this way, see `crate::nl::answer`).
+pub fn stateless_schema() -> GenekgSchema {
+    builder().finish()
 }
 
 /// The schema in SDL, as committed in schema/schema.graphql.

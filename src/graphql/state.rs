@@ -63,6 +63,8 @@ pub struct AppState {
     /// The HNSW indexes, when built from the loaded model. A lock because `addGeneSet` adds the
     /// new set to the live index; reads are many and short.
     pub neighbourhood: Option<Arc<std::sync::RwLock<crate::index::Neighbourhood>>>,
+    /// The question parser's gene dictionary and term index, built on the first question.
+    pub lexicon: std::sync::OnceLock<Arc<crate::nl::Lexicon>>,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
             enrich: Arc::new(crate::enrich::EnrichIndex::build(&store_for_enrich, None)?),
             model: None,
             neighbourhood: None,
+            lexicon: Default::default(),
         })
     }
 

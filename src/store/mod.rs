@@ -10,6 +10,7 @@
 //! | `sets`      | generation (u64 BE) + term            | [`GeneSet`]                 |
 //! | `gene_sets` | Entrez id (u32 BE) + generation (u64 BE) | `Vec<String>` terms      |
 //! | `user_sets` | id (u64 BE)                           | [`UserSet`]                 |
+//! | `term_synonyms` | term (GO id)                      | `Vec<String>` labels        |
 //!
 //! Why genes and their lookup keys share one tree: a sled batch is atomic only within one tree,
 //! and a gene and the keys that find it must change together.
@@ -23,6 +24,7 @@
 mod genes;
 mod libraries;
 mod records;
+mod synonyms;
 mod user_sets;
 
 use std::path::{Path, PathBuf};
