@@ -53,8 +53,10 @@ pub struct Lexicon {
     symbol_list: Vec<(String, u32)>,
     /// Stemmed content words of a name → the sets so named, best first.
     terms: HashMap<Vec<String>, Vec<TermRef>>,
-    /// Every stem of every term key, for correcting misspelt words.
+    /// Every stem of every term key, for knowing a word.
     term_words: Vec<String>,
+    /// Every word of every term name (lower case) with its stem, for correcting misspelt words.
+    raw_words: Vec<(String, String)>,
     longest_term: usize,
 }
 
@@ -97,11 +99,23 @@ impl Lexicon {
             refs.sort_by(|a, b| (!a.by_name, a.rank, &a.id).cmp(&(!b.by_name, b.rank, &b.id)));
             refs.dedup_by(|a, b| a.id == b.id);
         }
+        let mut raw_words: Vec<(String, String)> = Vec::new();
+        for entries in state.sets.iter().filter(|(l, _)| *l != "PubMed").map(|(_, e)| e) {
+            for e in entries {
+                for w in e.name_upper.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 5) {
+                    let w = w.to_lowercase();
+                    let stem = stemmer.stem(&w).into_owned();
+                    raw_words.push((w, stem));
+                }
+            }
+        }
+        raw_words.sort_unstable();
+        raw_words.dedup();
         let mut term_words: Vec<String> = terms.keys().flatten().cloned().collect();
         term_words.sort_unstable();
         term_words.dedup();
         let longest_term = terms.keys().map(Vec::len).max().unwrap_or(0);
-        Ok(Self { stemmer, symbols, symbol_list, terms, term_words, longest_term })
+        Ok(Self { stemmer, symbols, symbol_list, terms, term_words, raw_words, longest_term })
     }
 
     pub fn stem(&self, word: &str) -> String {
@@ -157,22 +171,24 @@ impl Lexicon {
 
     /// The term word closest to a misspelt one (within 1 edit, 2 for long words), if unique
     /// enough to trust.
-    pub fn correct_term_word(&self, stem: &str) -> Option<&str> {
-        let max = if stem.len() >= 8 { 2 } else { 1 };
-        if stem.len() < 5 {
+    /// `word` is the word as typed; the answer is the stem of the closest term word.
+    pub fn correct_term_word(&self, word: &str) -> Option<&str> {
+        let word = word.to_lowercase();
+        let max = if word.len() >= 8 { 2 } else { 1 };
+        if word.len() < 5 {
             return None;
         }
         let mut best: Option<(usize, &str)> = None;
-        for w in &self.term_words {
-            if w.len().abs_diff(stem.len()) > max {
+        for (w, stem) in &self.raw_words {
+            if w.len().abs_diff(word.len()) > max || w.as_bytes()[0] != word.as_bytes()[0] {
                 continue;
             }
-            let d = strsim::osa_distance(w, stem);
+            let d = strsim::osa_distance(w, &word);
             if d <= max && best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, w));
+                best = Some((d, stem));
             }
         }
-        best.map(|(_, w)| w)
+        best.map(|(_, s)| s)
     }
 }
 

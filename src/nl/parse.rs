@@ -119,7 +119,9 @@ fn cue_matches(word: &str, cue: &str) -> bool {
         5..=7 => 1,
         _ => 2,
     };
-    max > 0 && word.len().abs_diff(cue.len()) <= max && strsim::osa_distance(word, cue) <= max
+    // A typo keeps the first letter ("cofunction" is not "function" misspelt).
+    let close = |w: &str| w.len().abs_diff(cue.len()) <= max && strsim::osa_distance(w, cue) <= max;
+    max > 0 && word.chars().next() == cue.chars().next() && (close(word) || word.strip_suffix('s').is_some_and(close))
 }
 
 struct Cues<'a> {
@@ -240,7 +242,7 @@ pub fn parse(lex: &Lexicon, state: &AppState, question: &str) -> Parsed {
             let alphabetic = w.chars().all(|c| c.is_alphabetic());
             let common = COMMON_WORDS.contains(&w.to_lowercase().as_str());
             if alphabetic && !common && !lex.knows_term_word(&stem) && lex.is_symbol(w).is_none() {
-                if let Some(fixed) = lex.correct_term_word(&stem) {
+                if let Some(fixed) = lex.correct_term_word(w) {
                     stem = fixed.to_string();
                 }
             }
