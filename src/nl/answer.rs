@@ -100,6 +100,9 @@ pub async fn ask(state: &Arc<AppState>, question: &str) -> anyhow::Result<AskAns
     };
     if let Some(reply) = unresolved_reply(state, &parsed) {
         out.answer = reply;
+        if parsed.intent == Intent::Unknown {
+            out.examples = examples(state);
+        }
         return Ok(out);
     }
     let n = parsed.count.unwrap_or(DEFAULT_COUNT).min(MAX_COUNT);
