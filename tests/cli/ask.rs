@@ -11,6 +11,12 @@ use crate::helpers::TestDir;
 
 /// One fixture data directory with a trained model, predictions and indexes, shared by the
 /// tests of this file (training takes seconds).
+/// sled locks the store for one process: the tests of this file take turns.
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn data() -> &'static TestDir {
     static DATA: OnceLock<TestDir> = OnceLock::new();
     DATA.get_or_init(|| {
@@ -30,6 +36,7 @@ fn data_dir() -> String {
 
 #[test]
 fn eval_questions_meets_the_bar_on_the_bundled_corpus() {
+    let _turn = turn();
     let t = data();
     let out: Value = serde_json::from_str(&t.ok(&["--data-dir", &data_dir(), "eval", "questions", "--json"])).unwrap();
     assert!(out["questions"].as_u64().unwrap() >= 80, "{out}");
@@ -44,6 +51,7 @@ fn eval_questions_meets_the_bar_on_the_bundled_corpus() {
 
 #[test]
 fn ask_prints_text_or_json() {
+    let _turn = turn();
     let t = data();
     let text = t.ok(&["--data-dir", &data_dir(), "ask", "What are the top 3 predicted partners of RPA1?"]);
     assert!(text.starts_with("Predicted partners of RPA1:"), "{text}");
@@ -81,6 +89,7 @@ impl Mcp {
 
 #[test]
 fn mcp_speaks_the_protocol_and_answers_like_graphql() {
+    let _turn = turn();
     let t = data();
     let mut child = t
         .command(&["--data-dir", &data_dir(), "mcp"])
@@ -122,10 +131,8 @@ fn mcp_speaks_the_protocol_and_answers_like_graphql() {
     assert_eq!(r["structuredContent"]["data"]["augment"]["genes"].as_array().unwrap().len(), 5);
     let r = mcp.call(8, "similar_genes", json!({"gene": "MCM2", "first": 4}));
     assert_eq!(r["structuredContent"]["data"]["gene"]["similarGenes"].as_array().unwrap().len(), 4);
-    let r = mcp.call(9, "ask", json!({"question": "How are CDK1 and CDK2 related?"}));
-    let cli: Value = serde_json::from_str(&t.ok(&["--data-dir", &data_dir(), "ask", "--json", "How are CDK1 and CDK2 related?"])).unwrap();
-    assert_eq!(r["structuredContent"]["data"], cli["data"]);
-    assert_eq!(r["structuredContent"]["intent"], "relation");
+    let asked = mcp.call(9, "ask", json!({"question": "How are CDK1 and CDK2 related?"}));
+    assert_eq!(asked["structuredContent"]["intent"], "relation");
 
     // A gene that does not exist is a tool error the agent can read, not a crash.
     let r = mcp.call(10, "gene_lookup", json!({"gene": "NOSUCHGENE1"}));
@@ -135,4 +142,6 @@ fn mcp_speaks_the_protocol_and_answers_like_graphql() {
     drop(mcp.child.stdin.take());
     let status = mcp.child.wait().unwrap();
     assert!(status.success(), "mcp exits cleanly when the client closes stdin");
+    let cli: Value = serde_json::from_str(&t.ok(&["--data-dir", &data_dir(), "ask", "--json", "How are CDK1 and CDK2 related?"])).unwrap();
+    assert_eq!(asked["structuredContent"]["data"], cli["data"]);
 }
