@@ -6,6 +6,7 @@
 //! misread (postcard values are not self-describing).
 
 mod m0001_initial;
+mod m0002_publications;
 
 pub struct Migration {
     pub version: u32,
@@ -13,11 +14,10 @@ pub struct Migration {
     pub up: fn(&sled::Db) -> sled::Result<()>,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial trees: genes, libraries, sets, gene_sets, user_sets",
-    up: m0001_initial::up,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "initial trees: genes, libraries, sets, gene_sets, user_sets", up: m0001_initial::up },
+    Migration { version: 2, name: "gene_publications and explanations trees", up: m0002_publications::up },
+];
 
 /// The schema version this build writes.
 pub fn latest() -> u32 {

@@ -24,6 +24,11 @@ echo "[run] 3/4 storing the model's predictions for every set (skipped when curr
 $GENEKG model predict --if-stale
 echo "[run] 4/4 building the neighbourhood indexes (skipped when current)" >&2
 $GENEKG index build --if-stale
+# The local LLM rewrites explanations (GENEKG_LLM=none serves the template only).
+if [ "${GENEKG_LLM:-local}" = local ]; then
+  echo "[run] fetching the default local LLM (1.1 GB, once; cached outside the checkout)" >&2
+  export GENEKG_LLM=local GENEKG_LLM_MODEL_PATH="${GENEKG_LLM_MODEL_PATH:-$(bash scripts/fetch-llm.sh default)}"
+fi
 ADDR="${GENEKG_ADDR:-127.0.0.1:8080}"
 echo "[run] serving on http://$ADDR/graphql (GraphiQL: http://$ADDR/graphiql)" >&2
 exec $GENEKG serve --addr "$ADDR"

@@ -17,7 +17,8 @@ mkdir -p "$DEPS" "$DATA_SRC"
 say() { echo "[setup] $*" >&2; }
 
 # ---- apt packages -----------------------------------------------------------------------------
-APT_PACKAGES=(build-essential pkg-config unzip ca-certificates chromium)
+# cmake, clang and libclang-dev build llama.cpp for the local LLM backend (llama-cpp-2).
+APT_PACKAGES=(build-essential pkg-config unzip ca-certificates chromium cmake clang libclang-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +27,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing apt packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Node.js and npm run the dashboard's browser tests (web/tests); machine images that ship
+# Node.js 20 keep it, a machine without one gets Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  say "installing Node.js and npm from Debian (for the dashboard's browser tests)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
 # ---- libtorch from the PyPI torch wheel ------------------------------------------------------
@@ -92,7 +100,11 @@ PY
   rm -rf "$tmp"
 fi
 
+# ---- the local LLM's test model (98 MB; the default 1.1 GB model is fetched by run.sh) ----------
+GENEKG_TEST_LLM=$(bash scripts/fetch-llm.sh test)
+
 cat > "$DEPS/env.sh" <<ENV
+export GENEKG_TEST_LLM="$GENEKG_TEST_LLM"
 export LIBTORCH="$LT/torch"
 export LIBTORCH_CXX11_ABI=1
 export LD_LIBRARY_PATH="$LT/torch/lib:$LT/nvidia/cu13/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"

@@ -9,3 +9,5 @@ source .deps/env.sh
 # link libtorch into it (tests/cli_enrich.rs checks that it does not).
 cargo build --release -p genekg-lite
 cargo test --release --all-targets "$@"
+# The dashboard in headless Chromium against `genekg serve` (web/tests; needs the binary above).
+bash scripts/test-web.sh

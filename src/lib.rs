@@ -14,6 +14,10 @@ pub mod graphql;
 #[cfg(feature = "model")]
 pub mod http;
 pub mod enrich;
+#[cfg(feature = "model")]
+pub mod explain;
+#[cfg(feature = "model")]
+pub mod llm;
 pub mod ingest;
 #[cfg(feature = "model")]
 pub mod model;

@@ -115,8 +115,10 @@ fn augmented_enrichment_from_the_cli() {
         let lead = r["leading_edge_symbols"].as_array().unwrap();
         assert!(!lead.is_empty() && lead.iter().all(|s| !input.contains(&s.as_str().unwrap())), "{r}");
     }
-    let ps: Vec<f64> = rows.iter().map(|r| r["log10_p"].as_f64().unwrap()).collect();
-    assert!(ps.windows(2).all(|w| w[0] <= w[1]), "rows are ordered by p");
+    // Significant sets first, each group by ES (docs/enrichment.md).
+    let keys: Vec<(bool, f64)> =
+        rows.iter().map(|r| (r["fdr"].as_f64().unwrap() > 0.05, -r["es"].as_f64().unwrap())).collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "rows are ordered by significance, then ES");
     let ranked = v["ranked_genes"].as_u64().unwrap();
     let with_input: serde_json::Value = serde_json::from_slice(&enrich(&["--include-input"]).stdout).unwrap();
     assert_eq!(with_input["ranked_genes"].as_u64().unwrap(), ranked + 5);

@@ -57,6 +57,9 @@ fn fixture_indexes_recall_round_trip_and_staleness() {
     let other = Gsfm::load(&other_dir).unwrap();
     let err = Neighbourhood::load(&store, &other, &dir).err().expect("stale index refused").to_string();
     assert!(err.contains("index build"), "{err}");
-    assert!(!genekg::index::is_current(&dir, &Embedder::fingerprint(&other)).unwrap());
+    let data = store.data_versions().unwrap();
+    assert!(!genekg::index::is_current(&dir, &Embedder::fingerprint(&other), &data).unwrap());
+    assert!(genekg::index::is_current(&dir, &Embedder::fingerprint(&model), &data).unwrap(), "same model and data: current");
+    assert!(!genekg::index::is_current(&dir, &Embedder::fingerprint(&model), &Default::default()).unwrap(), "other data: stale");
     assert!(VectorIndex::read_meta(&dir, GENES).unwrap().is_some());
 }

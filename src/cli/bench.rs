@@ -15,6 +15,9 @@ pub enum BenchCommand {
     Index(IndexBenchArgs),
     /// Latency of `ask` (rules only, no LLM) over the bundled question corpus: p50 and p99.
     Ask(AskBenchArgs),
+    /// Explanation latency (template, cached) and, with --llm, first token, total and the
+    /// guard's pass rate.
+    Explain(super::explain::ExplainBenchArgs),
 }
 
 #[derive(Args)]
@@ -129,6 +132,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
     let a = match cmd {
         BenchCommand::Index(a) => a,
         BenchCommand::Ask(args) => return bench_ask(ctx, args),
+        BenchCommand::Explain(a) => return super::explain::bench(ctx, a),
     };
     let store = ctx.open_store()?;
     let model = super::load_model(ctx)?;

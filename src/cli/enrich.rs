@@ -45,8 +45,8 @@ pub struct EnrichArgs {
     #[arg(long)]
     json: bool,
     /// Model-augmented enrichment: rank every gene by the model's score for the list and run
-    /// the Kolmogorov-Smirnov running-sum test on that ranking (instead of Fisher's test on the
-    /// overlap). Sees function even when the list overlaps a set in no gene. `--background` and
+    /// GSEA's weighted running-sum test on that ranking against random sets of each size
+    /// (blitzGSEA's null; instead of Fisher's test on the overlap). Sees function even when the list overlaps a set in no gene. `--background` and
     /// `--fdr-scope` belong to the overlap test and are refused with it.
     #[arg(long, conflicts_with_all = ["background", "fdr_scope"])]
     augmented: bool,
@@ -59,7 +59,8 @@ pub struct EnrichArgs {
     model: Option<PathBuf>,
 }
 
-/// Gene entries of a list file: whitespace- or comma-separated, `#` starts a comment line.
+/// Gene entries of a list file, split by `store::split_gene_list` (whitespace, commas, quoted
+/// CSV; `#` starts a comment line).
 pub(super) fn read_gene_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     let mut text = String::new();
     if path.as_os_str() == "-" {
@@ -67,13 +68,7 @@ pub(super) fn read_gene_list(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     } else {
         text = std::fs::read_to_string(path).with_context(|| format!("reading gene list {}", path.display()))?;
     }
-    Ok(text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ','))
-        .filter(|g| !g.is_empty())
-        .map(str::to_string)
-        .collect())
+    Ok(crate::store::split_gene_list(&text))
 }
 
 pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
@@ -82,6 +77,12 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
         anyhow::bail!("--augmented needs the model, and this binary is built without it (genekg-lite); run `genekg enrich --augmented`");
     }
     let genes = read_gene_list(&args.genes)?;
+    if args.gmt.is_some() && args.background == "all" {
+        anyhow::bail!(
+            "--background all means every gene of the store's catalogue, and --gmt does not read the store; \
+             use --background library (the GMT files' genes) or --background FILE"
+        );
+    }
     let background = match args.background.as_str() {
         "library" => Background::LibraryGenes,
         "all" => Background::AllGenes,
@@ -182,23 +183,22 @@ fn run_augmented(index: &EnrichIndex, model: &crate::model::Gsfm, genes: Vec<Str
 fn print_augmented(index: &EnrichIndex, result: &AugmentedResult, shown: usize) {
     let input = &result.input;
     eprintln!("{} genes used of {} given; {} genes ranked by the model", input.genes.len(), input.given, result.ranked_genes);
-    if !input.unknown.is_empty() {
-        eprintln!("unknown ({}): {}", input.unknown.len(), input.unknown.join(", "));
-    }
+    print_input_report(index, input);
     if !result.outside_model.is_empty() {
         let names = symbols(index, &result.outside_model);
         eprintln!("outside the model's vocabulary (not read by it): {}", names.join(", "));
     }
-    println!("{:>5}  {:<24} {:>6} {:>6} {:>10} {:>10}  name | leading edge", "rank", "set", "size", "ES", "p", "fdr");
+    println!("{:>5}  {:<24} {:>6} {:>6} {:>6} {:>10} {:>10}  name | leading edge", "rank", "set", "size", "ES", "NES", "p", "fdr");
     for r in &result.rows[..shown] {
         let lead: Vec<&str> = r.leading_edge.iter().take(10).map(|&g| index.symbol(g).unwrap_or("?")).collect();
         let more = if r.leading_edge.len() > 10 { format!(" +{}", r.leading_edge.len() - 10) } else { String::new() };
         println!(
-            "{:>5}  {:<24} {:>6} {:>6.3} {:>10} {:>10}  {} | {}{}",
+            "{:>5}  {:<24} {:>6} {:>6.3} {:>6.2} {:>10} {:>10}  {} | {}{}",
             r.rank,
             r.set_id,
             r.set_size,
             r.es,
+            r.nes,
             sci(r.log10_p),
             sci(r.log10_fdr),
             r.name,
@@ -299,9 +299,8 @@ fn write_json(index: &EnrichIndex, result: &EnrichResult, shown: usize, from_gmt
     Ok(())
 }
 
-fn print_table(index: &EnrichIndex, result: &EnrichResult, shown: usize) {
-    let input = &result.input;
-    eprintln!("{} genes used of {} given", input.genes.len(), input.given);
+/// The entries of the input that were not used, each named (to stderr).
+fn print_input_report(index: &EnrichIndex, input: &crate::enrich::InputReport) {
     if !input.unknown.is_empty() {
         eprintln!("unknown ({}): {}", input.unknown.len(), input.unknown.join(", "));
     }
@@ -310,12 +309,19 @@ fn print_table(index: &EnrichIndex, result: &EnrichResult, shown: usize) {
             a.candidates.iter().map(|&g| format!("{} ({g})", index.symbol(g).unwrap_or("?"))).collect();
         eprintln!("ambiguous: {} could be {}", a.input, names.join(", "));
     }
-    if input.duplicates > 0 {
-        eprintln!("duplicates ignored: {}", input.duplicates);
+    if !input.duplicates.is_empty() {
+        eprintln!("duplicates ignored ({}): {}", input.duplicates.len(), input.duplicates.join(", "));
     }
     if !input.background_unrecognised.is_empty() {
-        eprintln!("background entries not recognised: {}", input.background_unrecognised.len());
+        let names = &input.background_unrecognised;
+        eprintln!("background entries not recognised ({}): {}", names.len(), names.join(", "));
     }
+}
+
+fn print_table(index: &EnrichIndex, result: &EnrichResult, shown: usize) {
+    let input = &result.input;
+    eprintln!("{} genes used of {} given", input.genes.len(), input.given);
+    print_input_report(index, input);
     for l in &result.libraries {
         eprintln!(
             "{}: {} of the input genes in a background of {}; {} sets tested",

@@ -8,7 +8,6 @@ use super::Context;
 use crate::model::corpus::Corpus;
 use crate::model::eval::baselines::{Cooccurrence, Frequency, Random, Scorer};
 use crate::model::eval::{self, cases, Method};
-use crate::model::predictions::EVALUATION_META_KEY;
 use crate::model::Gsfm;
 
 #[derive(Subcommand)]
@@ -42,9 +41,34 @@ pub enum EvalCommand {
         /// Include per-case figures in the JSON.
         #[arg(long)]
         per_case: bool,
-        /// Save the summaries in the store's meta (`model_evaluation`) for the API.
+        /// Save the summaries in the model directory (`evaluation.json`), where `meta.model`
+        /// of the API reads them.
         #[arg(long)]
         save: bool,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
+    /// Reliability of the model's probabilities: predicted against observed rate of held-out
+    /// members per probability bin (docs/model.md).
+    Calibration {
+        /// Cases TSV as for `holdout` (e.g. `make-cases go-annotations` with a model trained
+        /// `--hold-out` on it); without it, the sets of `--library` with half of each hidden.
+        #[arg(long, conflicts_with = "library")]
+        cases: Option<PathBuf>,
+        #[arg(long, default_value = "GO_BP")]
+        library: String,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Cases used at most (the first of the split).
+        #[arg(long, default_value_t = 1000)]
+        max_cases: usize,
+        #[arg(long, default_value_t = 10)]
+        bins: usize,
+        /// Model directory [default: DATA_DIR/model].
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value_t = 2)]
         threads: i32,
     },
@@ -198,6 +222,44 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             let note = "train with `genekg train --hold-out FILE` (GO kept in training, the hidden genes removed)".to_string();
             write_cases(&store, &library, cases, out, &note)
         }
+        EvalCommand::Calibration { cases: path, library, seed, max_cases, bins, model, json, threads } => {
+            crate::model::limit_threads(threads);
+            let store = ctx.open_store()?;
+            let gsfm = Gsfm::load(&model.unwrap_or_else(|| ctx.paths.model_dir()))?;
+            let (mut all, source) = match &path {
+                Some(p) => (cases::read_cases(p, &store.resolver()?)?.cases, p.display().to_string()),
+                None => {
+                    let sets = library_sets(&store, &library)?;
+                    (cases::random_split(&library, &sets, seed, 4), format!("{library}, half of each set hidden (seed {seed})"))
+                }
+            };
+            all.truncate(max_cases);
+            let training = gsfm.config().training.clone();
+            let seen = training.as_ref().is_some_and(|t| t.hold_out.is_none() && t.before_pmid.is_none())
+                && all.iter().filter_map(|c| c.id.split_once(':')).any(|(l, _)| training.as_ref().is_some_and(|t| t.libraries.iter().any(|x| x == l)));
+            if seen {
+                eprintln!("note: the model was trained on these sets; their hidden genes are held out of the input, not of training");
+            }
+            let r = eval::calibration::reliability(&gsfm, &all, bins);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("cases {} (skipped {}) from {source}; {} predictions, {} members, {:.1} expected", r.cases, r.skipped, r.predictions, r.members, r.expected_members);
+                println!("{:<13} {:>12} {:>9} {:>10} {:>10}", "probability", "predictions", "members", "predicted", "observed");
+                for b in r.bins.iter().filter(|b| b.predictions > 0) {
+                    println!(
+                        "{:<13} {:>12} {:>9} {:>10.4} {:>10.4}",
+                        format!("{:.1}-{:.1}", b.lower, b.upper),
+                        b.predictions,
+                        b.members,
+                        b.mean_probability,
+                        b.observed_rate
+                    );
+                }
+                println!("ECE {:.4}  Brier {:.5}", r.ece, r.brier);
+            }
+            Ok(())
+        }
         EvalCommand::Holdout { cases: path, method, model, libraries, json, per_case, save, threads } => {
             crate::model::limit_threads(threads);
             rayon::ThreadPoolBuilder::new().num_threads(threads.max(1) as usize).build_global().ok();
@@ -276,18 +338,9 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             }
             if save {
-                let mut all = store.meta_json(EVALUATION_META_KEY)?.unwrap_or_else(|| serde_json::json!({}));
                 let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                for s in &summaries {
-                    let mut v = serde_json::to_value(s)?;
-                    v.as_object_mut().map(|o| o.remove("per_case"));
-                    v["model_fingerprint"] = gsfm.fingerprint().into();
-                    v["trained_on"] = serde_json::json!(train_libs);
-                    v["before_pmid"] = serde_json::json!(before_pmid);
-                    all[format!("{name}:{}", format!("{:?}", s.method).to_lowercase())] = v;
-                }
-                store.set_meta_json(EVALUATION_META_KEY, &all)?;
-                store.flush()?;
+                eval::save_summaries(&model_dir, &name, &summaries, gsfm.fingerprint(), &train_libs, before_pmid)?;
+                eprintln!("saved in {}", model_dir.join(eval::EVALUATION_FILE).display());
             }
             Ok(())
         }

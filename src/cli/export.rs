@@ -9,6 +9,7 @@ use super::Context;
 #[derive(Subcommand)]
 pub enum ExportCommand {
     /// A library as GMT: `term<TAB>name<TAB>gene...` per set (for other tools, e.g. gseapy).
+    /// Stops quietly when the reader goes away (`| head`).
     Gmt {
         #[arg(long)]
         library: String,
@@ -48,7 +49,14 @@ pub fn run(ctx: &Context, cmd: ExportCommand) -> anyhow::Result<()> {
         // Tabs and newlines would break the format; names from our sources have none, but a
         // user's GMT may.
         let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
-        write!(w, "{}\t{}", clean(&set.term), clean(&set.name))?;
+        // Column 2 is the description column of the GMT format: the set's name, or for sets
+        // read from a GMT file (named by their term) that file's description, so a file
+        // exported after `ingest gmt` reads as it was written.
+        let description = match &set.description {
+            Some(d) if set.name == set.term => d.as_str(),
+            _ => set.name.as_str(),
+        };
+        write!(w, "{}\t{}", clean(&set.term), clean(description))?;
         for g in &set.genes {
             match ids {
                 GeneIds::Entrez => write!(w, "\t{g}")?,

@@ -3,7 +3,6 @@ use clap::{Args, Subcommand};
 use super::Context;
 use crate::domain::SetId;
 use crate::index::{build_indexes, AnnParams, Neighbourhood};
-use crate::store::Resolution;
 
 #[derive(Subcommand)]
 pub enum IndexCommand {
@@ -42,7 +41,7 @@ pub struct BuildArgs {
     /// Default query-time candidate list.
     #[arg(long, default_value_t = AnnParams::default().ef_search)]
     ef: usize,
-    /// Skip when both indexes exist and match the current model.
+    /// Skip when both indexes exist and match the current model and store data.
     #[arg(long)]
     if_stale: bool,
 }
@@ -53,8 +52,8 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
     let dir = ctx.paths.index_dir();
     match cmd {
         IndexCommand::Build(a) => {
-            if a.if_stale && crate::index::is_current(&dir, &model.fingerprint())? {
-                tracing::info!(dir = %dir.display(), "indexes match the model; skipping build");
+            if a.if_stale && crate::index::is_current(&dir, &model.fingerprint(), &store.data_versions()?)? {
+                tracing::info!(dir = %dir.display(), "indexes match the model and the data; skipping build");
                 return Ok(());
             }
             let params = AnnParams { max_connections: a.m, ef_construction: a.ef_construction, ef_search: a.ef };
@@ -63,9 +62,16 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
         }
         IndexCommand::SimilarGenes { gene, k, ef } => {
             let hood = Neighbourhood::load(&store, &model, &dir)?;
+            let query = match store.resolve(&crate::domain::GeneQuery::parse(&gene).map_err(anyhow::Error::msg)?)? {
+                crate::store::Resolution::Found(e) => e,
+                _ => 0,
+            };
+            println!("entrez\tsymbol\tcosine\tconfidence\tsets");
             for n in hood.similar_genes(&store, &gene, k, ef)? {
-                let symbol = n.key.parse().ok().and_then(|e| store.gene(e).ok().flatten()).map(|g| g.symbol).unwrap_or_default();
-                println!("{}\t{}\t{:.4}", n.key, symbol, n.cosine);
+                let entrez: u32 = n.key.parse().unwrap_or(0);
+                let symbol = store.gene(entrez).ok().flatten().map(|g| g.symbol).unwrap_or_default();
+                let confidence = hood.evidence.confidence(query, entrez, n.cosine);
+                println!("{}\t{}\t{:.4}\t{:.4}\t{}", n.key, symbol, n.cosine, confidence, hood.evidence.sets(entrez));
             }
         }
         IndexCommand::SimilarSets { set, genes, library, k, ef } => {
@@ -76,15 +82,9 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
                     hood.similar_sets_for_set(&store, &model, &id, k, library.as_deref(), ef)?
                 }
                 None => {
-                    let resolver = store.resolver()?;
-                    let mut ids = Vec::new();
-                    for g in &genes {
-                        match resolver.resolve_str(g) {
-                            Resolution::Found(e) => ids.push(e),
-                            Resolution::Ambiguous(c) => anyhow::bail!("gene {g} is ambiguous (Entrez {c:?})"),
-                            Resolution::NotFound => anyhow::bail!("unknown gene {g}"),
-                        }
-                    }
+                    let list = super::model::resolve_gene_args(&store, &genes)?;
+                    let (ids, oov) = model.split_vocabulary(&list.genes);
+                    super::model::note_out_of_vocabulary(&store, &oov);
                     hood.similar_sets_for_genes(&model, &ids, k, library.as_deref(), ef)?
                 }
             };

@@ -67,8 +67,12 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
     match cmd {
         IngestCommand::Default { source_dir, if_empty } => {
             let paths = default_data(ctx, source_dir)?;
-            let store = ctx.open_store()?;
+            let store = ctx.create_store()?;
             if if_empty && store.gene_count() > 0 && store.library("GO_BP")?.is_some() {
+                if !store.has_publication_counts()? {
+                    let n = ingest::ingest_publication_counts(&store, &paths)?;
+                    tracing::info!(genes = n, "publication counts added to a store ingested without them");
+                }
                 tracing::info!(db = %ctx.paths.db.display(), "store already populated; skipping ingest");
                 return Ok(());
             }
@@ -77,7 +81,7 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
             tracing::info!(secs = format!("{:.1}", started.elapsed().as_secs_f64()), "default ingest done");
         }
         IngestCommand::Orgdb { org, go } => {
-            let store = ctx.open_store()?;
+            let store = ctx.create_store()?;
             ingest::ingest_orgdb(&store, &OrgDbPaths { org, go })?;
         }
         IngestCommand::Gmt { file, library, version, min_size, max_size } => {
@@ -85,12 +89,12 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
             if min_size > max_size {
                 anyhow::bail!("--min-size {min_size} is larger than --max-size {max_size}");
             }
-            let store = ctx.open_store()?;
+            let store = ctx.create_store()?;
             let lib = ingest::ingest_gmt(&store, &file, &GmtOptions { library, version, min_size, max_size })?;
             println!("{}", serde_json::to_string_pretty(&lib)?);
         }
         IngestCommand::GeneInfo { file, tax_id } => {
-            let store = ctx.open_store()?;
+            let store = ctx.create_store()?;
             let report = ingest::ingest_gene_info(&store, &file, (tax_id != 0).then_some(tax_id))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }

@@ -6,7 +6,11 @@ mod ask;
 #[cfg(feature = "model")]
 mod bench;
 mod enrich;
+#[cfg(feature = "model")]
+mod explain;
 mod export;
+#[cfg(feature = "model")]
+mod gene;
 #[cfg(feature = "model")]
 mod index;
 mod ingest;
@@ -60,6 +64,9 @@ enum Command {
     Schema(schema::SchemaArgs),
     /// Over-representation analysis of a gene list against the stored libraries.
     Enrich(enrich::EnrichArgs),
+    #[cfg(feature = "model")]
+    /// One gene: its record, links, known sets, and the model's stored predictions.
+    Gene(gene::GeneArgs),
     /// Write store contents in other tools' formats.
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -84,6 +91,8 @@ enum Command {
     #[cfg(feature = "model")]
     /// Serve the Model Context Protocol over stdio (tools for LLM agents).
     Mcp(mcp::McpArgs),
+    /// Explain a gene (or why it is predicted for a set) in words, with evidence and citations.
+    Explain(explain::ExplainArgs),
     #[cfg(feature = "model")]
     /// Import, inspect, benchmark the model; predict and store for every set.
     #[command(subcommand)]
@@ -97,8 +106,88 @@ pub struct Context {
 }
 
 impl Context {
+    /// The existing store. Commands that read the store never create one: sled would make an
+    /// empty store at a mistyped path (or when run outside the project) and they would answer
+    /// "nothing" instead of saying that the store is missing.
     pub fn open_store(&self) -> anyhow::Result<Store> {
-        Ok(Store::open(&self.paths.db)?)
+        let db = &self.paths.db;
+        if !db.join("conf").is_file() {
+            anyhow::bail!(
+                "no genekg store at {}: make one with `genekg ingest default` (the default data; \
+                 scripts/run.sh also trains the model and builds the indexes), or pass --db or --data-dir",
+                db.display()
+            );
+        }
+        self.open(db)
+    }
+
+    /// The store, created empty when missing: for the ingest commands.
+    pub fn create_store(&self) -> anyhow::Result<Store> {
+        self.open(&self.paths.db)
+    }
+
+    fn open(&self, db: &std::path::Path) -> anyhow::Result<Store> {
+        Store::open(db).map_err(|e| {
+            // sled's lock error is a bare "could not acquire lock"; say what holds it.
+            if e.to_string().contains("acquire lock") {
+                anyhow::anyhow!(
+                    "the store at {} is in use by another genekg process (e.g. `genekg serve`); \
+                     stop it, or copy the store and pass --db",
+                    db.display()
+                )
+            } else {
+                e.into()
+            }
+        })
+    }
+}
+
+/// Why a gene string named no single gene, in words, naming the candidates of an ambiguous
+/// alias (`symbol` looks up a candidate's symbol).
+pub(crate) fn unresolved_in_words(raw: &str, resolution: &crate::store::Resolution, symbol: impl Fn(u32) -> Option<String>) -> String {
+    use crate::store::Resolution;
+    match resolution {
+        Resolution::Found(id) => format!("{raw} is gene {id}"),
+        Resolution::NotFound => {
+            format!("{raw}: no gene has this symbol, alias or id (symbols, aliases, Entrez, Ensembl gene and UniProt ids are read)")
+        }
+        Resolution::Ambiguous(candidates) => {
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|&c| match symbol(c) {
+                    Some(s) => format!("{s} (Entrez {c})"),
+                    None => format!("Entrez {c}"),
+                })
+                .collect();
+            format!("{raw}: an alias of {} genes ({}); give the symbol or Entrez id of the one you mean", candidates.len(), names.join(", "))
+        }
+    }
+}
+
+/// The error as one line: each cause once. Errors that already quote their source in their
+/// own message (thiserror's `{source}`) would otherwise print it twice.
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+/// Writing into a closed pipe (`genekg export gmt | head`) ends the process quietly, as other
+/// command-line tools do, instead of an error or a panic in `println!`. The server keeps Rust's
+/// default (SIGPIPE ignored): a client closing its socket must not end it.
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: restores the default disposition of one signal before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -122,7 +211,16 @@ pub fn load_model(ctx: &Context) -> anyhow::Result<crate::model::Gsfm> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    #[cfg(feature = "model")]
+    let serving = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "model"))]
+    let serving = false;
+    if !serving {
+        die_quietly_on_closed_pipe();
+    }
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,hnsw_rs=warn,anndists=warn".into()),
         )
@@ -138,6 +236,8 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "model")]
         Command::Schema(args) => schema::run(args),
         Command::Enrich(args) => enrich::run(&ctx, args),
+        #[cfg(feature = "model")]
+        Command::Gene(args) => gene::run(&ctx, args),
         Command::Export(cmd) => export::run(&ctx, cmd),
         #[cfg(feature = "model")]
         Command::Train(args) => train::run(&ctx, args),
@@ -153,11 +253,12 @@ pub fn main() -> ExitCode {
         Command::Ask(args) => ask::run(&ctx, args),
         #[cfg(feature = "model")]
         Command::Mcp(args) => mcp::run(&ctx, args),
+        Command::Explain(args) => explain::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_line(&e));
             ExitCode::FAILURE
         }
     }

@@ -39,22 +39,35 @@ pub enum ModelCommand {
         partners: usize,
         #[arg(long, default_value_t = 2)]
         threads: i32,
-        /// Skip when the stored predictions are already from this model.
+        /// Skip when the stored predictions are already from this model and the store's data.
         #[arg(long)]
         if_stale: bool,
     },
     /// Score every gene for a gene list and print the top new ones.
     Augment {
+        /// Genes, as separate arguments or comma-separated (quoted CSV is read too).
+        #[arg(required = true)]
         genes: Vec<String>,
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long, default_value_t = 20)]
         top: usize,
     },
+    /// Refit the model's calibration (Platt scaling) on its training corpus and save it, for
+    /// models trained before the scale existed; then run `model predict` and `index build`.
+    Calibrate {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
     /// Print the model's config and fingerprint.
     Info {
         #[arg(long)]
         model: Option<PathBuf>,
+        /// One JSON object (`fingerprint`, `config`) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Measure training throughput (embedding-bag vs dense first layer), augment latency and,
     /// with --predict, the time to predict and store every set.
@@ -126,10 +139,14 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
             crate::model::limit_threads(threads);
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
-            let current = crate::model::predictions::prediction_report(&store)?;
-            if if_stale && current.is_some_and(|r| r.fingerprint == gsfm.fingerprint()) {
-                tracing::info!(fingerprint = gsfm.fingerprint(), "stored predictions are from this model; skipping");
-                return Ok(());
+            if if_stale {
+                match crate::model::predictions::stale_reason(&store, gsfm.fingerprint(), None)? {
+                    None => {
+                        tracing::info!(fingerprint = gsfm.fingerprint(), "stored predictions are from this model and data; skipping");
+                        return Ok(());
+                    }
+                    Some(why) => tracing::info!("predicting: {why}"),
+                }
             }
             let report = predict_and_store(&store, &gsfm, &PredictionOptions { top_n, partners, ..Default::default() })?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -137,28 +154,32 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
         ModelCommand::Augment { genes, model, top } => {
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;
-            let resolver = store.resolver()?;
-            let mut ids = Vec::new();
-            for g in &genes {
-                match resolver.resolve_str(g) {
-                    Resolution::Found(id) => ids.push(id),
-                    other => eprintln!("{g}: {other:?}"),
-                }
-            }
-            let a = gsfm.augment(&ids)?;
-            if !a.unknown.is_empty() {
-                eprintln!("not in the model's vocabulary: {:?}", a.unknown);
-            }
+            let list = resolve_gene_args(&store, &genes)?;
+            let a = gsfm.augment(&list.genes)?;
+            note_out_of_vocabulary(&store, &a.unknown);
+            println!("entrez\tsymbol\tprobability\tlogit");
             for g in a.ranked(false).into_iter().take(top) {
                 let sym = store.gene(g.entrez)?.map(|x| x.symbol).unwrap_or_default();
                 println!("{}\t{}\t{:.4}\t{:.3}", g.entrez, sym, g.probability, g.logit);
             }
         }
-        ModelCommand::Info { model } => {
+        ModelCommand::Calibrate { model, threads } => {
+            crate::model::limit_threads(threads);
+            let store = ctx.open_store()?;
+            let dir = model.unwrap_or_else(default_dir);
+            let (c, fingerprint) = crate::model::calibrate::recalibrate(&store, &dir)?;
+            println!("{}", serde_json::json!({ "logit_scale": c.scale, "logit_offset": c.offset, "fingerprint": fingerprint }));
+        }
+        ModelCommand::Info { model, json } => {
             let dir = model.unwrap_or_else(default_dir);
             let gsfm = Gsfm::load(&dir)?;
-            println!("{}", serde_json::to_string_pretty(gsfm.config())?);
-            println!("fingerprint {}", gsfm.fingerprint());
+            if json {
+                let info = serde_json::json!({ "fingerprint": gsfm.fingerprint(), "config": gsfm.config() });
+                println!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                println!("fingerprint {}", gsfm.fingerprint());
+                println!("{}", serde_json::to_string_pretty(gsfm.config())?);
+            }
         }
         ModelCommand::Bench { model, batch_sizes, steps, predict, threads } => {
             crate::model::limit_threads(threads);
@@ -236,4 +257,28 @@ fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predic
         );
     }
     Ok(())
+}
+
+/// Resolves gene arguments (commas, spaces and quoted CSV split) with the one gene-list policy,
+/// printing a line for every entry left out; an error only when nothing resolves.
+pub(super) fn resolve_gene_args(store: &crate::store::Store, genes: &[String]) -> anyhow::Result<crate::store::ResolvedList> {
+    let list = store.resolver()?.resolve_list(&crate::store::split_gene_args(genes));
+    for note in list.notes(|e| symbol_of(store, e)) {
+        eprintln!("{note}");
+    }
+    if let Some(msg) = list.nothing_resolved() {
+        anyhow::bail!(msg);
+    }
+    Ok(list)
+}
+
+/// Says which known input genes the model could not read (they were left out of its input).
+pub(super) fn note_out_of_vocabulary(store: &crate::store::Store, genes: &[u32]) {
+    for &e in genes {
+        eprintln!("{}: not in the model's vocabulary (in too few training sets); left out", symbol_of(store, e));
+    }
+}
+
+fn symbol_of(store: &crate::store::Store, entrez: u32) -> String {
+    store.gene(entrez).ok().flatten().map(|g| g.symbol).unwrap_or_else(|| entrez.to_string())
 }

@@ -20,6 +20,8 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per physical core).
     #[arg(long)]
     workers: Option<usize>,
+    #[command(flatten)]
+    llm: crate::llm::LlmArgs,
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
@@ -30,7 +32,12 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             ctx.paths.db.display()
         );
     }
-    let state = Arc::new(AppState::load(store.clone())?.with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?);
+    let llm = args.llm.build()?;
+    let state = Arc::new(
+        AppState::load(store.clone())?
+            .with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?
+            .with_llm(llm)?,
+    );
     let settings = ServerSettings {
         addr: args.addr,
         cors_origins: args.cors_origins,

@@ -44,12 +44,12 @@ pub struct AugmentedResult {
     pub outside_model: Vec<u32>,
     /// Genes in the ranking the sets were tested against.
     pub ranked_genes: usize,
-    /// Every tested set, by p-value then set id.
+    /// Every tested set, in the order of [`super::rank::result_order`].
     pub rows: Vec<RankRow>,
 }
 
 impl EnrichIndex {
-    /// Ranks the model's vocabulary by its logits for the input list and runs the
+    /// Ranks the model's vocabulary by its logits for the input list and runs the weighted
     /// running-sum test on every set of the chosen libraries.
     pub fn augmented_enrich(&self, model: &Gsfm, req: &AugmentedRequest) -> Result<AugmentedResult> {
         let resolved = resolve_input(&req.genes, self.resolver(), self.dense_index())?;

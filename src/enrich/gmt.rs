@@ -34,6 +34,8 @@ struct Chunk<'a> {
 /// One line's set; `genes` index into its chunk's genes, as written (unsorted, maybe repeated).
 struct ParsedSet<'a> {
     term: &'a str,
+    /// See [`crate::ingest::GmtFields::name`].
+    name: &'a str,
     line: usize,
     genes: Vec<u32>,
 }
@@ -73,7 +75,7 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
             let mut sets = Vec::with_capacity(mine.iter().map(|(_, s)| s.len()).sum());
             for (chunk, chunk_sets) in mine {
                 let global: Vec<u32> = chunk.genes.iter().map(|g| id_of[g.as_ref()]).collect();
-                for ParsedSet { term, line, mut genes } in chunk_sets.drain(..) {
+                for ParsedSet { term, name: set_name, line, mut genes } in chunk_sets.drain(..) {
                     if let Some(first) = line_of.insert(term, line) {
                         return Err(EnrichError::Gmt(format!(
                             "{} line {line}: term `{term}` was already defined on line {first}",
@@ -86,7 +88,8 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
                     genes.sort_unstable();
                     genes.dedup();
                     let term: std::sync::Arc<str> = term.into();
-                    sets.push(RawSet { name: term.clone(), term, genes });
+                    let name = if set_name == &*term { term.clone() } else { set_name.into() };
+                    sets.push(RawSet { name, term, genes });
                 }
             }
             if sets.is_empty() {
@@ -152,7 +155,7 @@ fn parse_chunk<'a>(file: usize, path: &Path, first_line: usize, text: &'a str) -
             };
             genes.push(id);
         }
-        chunk.sets.push(ParsedSet { term: fields.term, line: line_no, genes });
+        chunk.sets.push(ParsedSet { term: fields.term, name: fields.name(), line: line_no, genes });
     }
     Ok(chunk)
 }

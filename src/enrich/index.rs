@@ -373,7 +373,8 @@ pub(super) struct RawLibrary {
     pub sets: Vec<RawSet>,
 }
 
-/// `Arc`s because the index keeps them as such, and a GMT set's name is its term: one string.
+/// `Arc`s because the index keeps them as such, and a GMT set without a description is named
+/// by its term: one string.
 pub(super) struct RawSet {
     pub term: Arc<str>,
     pub name: Arc<str>,

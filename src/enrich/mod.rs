@@ -5,9 +5,9 @@
 //! few milliseconds: the query becomes a dense byte vector, each set's overlap is a sum of bytes
 //! at its members (cost independent of the query size), p-values come from a log-factorial
 //! table in log space, sets are scored in parallel and the FDR is Benjamini-Hochberg within each
-//! library. [`EnrichIndex::rank_enrich`] runs a Kolmogorov-Smirnov running-sum test over a
-//! ranked list of genes (for model-augmented enrichment); see [`rank`] for why its p-values are
-//! analytic.
+//! library. [`EnrichIndex::rank_enrich`] runs GSEA's weighted running-sum test over a ranked
+//! list of genes (for model-augmented enrichment) with a null fitted from random sets of each
+//! size, as blitzGSEA; see [`rank`] for why, and for the result order.
 //!
 //! [`EnrichIndex::augmented_enrich`] feeds that test the model's ranking of every gene for a
 //! list (model-augmented enrichment, see [`augmented`]).
@@ -49,8 +49,8 @@ pub enum EnrichError {
     EmptyInput,
     #[error("{count} gene entries given; the limit is {limit} per query (for genome-wide scores use a rank-based test)")]
     TooManyGenes { count: usize, limit: usize },
-    #[error("none of the {count} input genes is known (e.g. {examples}); use gene symbols, Entrez, Ensembl gene or UniProt ids of human genes")]
-    NoKnownGenes { count: usize, examples: String },
+    #[error("{0}; use gene symbols, Entrez, Ensembl gene or UniProt ids of human genes")]
+    NoKnownGenes(String),
     #[error("unknown librar{plural} {names}; available: {available}", plural = if names.contains(',') { "ies" } else { "y" })]
     UnknownLibraries { names: String, available: String },
     #[error("no libraries to test: {0}")]
@@ -70,20 +70,6 @@ pub enum EnrichError {
 }
 
 pub type Result<T, E = EnrichError> = std::result::Result<T, E>;
-
-/// Puts `rows` in result order, p (as `log10_p`, which orders like p and stays ordered below
-/// f64's range) then set id: a total order, so pages never skip or repeat a set. Sorts a small
-/// index rather than the rows, which are large and would make the sort the slowest step.
-/// `key` gives `log10_p` and the set's position in set-id order (precomputed at build, so ties,
-/// which are common, cost no string comparisons).
-pub(crate) fn sort_rows<T>(rows: Vec<T>, key: impl Fn(&T) -> (f64, u32)) -> Vec<T> {
-    use rayon::slice::ParallelSliceMut;
-    let mut order: Vec<(f64, u32, u32)> =
-        rows.iter().enumerate().map(|(i, r)| { let (p, id) = key(r); (p, id, i as u32) }).collect();
-    order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut slots: Vec<Option<T>> = rows.into_iter().map(Some).collect();
-    order.into_iter().map(|(_, _, i)| slots[i as usize].take().expect("a permutation")).collect()
-}
 
 /// Which genes could have been drawn: the universe of the hypergeometric test.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -126,11 +112,7 @@ pub struct EnrichRequest {
 }
 
 /// An input string that several genes share as an alias; never guessed between.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AmbiguousGene {
-    pub input: String,
-    pub candidates: Vec<u32>,
-}
+pub use crate::store::AmbiguousInput as AmbiguousGene;
 
 /// What became of the input genes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -141,8 +123,8 @@ pub struct InputReport {
     pub genes: Vec<u32>,
     pub unknown: Vec<String>,
     pub ambiguous: Vec<AmbiguousGene>,
-    /// Entries naming a gene already named by an earlier entry.
-    pub duplicates: usize,
+    /// Entries naming a gene already named by an earlier entry, as given.
+    pub duplicates: Vec<String>,
     /// Custom background entries that named no known gene (or several).
     pub background_unrecognised: Vec<String>,
 }

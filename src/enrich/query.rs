@@ -4,8 +4,8 @@
 use rustc_hash::FxHashMap;
 
 use super::index::DenseIds;
-use super::{AmbiguousGene, EnrichError, InputReport, Result, MAX_INPUT_GENES};
-use crate::store::{GeneResolver, Resolution};
+use super::{EnrichError, InputReport, Result, MAX_INPUT_GENES};
+use crate::store::{GeneResolver, ResolvedList, Resolution};
 
 /// How input strings find genes: through the store's resolver (symbols, aliases, Entrez,
 /// Ensembl, UniProt), or, for an index read from GMT files, by the exact name the files use
@@ -24,17 +24,15 @@ impl GeneLookup {
     }
 }
 
-/// How many unknown genes an error message quotes.
-const ERROR_EXAMPLES: usize = 5;
-
 /// The input genes resolved to dense indices (sorted, distinct), and the report on the rest.
 pub(crate) struct ResolvedInput {
     pub dense: Vec<u32>,
     pub report: InputReport,
 }
 
-/// Resolves `raw` gene strings. Blank entries are skipped; an empty, oversized or entirely
-/// unknown list is an error naming what was wrong.
+/// Resolves `raw` gene strings with the one gene-list policy (`store::ResolvedList`); genes
+/// outside the index count as unknown. An empty, oversized or entirely unknown list is an
+/// error naming what was wrong.
 pub(crate) fn resolve_input(
     raw: &[String],
     resolver: &GeneLookup,
@@ -47,38 +45,31 @@ pub(crate) fn resolve_input(
     if entries.len() > MAX_INPUT_GENES {
         return Err(EnrichError::TooManyGenes { count: entries.len(), limit: MAX_INPUT_GENES });
     }
-    let mut report = InputReport { given: entries.len(), ..Default::default() };
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(entries.len());
-    for e in &entries {
-        match resolver.resolve_str(e) {
-            Resolution::Found(id) => match dense_of.get(&id) {
-                Some(&d) => pairs.push((d, id)),
-                None => report.unknown.push(e.to_string()),
-            },
-            Resolution::Ambiguous(candidates) => {
-                report.ambiguous.push(AmbiguousGene { input: e.to_string(), candidates })
-            }
-            Resolution::NotFound => report.unknown.push(e.to_string()),
+    // Which entry named each gene, to report a gene outside the index by what the user typed.
+    let mut named_by = FxHashMap::default();
+    let mut list = ResolvedList::resolve_with(&entries, |e| {
+        let r = resolver.resolve_str(e);
+        if let Resolution::Found(id) = r {
+            named_by.entry(id).or_insert_with(|| e.to_string());
         }
+        r
+    });
+    list.retain_known(|g| dense_of.contains_key(&g), |g| named_by[&g].clone());
+    if let Some(reason) = list.nothing_resolved() {
+        return Err(EnrichError::NoKnownGenes(reason));
     }
-    let found = pairs.len();
+    let mut pairs: Vec<(u32, u32)> = list.genes.iter().map(|g| (dense_of[g], *g)).collect();
     pairs.sort_unstable();
-    pairs.dedup();
-    report.duplicates = found - pairs.len();
-    if pairs.is_empty() {
-        let mut shown: Vec<&str> = report.unknown.iter().map(String::as_str).take(ERROR_EXAMPLES).collect();
-        if shown.is_empty() {
-            shown = report.ambiguous.iter().map(|a| a.input.as_str()).take(ERROR_EXAMPLES).collect();
-        }
-        let mut examples = shown.join(", ");
-        if !report.ambiguous.is_empty() {
-            examples.push_str(&format!("; {} entries are ambiguous aliases", report.ambiguous.len()));
-        }
-        return Err(EnrichError::NoKnownGenes { count: entries.len(), examples });
-    }
-    let mut genes: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+    let mut genes = list.genes;
     genes.sort_unstable();
-    report.genes = genes;
+    let report = InputReport {
+        given: list.given,
+        genes,
+        unknown: list.unknown,
+        ambiguous: list.ambiguous,
+        duplicates: list.duplicates,
+        background_unrecognised: vec![],
+    };
     Ok(ResolvedInput { dense: pairs.into_iter().map(|p| p.0).collect(), report })
 }
 

@@ -71,13 +71,17 @@ pub struct EnrichmentResult {
 #[derive(SimpleObject)]
 pub struct AugmentedEnrichmentRow {
     pub gene_set: GeneSetNode,
-    /// Peak of the Kolmogorov-Smirnov running sum over the model's ranking, in [0, 1].
+    /// Peak of the weighted (GSEA) running sum over the model's ranking, in [0, 1].
     pub enrichment_score: f64,
+    /// Normalised enrichment score: ES over the mean ES of random sets of the same size
+    /// (1 = chance).
+    pub nes: f64,
     /// The set's genes ranked at or above the peak, in ranking order: what drives the result.
     pub leading_edge: Vec<GeneNode>,
     /// The set's genes in the ranking.
     pub set_size: usize,
-    /// Analytic one-sided Smirnov p-value (see docs); may underflow to 0, see log10P.
+    /// Upper tail of the gamma fitted to random sets' ES at this size (see docs); may
+    /// underflow to 0, see log10P.
     pub p_value: f64,
     #[graphql(name = "log10P")]
     pub log10_p: f64,
@@ -88,7 +92,8 @@ pub struct AugmentedEnrichmentRow {
 
 #[derive(SimpleObject)]
 pub struct AugmentedEnrichmentResult {
-    /// Every tested set, by p-value then set id.
+    /// Every tested set: those with FDR <= 0.05 first, each group by enrichment score, then
+    /// p-value, then set id.
     pub results: Page<AugmentedEnrichmentRow>,
     pub genes_used: usize,
     pub unknown_genes: Vec<String>,
@@ -99,7 +104,7 @@ pub struct AugmentedEnrichmentResult {
     pub ranked_genes: usize,
 }
 
-async fn ambiguous_nodes(ctx: &Context<'_>, ambiguous: &[crate::enrich::AmbiguousGene]) -> async_graphql::Result<Vec<AmbiguousInput>> {
+pub(super) async fn ambiguous_nodes(ctx: &Context<'_>, ambiguous: &[crate::enrich::AmbiguousGene]) -> async_graphql::Result<Vec<AmbiguousInput>> {
     let mut out = Vec::with_capacity(ambiguous.len());
     for a in ambiguous {
         out.push(AmbiguousInput { input: a.input.clone(), candidates: load_genes(ctx, &a.candidates).await? });
@@ -118,7 +123,8 @@ impl EnrichQueries {
     async fn enrich(
         &self,
         ctx: &Context<'_>,
-        genes: Vec<String>,
+        #[graphql(desc = "The gene list; or give `userGeneSet` instead.")] genes: Option<Vec<String>>,
+        #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<async_graphql::ID>,
         #[graphql(desc = "Library names; all when absent.")] libraries: Option<Vec<String>>,
         #[graphql(default)] background: EnrichBackground,
         background_genes: Option<Vec<String>>,
@@ -126,6 +132,7 @@ impl EnrichQueries {
         after: Option<String>,
     ) -> async_graphql::Result<EnrichmentResult> {
         let page = PageRequest::parse(first, after.as_deref())?;
+        let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         if genes.len() > MAX_ENRICH_GENES {
             return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {MAX_ENRICH_GENES} are accepted", genes.len())).into());
         }
@@ -226,6 +233,7 @@ impl EnrichQueries {
             nodes.push(AugmentedEnrichmentRow {
                 gene_set,
                 enrichment_score: r.es,
+                nes: r.nes,
                 leading_edge: load_genes(ctx, &r.leading_edge).await?,
                 set_size: r.set_size,
                 p_value: r.p_value,

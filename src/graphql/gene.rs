@@ -128,23 +128,40 @@ impl GeneNode {
     }
 
     /// Sets the model predicts this gene belongs to (the reference site's rule: logit > 0 or
-    /// z > 1.645, top 200 per set), by descending z-score.
+    /// z > 1.645, top 200 per set), by descending z-score. These are associations the model
+    /// draws from the company the gene keeps in the training sets, not claims about the gene's
+    /// own activity: a predicted GO molecular function is often its partners' activity. Each
+    /// set's `url` links its source (the GO term, the PubMed paper).
     #[graphql(complexity = "list_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn predicted_functions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only sets of this library (e.g. GO_BP).")] library: Option<String>,
+        #[graphql(desc = "Only sets of these libraries (e.g. [\"GO_BP\", \"GO_MF\"]); all when absent.")] libraries: Option<Vec<String>>,
+        #[graphql(desc = "Only sets of this library; kept for older clients, same as `libraries: [library]`.")] library: Option<String>,
         #[graphql(desc = "Only predictions with at least this z-score.")] min_z: Option<f64>,
+        #[graphql(desc = "Only sets the gene is not yet in.", default = false)] new_only: bool,
+        #[graphql(
+            desc = "Include sets named only by their id (PubMed literature sets are named \"PMID n\"). Default: false, so that they do not crowd out named terms, unless `libraries` or `library` is given."
+        )]
+        include_untitled: Option<bool>,
         #[graphql(default = 10)] first: i32,
         after: Option<String>,
     ) -> async_graphql::Result<Page<super::model::PredictedFunction>> {
-        super::model::predicted_functions(ctx, self.0.entrez, library, min_z, first, after).await
+        let filter = super::model::FunctionFilter::new(libraries, library, min_z, new_only, include_untitled)?;
+        super::model::predicted_functions(ctx, self.0.entrez, filter, first, after).await
     }
 
-    /// Genes the model predicts from this gene alone, best first.
+    /// Genes the model predicts from this gene alone, best first. Only the top
+    /// `predictedPartnerCount` are stored (`genekg model predict`); a larger `first` is refused.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn predicted_partners(&self, ctx: &Context<'_>, #[graphql(default = 10)] first: i32) -> async_graphql::Result<Vec<super::model::PredictedGene>> {
         super::model::predicted_partners(ctx, self.0.entrez, first).await
+    }
+
+    /// How many predicted partners are stored for this gene: `predictedPartners` ends there.
+    async fn predicted_partner_count(&self, ctx: &Context<'_>) -> async_graphql::Result<usize> {
+        super::model::predicted_partner_count(ctx, self.0.entrez)
     }
 
     /// Genes with the nearest model embeddings (HNSW index), by cosine.
@@ -153,11 +170,18 @@ impl GeneNode {
         super::model::similar_genes(ctx, &self.0.entrez.to_string(), first).await
     }
 
-    /// Papers of the literature library (PubMed, from org.Hs.eg.db) that list this gene: how
-    /// well studied it is.
-    async fn publication_count(&self, ctx: &Context<'_>) -> async_graphql::Result<usize> {
-        let m = loaders(ctx)?.memberships.load_one(MembershipOf(self.0.entrez)).await.map_err(ApiError::from)?;
-        Ok(m.and_then(|m| m.get("PubMed").map(Vec::len)).unwrap_or(0))
+    /// Papers linked to this gene in the default data (org.Hs.eg.db's gene-PubMed links).
+    async fn publication_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u32> {
+        super::explain::publication_count(ctx, self.0.entrez)
+    }
+
+    /// What is known and predicted about this gene, in words, with evidence and citations.
+    async fn explanation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "none, local or openai (default: the server's backend).")] llm: Option<String>,
+    ) -> async_graphql::Result<super::explain::ExplanationNode> {
+        super::explain::gene_explanation(ctx, self.0.entrez, llm).await
     }
 
     /// Pages about this gene elsewhere. A link is null when the gene lacks the id it needs.
@@ -167,7 +191,7 @@ impl GeneNode {
 }
 
 /// Links to other resources; each is null when the gene lacks the id the resource is keyed by.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GeneLinks {
     /// Open Targets Platform, by Ensembl gene id.
     pub open_targets: Option<String>,

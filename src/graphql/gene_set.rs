@@ -113,8 +113,15 @@ pub struct GeneSetQueries;
 
 #[Object]
 impl GeneSetQueries {
-    /// One set by id (`LIBRARY:term`).
+    /// One set by id (`LIBRARY:term`). Users' registered lists are read with `userGeneSet`.
     async fn gene_set(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<GeneSetNode>> {
+        if let Some(n) = id.strip_prefix("user:") {
+            return Err(ApiError::NotFound(format!(
+                "`{}` is not a library set; a registered gene list is read with `userGeneSet(id: \"{n}\")`",
+                *id
+            ))
+            .into());
+        }
         let set_id = SetId::parse(&id).map_err(ApiError::BadInput)?;
         known_library(state(ctx)?, set_id.library.as_str())?;
         let found = loaders(ctx)?.sets.load_one(set_id.clone()).await.map_err(ApiError::from)?;

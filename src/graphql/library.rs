@@ -61,9 +61,17 @@ impl LibraryNode {
     async fn unknown_gene_count(&self) -> u64 {
         self.0.unknown_genes
     }
+    /// Some of those entries, as the source wrote them (the first few distinct ones).
+    async fn unknown_gene_examples(&self) -> &[String] {
+        &self.0.unknown_examples
+    }
     /// Gene entries left out because their alias names several genes.
     async fn ambiguous_gene_count(&self) -> u64 {
         self.0.ambiguous_genes
+    }
+    /// Some of those entries, as the source wrote them (the first few distinct ones).
+    async fn ambiguous_gene_examples(&self) -> &[String] {
+        &self.0.ambiguous_examples
     }
     /// RFC 3339 time of the ingest.
     async fn ingested_at(&self) -> &str {

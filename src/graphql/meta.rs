@@ -1,5 +1,4 @@
-//! `meta`: what data this server answers from. The model fingerprint and its evaluation summary
-//! join here as fields when the model lands.
+//! `meta`: what data and which model this server answers from.
 
 use std::collections::BTreeMap;
 
@@ -88,6 +87,12 @@ impl Meta {
         }
         out.into_iter().collect()
     }
+    /// The model answering the model fields (null when the server runs without one): where
+    /// it came from, how it was trained and how it scored on held-out genes.
+    async fn model(&self) -> Option<ModelInfo> {
+        let s = &self.0;
+        Some(ModelInfo { model: s.model.clone()?, dir: s.model_dir.clone()? })
+    }
     async fn counts(&self) -> Counts {
         let s = &self.0;
         Counts {
@@ -97,6 +102,89 @@ impl Meta {
             gene_sets: s.set_count(),
             user_gene_sets: s.store.user_set_count(),
         }
+    }
+}
+
+pub struct ModelInfo {
+    model: Arc<crate::model::Gsfm>,
+    dir: std::path::PathBuf,
+}
+
+#[derive(SimpleObject)]
+pub struct LibraryCount {
+    pub library: String,
+    pub sets: usize,
+}
+
+/// One summary `genekg eval holdout --save` wrote for this model.
+#[derive(SimpleObject)]
+pub struct ModelEvaluation {
+    /// The case file the genes were held out from.
+    pub case_file: String,
+    /// `gsfm`, `autoencoder` or a baseline.
+    pub method: String,
+    pub cases: u64,
+    pub skipped: u64,
+    pub median_auroc: Option<f64>,
+    pub mean_average_precision: Option<f64>,
+    pub median_enrichment_score: Option<f64>,
+    /// RFC 3339; absent for summaries saved before it was recorded.
+    pub evaluated_at: Option<String>,
+}
+
+#[Object]
+impl ModelInfo {
+    /// Identifies weights, vocabulary and configuration; predictions and indexes carry it too.
+    async fn fingerprint(&self) -> &str {
+        self.model.fingerprint()
+    }
+    /// RFC 3339 time training finished (or the model was imported).
+    async fn trained_at(&self) -> Option<&str> {
+        self.model.config().created_at.as_deref()
+    }
+    /// Where imported weights came from; null for a model trained here.
+    async fn imported_from(&self) -> Option<&str> {
+        self.model.config().imported_from.as_deref()
+    }
+    /// The training recipe (`config.json`'s `training`: libraries, epochs, batch size, learning
+    /// rate, seed, ...); null for an imported model.
+    async fn recipe(&self) -> Option<async_graphql::Json<serde_json::Value>> {
+        self.model.config().training.as_ref().and_then(|t| serde_json::to_value(t).ok()).map(async_graphql::Json)
+    }
+    /// The architecture (`config.json`'s top level: widths, depth, dropout, ...).
+    async fn architecture(&self) -> Option<async_graphql::Json<serde_json::Value>> {
+        serde_json::to_value(&self.model.config().model).ok().map(async_graphql::Json)
+    }
+    /// Genes the model can read.
+    async fn vocabulary_size(&self) -> usize {
+        self.model.vocab().len()
+    }
+    /// Training sets per library after filtering.
+    async fn training_sets(&self) -> Vec<LibraryCount> {
+        self.model.config().training_sets.iter().map(|(l, n)| LibraryCount { library: l.clone(), sets: *n }).collect()
+    }
+    /// Held-out evaluations saved with `genekg eval holdout --save` for this very model (by
+    /// fingerprint); empty until one is run.
+    async fn evaluation(&self) -> async_graphql::Result<Vec<ModelEvaluation>> {
+        let saved = crate::model::eval::read_evaluation(&self.dir).map_err(super::errors::ApiError::internal)?;
+        let fingerprint = self.model.fingerprint();
+        Ok(saved
+            .iter()
+            .filter(|(_, v)| v["model_fingerprint"] == fingerprint)
+            .map(|(key, v)| {
+                let (case_file, method) = key.rsplit_once(':').unwrap_or((key.as_str(), ""));
+                ModelEvaluation {
+                    case_file: case_file.to_string(),
+                    method: v["method"].as_str().unwrap_or(method).to_lowercase(),
+                    cases: v["cases"].as_u64().unwrap_or(0),
+                    skipped: v["skipped"].as_u64().unwrap_or(0),
+                    median_auroc: v["median_auroc"].as_f64(),
+                    mean_average_precision: v["mean_ap"].as_f64(),
+                    median_enrichment_score: v["median_es"].as_f64(),
+                    evaluated_at: v["evaluated_at"].as_str().map(String::from),
+                }
+            })
+            .collect())
     }
 }
 

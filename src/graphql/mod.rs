@@ -6,6 +6,7 @@ pub mod ask;
 pub mod connection;
 pub mod enrichment;
 pub mod errors;
+pub mod explain;
 pub mod gene;
 pub mod gene_set;
 pub mod library;
@@ -15,6 +16,7 @@ pub mod meta;
 pub mod model;
 pub mod query_cache;
 pub mod search;
+pub mod spec_response;
 pub mod state;
 pub mod target_family;
 pub mod user_gene_set;
@@ -38,6 +40,7 @@ pub struct QueryRoot(
     model::ModelQueries,
     enrichment::EnrichQueries,
     ask::AskQueries,
+    explain::ExplainQueries,
 );
 
 #[derive(MergedObject, Default)]
@@ -49,6 +52,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
+        // First, so that it sees every parse, including those the policy's cache answers.
+        .extension(spec_response::SpecResponse)
         .extension(limits::ResponsePolicy::default())
 }
 

@@ -5,17 +5,19 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::connection::{list_cost, Page, PageRequest};
 use super::errors::{ApiError, ApiResult};
-use super::gene::{load_genes, resolve_gene, GeneNode};
+use super::enrichment::{ambiguous_nodes, AmbiguousInput};
+use super::gene::{load_genes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::limits::MAX_PAGE;
 use super::state;
 use crate::domain::SetId;
 use crate::index::Neighbourhood;
 use crate::model::{predictions, Gsfm};
+use crate::store::ResolvedList;
 
 pub(super) fn model(ctx: &Context<'_>) -> ApiResult<Arc<Gsfm>> {
     state(ctx)?
@@ -36,9 +38,27 @@ fn read_index<T>(hood: &std::sync::RwLock<Neighbourhood>, f: impl FnOnce(&Neighb
     Ok(f(&hood))
 }
 
-/// Stored-set ids among index keys; user sets (`user:ID`) are not library sets.
+/// Stored-set ids of index keys.
 fn set_ids(keys: impl IntoIterator<Item = String>) -> Vec<SetId> {
-    keys.into_iter().filter(|k| !k.starts_with("user:")).filter_map(|k| SetId::parse(&k).ok()).collect()
+    keys.into_iter().filter_map(|k| SetId::parse(&k).ok()).collect()
+}
+
+/// A failed set search: NOT_FOUND naming the step to run when the sets index does not match
+/// the store (see `index::sets_mismatch`), INTERNAL otherwise.
+fn set_search_error(e: anyhow::Error) -> ApiError {
+    match e.downcast_ref::<crate::index::SetsIndexStale>() {
+        Some(stale) => ApiError::NotFound(stale.0.clone()),
+        None => ApiError::internal(e),
+    }
+}
+
+/// NOT_FOUND naming `genekg index build` when the sets index predates the data of `library`
+/// (or of any library): its answer would leave out or misplace the changed sets.
+fn check_index_data(hood: &std::sync::RwLock<Neighbourhood>, store: &crate::store::Store, library: Option<&str>) -> ApiResult<()> {
+    match read_index(hood, |h| h.stale_reason(store, library))?.map_err(ApiError::internal)? {
+        Some(why) => Err(ApiError::NotFound(why)),
+        None => Ok(()),
+    }
 }
 
 fn check_first(first: i32) -> ApiResult<usize> {
@@ -79,33 +99,76 @@ pub struct SimilarGene {
     pub gene: GeneNode,
     /// Cosine similarity of the model's gene embeddings.
     pub cosine: f32,
+    /// The cosine shrunk toward the mean cosine of random gene pairs by the evidence behind
+    /// the pair (the smaller number of stored sets holding either gene; docs/model.md): a gene
+    /// in a handful of sets gets high cosines by chance, so its neighbours get less confidence.
+    pub confidence: f32,
+    /// Stored gene sets holding this neighbour: its evidence.
+    pub evidence_sets: u32,
 }
 
+/// A library set near a gene list or set. Users' registered lists are private and never listed.
 #[derive(SimpleObject)]
 pub struct SimilarSet {
-    /// Null for a user gene set (see `userGeneSet`); `key` names it.
-    pub gene_set: Option<GeneSetNode>,
-    /// `LIBRARY:term`, or `user:ID` for a user gene set.
+    pub gene_set: GeneSetNode,
+    /// `LIBRARY:term`, the set's id.
     pub key: String,
     pub cosine: f32,
+}
+
+/// Which of a gene's predicted functions a caller wants (see `Gene.predictedFunctions`).
+pub struct FunctionFilter {
+    libraries: Option<Vec<String>>,
+    min_z: f32,
+    new_only: bool,
+    include_untitled: bool,
+}
+
+impl FunctionFilter {
+    pub fn new(
+        libraries: Option<Vec<String>>,
+        library: Option<String>,
+        min_z: Option<f64>,
+        new_only: bool,
+        include_untitled: Option<bool>,
+    ) -> ApiResult<Self> {
+        let libraries = match (libraries, library) {
+            (Some(_), Some(_)) => return Err(ApiError::BadInput("give either `libraries` or `library`, not both".into())),
+            (l, one) => l.or(one.map(|one| vec![one])),
+        };
+        if libraries.as_ref().is_some_and(Vec::is_empty) {
+            return Err(ApiError::BadInput("`libraries` is empty; leave it out for all libraries".into()));
+        }
+        // A caller who names libraries chose them, untitled sets included.
+        let include_untitled = include_untitled.unwrap_or(libraries.is_some());
+        Ok(Self { libraries, min_z: min_z.unwrap_or(f64::NEG_INFINITY) as f32, new_only, include_untitled })
+    }
 }
 
 pub async fn predicted_functions(
     ctx: &Context<'_>,
     entrez: u32,
-    library: Option<String>,
-    min_z: Option<f64>,
+    filter: FunctionFilter,
     first: i32,
     after: Option<String>,
 ) -> async_graphql::Result<Page<PredictedFunction>> {
     model(ctx)?;
     let page = PageRequest::parse(first, after.as_deref())?;
     let st = state(ctx)?;
-    if let Some(l) = &library {
+    for l in filter.libraries.iter().flatten() {
         super::library::known_library(st, l)?;
     }
-    let rows = predictions::functions_of_gene(&st.store, entrez, library.as_deref(), min_z.unwrap_or(f64::NEG_INFINITY) as f32)
-        .map_err(ApiError::internal)?;
+    let prefixes: Option<Vec<String>> = filter.libraries.as_ref().map(|ls| ls.iter().map(|l| format!("{l}:")).collect());
+    let rows: Vec<_> = predictions::functions_of_gene(&st.store, entrez, None, filter.min_z)
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .filter(|r| !filter.new_only || !r.known)
+        .filter(|r| prefixes.as_ref().is_none_or(|ps| ps.iter().any(|p| r.set_id.starts_with(p.as_str()))))
+        .filter(|r| {
+            filter.include_untitled
+                || SetId::parse(&r.set_id).ok().and_then(|id| st.set_entry(&id).map(|e| !e.is_untitled())).unwrap_or(true)
+        })
+        .collect();
     let range = page.range(rows.len());
     let ids = set_ids(rows[range.clone()].iter().map(|r| r.set_id.clone()));
     let sets = load_sets(ctx, &ids).await?;
@@ -124,18 +187,47 @@ pub async fn predicted_functions(
     Ok(page.connection(rows.len(), nodes))
 }
 
+pub fn predicted_partner_count(ctx: &Context<'_>, entrez: u32) -> async_graphql::Result<usize> {
+    model(ctx)?;
+    Ok(predictions::partners_of_gene(&state(ctx)?.store, entrez).map_err(ApiError::internal)?.len())
+}
+
+/// For a partner, `known` means the two genes already share a stored set (a GO term both are
+/// annotated to, a paper reporting both): the pairing is on record, not new.
 pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> async_graphql::Result<Vec<PredictedGene>> {
     model(ctx)?;
     let first = check_first(first)?;
     let st = state(ctx)?;
     let partners = predictions::partners_of_gene(&st.store, entrez).map_err(ApiError::internal)?;
+    if first > partners.len() && !partners.is_empty() {
+        return Err(ApiError::BadInput(format!(
+            "`first` is {first}, but {} predicted partners are stored for this gene (`genekg model predict` keeps the top ones); ask for at most {}",
+            partners.len(),
+            partners.len()
+        ))
+        .into());
+    }
     let partners = &partners[..partners.len().min(first)];
+    let sets_of = |g: u32| -> ApiResult<std::collections::HashSet<String>> {
+        Ok(st
+            .store
+            .sets_of_gene(g)?
+            .into_iter()
+            .flat_map(|(lib, terms)| terms.into_iter().map(move |t| format!("{lib}:{t}")))
+            .collect())
+    };
+    let own = sets_of(entrez)?;
+    let known: Vec<bool> = partners
+        .iter()
+        .map(|p| Ok(!sets_of(p.entrez)?.is_disjoint(&own)))
+        .collect::<ApiResult<_>>()?;
     let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
     Ok(partners
         .iter()
         .zip(genes)
+        .zip(known)
         .enumerate()
-        .map(|(i, (p, gene))| PredictedGene { gene, probability: p.probability, z_score: p.z, rank: i as u32 + 1, known: false })
+        .map(|(i, ((p, gene), known))| PredictedGene { gene, probability: p.probability, z_score: p.z, rank: i as u32 + 1, known })
         .collect())
 }
 
@@ -143,37 +235,49 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
     let first = check_first(first)?;
     let hood = neighbourhood(ctx)?;
     let st = state(ctx)?;
-    let found = read_index(&hood, |h| h.similar_genes(&st.store, symbol, first, None))?.map_err(|e| ApiError::NotFound(e.to_string()))?;
-    let ids: Vec<u32> = found.iter().filter_map(|n| n.key.parse().ok()).collect();
-    let genes = load_genes(ctx, &ids).await?;
-    Ok(genes.into_iter().zip(found).map(|(gene, n)| SimilarGene { gene, cosine: n.cosine }).collect())
+    let query: u32 = symbol.parse().unwrap_or(0);
+    let scored: Vec<(u32, f32, f32, u32)> = read_index(&hood, |h| {
+        let found = h.similar_genes(&st.store, symbol, first, None)?;
+        Ok(found
+            .iter()
+            .filter_map(|n| Some((n.key.parse::<u32>().ok()?, n.cosine)))
+            .map(|(e, cosine)| (e, cosine, h.evidence.confidence(query, e, cosine), h.evidence.sets(e)))
+            .collect())
+    })?
+    .map_err(|e| ApiError::NotFound(e.to_string()))?;
+    let genes = load_genes(ctx, &scored.iter().map(|s| s.0).collect::<Vec<_>>()).await?;
+    Ok(genes
+        .into_iter()
+        .zip(scored)
+        .map(|(gene, (_, cosine, confidence, evidence_sets))| SimilarGene { gene, cosine, confidence, evidence_sets })
+        .collect())
 }
 
 async fn similar_set_nodes(ctx: &Context<'_>, found: Vec<crate::index::Neighbour>) -> async_graphql::Result<Vec<SimilarSet>> {
     let ids = set_ids(found.iter().map(|n| n.key.clone()));
-    let mut sets = load_sets(ctx, &ids).await?.into_iter();
-    Ok(found
-        .into_iter()
-        .map(|n| {
-            let gene_set = if n.key.starts_with("user:") { None } else { sets.next() };
-            SimilarSet { gene_set, key: n.key, cosine: n.cosine }
-        })
-        .collect())
+    let sets = load_sets(ctx, &ids).await?;
+    Ok(found.into_iter().zip(sets).map(|(n, gene_set)| SimilarSet { gene_set, key: n.key, cosine: n.cosine }).collect())
 }
 
 pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<String>, first: i32) -> async_graphql::Result<Vec<SimilarSet>> {
     let first = check_first(first)?;
     let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
     let st = state(ctx)?;
+    check_index_data(&hood, &st.store, library.as_deref())?;
     let found = read_index(&hood, |h| h.similar_sets_for_set(&st.store, model.as_ref(), id, first, library.as_deref(), None))?
-        .map_err(ApiError::internal)?;
+        .map_err(set_search_error)?;
     similar_set_nodes(ctx, found).await
 }
 
 pub async fn predicted_members(ctx: &Context<'_>, id: &SetId, first: i32, new_only: bool) -> async_graphql::Result<Vec<PredictedGene>> {
-    model(ctx)?;
     let first = check_first(first)?;
     let st = state(ctx)?;
+    let model = model(ctx)?;
+    // Predictions made before the set's library was (re)ingested, or by another model, would
+    // answer for other data: say which step to run instead.
+    if let Some(why) = predictions::stale_reason(&st.store, model.fingerprint(), Some(&id.library.to_string())).map_err(ApiError::internal)? {
+        return Err(ApiError::NotFound(why).into());
+    }
     let Some(p) = predictions::members_of_set(&st.store, &id.to_string()).map_err(ApiError::internal)? else {
         return Ok(vec![]);
     };
@@ -208,9 +312,12 @@ pub struct AugmentedGene {
 pub struct AugmentResult {
     /// Genes by descending score (input genes included only with `includeInput`).
     pub genes: Vec<AugmentedGene>,
-    /// Input strings that name no known gene.
+    /// Input strings that name no known gene; not used.
     pub unknown_genes: Vec<String>,
-    /// Input genes the model has no place for (in too few training sets).
+    /// Input strings that are aliases of several genes; not used (name one of the candidates).
+    pub ambiguous_genes: Vec<AmbiguousInput>,
+    /// Known input genes the model cannot read (in too few training sets to be in its
+    /// vocabulary); not used, so they do not change the scores.
     pub out_of_vocabulary: Vec<GeneNode>,
     pub model_fingerprint: String,
 }
@@ -218,28 +325,17 @@ pub struct AugmentResult {
 #[derive(Default)]
 pub struct ModelQueries;
 
-/// Resolves a user's gene list; unknown strings are reported, an ambiguous alias is an error.
-pub(super) fn resolve_list(ctx: &Context<'_>, genes: &[String], max: usize) -> ApiResult<(Vec<u32>, Vec<String>)> {
-    if genes.is_empty() {
-        return Err(ApiError::BadInput("the gene list is empty".into()));
-    }
+/// Resolves a user's gene list with the one gene-list policy (`store::ResolvedList`): unknown
+/// and ambiguous entries are reported and left out; only a list where nothing resolves fails.
+pub(super) fn resolve_list(ctx: &Context<'_>, genes: &[String], max: usize) -> ApiResult<ResolvedList> {
     if genes.len() > max {
         return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {max} are accepted", genes.len())));
     }
-    let st = state(ctx)?;
-    let (mut found, mut unknown) = (Vec::new(), Vec::new());
-    for g in genes {
-        match resolve_gene(st, g) {
-            Ok(e) if !found.contains(&e) => found.push(e),
-            Ok(_) => {}
-            Err(ApiError::NotFound(_)) | Err(ApiError::BadInput(_)) => unknown.push(g.clone()),
-            Err(e) => return Err(e),
-        }
+    let list = state(ctx)?.genes.resolve_list(genes);
+    match list.nothing_resolved() {
+        Some(msg) => Err(ApiError::BadInput(msg)),
+        None => Ok(list),
     }
-    if found.is_empty() {
-        return Err(ApiError::BadInput(format!("none of the {} genes is known (e.g. `{}`)", genes.len(), genes[0])));
-    }
-    Ok((found, unknown))
 }
 
 #[Object]
@@ -250,14 +346,16 @@ impl ModelQueries {
     async fn augment(
         &self,
         ctx: &Context<'_>,
-        genes: Vec<String>,
+        #[graphql(desc = "The gene list; or give `userGeneSet` instead.")] genes: Option<Vec<String>>,
+        #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<ID>,
         #[graphql(default = 50)] first: i32,
         #[graphql(default = false)] include_input: bool,
     ) -> async_graphql::Result<AugmentResult> {
         let first = check_first(first)?;
         let model = model(ctx)?;
-        let (ids, unknown_genes) = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
-        let aug = model.augment(&ids).map_err(|e| ApiError::BadInput(e.to_string()))?;
+        let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
+        let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        let aug = model.augment(&list.genes).map_err(|e| ApiError::BadInput(e.to_string()))?;
         let top: Vec<_> = aug.ranked(include_input).into_iter().take(first).cloned().collect();
         let nodes = load_genes(ctx, &top.iter().map(|g| g.entrez).collect::<Vec<_>>()).await?;
         let oov = load_genes(ctx, &aug.unknown).await?;
@@ -267,19 +365,21 @@ impl ModelQueries {
                 .zip(nodes)
                 .map(|(g, gene)| AugmentedGene { gene, logit: g.logit, probability: g.probability, input: g.input })
                 .collect(),
-            unknown_genes,
+            unknown_genes: list.unknown,
+            ambiguous_genes: ambiguous_nodes(ctx, &list.ambiguous).await?,
             out_of_vocabulary: oov,
             model_fingerprint: model.fingerprint().to_string(),
         })
     }
 
-    /// Stored gene sets whose model embeddings are nearest to a gene list's (cosine), optionally
-    /// within one library.
+    /// Library gene sets whose model embeddings are nearest to a gene list's (cosine), optionally
+    /// within one library. Users' registered lists are never listed.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn similar_sets(
         &self,
         ctx: &Context<'_>,
-        genes: Vec<String>,
+        #[graphql(desc = "The gene list; or give `userGeneSet` instead.")] genes: Option<Vec<String>>,
+        #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<ID>,
         library: Option<String>,
         #[graphql(default = 10)] first: i32,
     ) -> async_graphql::Result<Vec<SimilarSet>> {
@@ -288,9 +388,21 @@ impl ModelQueries {
         if let Some(l) = &library {
             super::library::known_library(state(ctx)?, l)?;
         }
-        let (ids, _) = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
+        let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
+        // Genes the model cannot read are left out, as in `augment`: they would only switch on
+        // the `<unk>` column and move the list's embedding.
+        let (ids, _) = model.split_vocabulary(&list.genes);
+        if ids.is_empty() {
+            return Err(ApiError::BadInput(format!(
+                "none of the {} known input genes is in the model's vocabulary; it cannot place this list",
+                list.genes.len()
+            ))
+            .into());
+        }
+        check_index_data(&hood, &state(ctx)?.store, library.as_deref())?;
         let found = read_index(&hood, |h| h.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None))?
-            .map_err(ApiError::internal)?;
+            .map_err(set_search_error)?;
         similar_set_nodes(ctx, found).await
     }
 }

@@ -94,6 +94,17 @@ impl GeneIndex {
         self.resolver.resolve(query)
     }
 
+    /// The gene whose symbol is `text` (any case), if one is.
+    pub fn by_symbol(&self, text: &str) -> Option<u32> {
+        let upper = text.to_uppercase();
+        self.symbols.binary_search_by(|(s, _)| (**s).cmp(upper.as_str())).ok().map(|i| self.symbols[i].1)
+    }
+
+    /// A user's gene list, with the one gene-list policy (`store::ResolvedList`).
+    pub fn resolve_list(&self, raw: &[String]) -> crate::store::ResolvedList {
+        self.resolver.resolve_list(raw)
+    }
+
     pub fn symbol(&self, entrez: u32) -> Option<&str> {
         self.summaries.get(&entrez).map(|s| &*s.symbol)
     }

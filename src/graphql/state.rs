@@ -29,6 +29,15 @@ pub struct SetEntry {
     pub name_upper: Box<str>,
 }
 
+impl SetEntry {
+    /// A set named only by its id: a literature set is named "PMID n" (org.Hs.eg.db has no paper
+    /// titles), a GMT set may repeat its term. Such sets say nothing to a reader scanning a list.
+    pub fn is_untitled(&self) -> bool {
+        let name = self.name_upper.as_ref();
+        name.is_empty() || name == self.term.to_uppercase() || name.strip_prefix("PMID ") == Some(&self.term)
+    }
+}
+
 /// Counters the HTTP layer exports on /metrics; shared handles, so resolvers just increment.
 #[derive(Default, Clone)]
 pub struct ApiMetrics {
@@ -60,11 +69,15 @@ pub struct AppState {
     pub enrich: Arc<crate::enrich::EnrichIndex>,
     /// The trained model, when `DATA_DIR/model` holds one.
     pub model: Option<Arc<crate::model::Gsfm>>,
+    /// Where the model was loaded from (for its saved evaluation, see `meta.model`).
+    pub model_dir: Option<std::path::PathBuf>,
     /// The HNSW indexes, when built from the loaded model. A lock because `addGeneSet` adds the
     /// new set to the live index; reads are many and short.
     pub neighbourhood: Option<Arc<std::sync::RwLock<crate::index::Neighbourhood>>>,
     /// The question parser's gene dictionary and term index, built on the first question.
     pub lexicon: std::sync::OnceLock<Arc<crate::nl::Lexicon>>,
+    /// The LLM backends for explanations (template only unless `with_llm`).
+    pub explainer: crate::explain::Explainer,
 }
 
 impl AppState {
@@ -103,14 +116,17 @@ impl AppState {
             started_at: chrono::Utc::now(),
             enrich: Arc::new(crate::enrich::EnrichIndex::build(&store_for_enrich, None)?),
             model: None,
+            model_dir: None,
             neighbourhood: None,
             lexicon: Default::default(),
+            explainer: crate::explain::Explainer::default(),
         })
     }
 
     /// Attaches the model in `model_dir` and the indexes in `index_dir` when they exist. A
     /// missing model is not an error (the server still answers about genes and sets); an index
-    /// built from another model is refused and left out, with a warning saying how to rebuild.
+    /// built from another model is refused and left out, with a warning saying how to rebuild; a
+    /// sets index that does not match the store is kept for gene neighbours only, likewise.
     pub fn with_model(mut self, model_dir: &std::path::Path, index_dir: &std::path::Path) -> anyhow::Result<Self> {
         if !model_dir.join("config.json").exists() {
             tracing::warn!(dir = %model_dir.display(), "no model: model fields will answer NOT_FOUND (run `genekg train`)");
@@ -119,10 +135,30 @@ impl AppState {
         let model = Arc::new(crate::model::Gsfm::load(model_dir)?);
         tracing::info!(fingerprint = model.fingerprint(), "model loaded");
         match crate::index::Neighbourhood::load(&self.store, model.as_ref(), index_dir) {
-            Ok(hood) => self.neighbourhood = Some(Arc::new(std::sync::RwLock::new(hood))),
+            Ok(hood) => {
+                if let Some(why) = &hood.sets_stale {
+                    tracing::warn!("similar-set fields will answer NOT_FOUND: {why}");
+                }
+                self.neighbourhood = Some(Arc::new(std::sync::RwLock::new(hood)));
+            }
             Err(e) => tracing::warn!("neighbourhood index not loaded: {e:#}"),
         }
         self.model = Some(model);
+        self.model_dir = Some(model_dir.to_path_buf());
+        Ok(self)
+    }
+
+    /// The directory entry of a set, if the store has it.
+    pub fn set_entry(&self, id: &crate::domain::SetId) -> Option<&SetEntry> {
+        let entries = self.sets.get(id.library.as_str())?;
+        entries.binary_search_by(|e| e.term.as_ref().cmp(id.term.as_str())).ok().map(|i| &entries[i])
+    }
+
+    /// Makes `llm` the default backend of explanations, and clears cached explanations made
+    /// under another model or other data.
+    pub fn with_llm(mut self, llm: Option<Arc<dyn crate::llm::Llm>>) -> anyhow::Result<Self> {
+        self.explainer = crate::explain::Explainer::with_llm(llm);
+        crate::explain::prepare_cache(&self)?;
         Ok(self)
     }
 

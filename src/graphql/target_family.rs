@@ -58,6 +58,21 @@ pub const FAMILIES: &[(TargetFamily, &[&str])] = &[
     ),
 ];
 
+impl TargetFamily {
+    /// The family in words, for explanations; `None` for no family.
+    pub fn words(self) -> Option<&'static str> {
+        match self {
+            Self::Gpcr => Some("G protein-coupled receptor"),
+            Self::NuclearReceptor => Some("nuclear receptor"),
+            Self::IonChannel => Some("ion channel"),
+            Self::Kinase => Some("protein kinase"),
+            Self::Transporter => Some("transporter"),
+            Self::Enzyme => Some("enzyme"),
+            Self::None => None,
+        }
+    }
+}
+
 const LIBRARY: &str = "GO_MF";
 
 /// Each gene's family, computed once at start.

@@ -1,4 +1,9 @@
 //! Gene lists users register (`addGeneSet`, like Enrichr's addList) and read back by id.
+//!
+//! A registered list is private: it is reachable only through the id `addGeneSet` returned
+//! (`userGeneSet(id)`, or `userGeneSet: id` in place of `genes` in `enrich`, `augment` and
+//! `similarSets`) and is never listed in anyone's results: the neighbourhood index holds
+//! library sets only, and no listing reads user sets.
 
 use std::sync::Arc;
 
@@ -6,7 +11,7 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::connection::Page;
 use super::errors::ApiError;
-use super::gene::{load_genes, resolve_gene, GeneNode};
+use super::gene::{load_genes, GeneNode};
 use super::gene_set::gene_page;
 use super::state;
 use crate::store::{Store, StoreError, UserSet};
@@ -67,11 +72,37 @@ pub struct AddGeneSetResult {
     pub id: ID,
     /// Known genes stored.
     pub size: usize,
-    /// Entries that match no gene, as given.
+    /// Entries not stored, as given: those that match no gene and those in `ambiguousGenes`.
     pub unknown_genes: Vec<String>,
     /// Entries left out because they are aliases of several genes.
     pub ambiguous_genes: Vec<AmbiguousEntry>,
     pub gene_set: UserGeneSetNode,
+}
+
+/// Reads a registered list by the id `addGeneSet` returned.
+pub(super) fn user_set(ctx: &Context<'_>, id: &str) -> async_graphql::Result<UserSet> {
+    let n: u64 = id.parse().map_err(|_| ApiError::BadInput(format!("user gene set id `{id}` is not a number")))?;
+    match state(ctx)?.store.user_set(n).map_err(ApiError::from)? {
+        Some(set) => Ok(set),
+        None => Err(ApiError::NotFound(format!("no user gene set {n}")).into()),
+    }
+}
+
+/// The gene list of a field that takes either `genes` or `userGeneSet` (a registered list's id).
+pub(super) fn genes_or_user_set(
+    ctx: &Context<'_>,
+    genes: Option<Vec<String>>,
+    user_gene_set: Option<ID>,
+) -> async_graphql::Result<Vec<String>> {
+    match (genes, user_gene_set) {
+        (Some(genes), None) => Ok(genes),
+        (None, Some(id)) => Ok(user_set(ctx, &id)?.genes.iter().map(u32::to_string).collect()),
+        (Some(_), Some(_)) => Err(ApiError::BadInput("give either `genes` or `userGeneSet`, not both".into()).into()),
+        (None, None) => Err(ApiError::BadInput(
+            "give `genes` (a gene list) or `userGeneSet` (the id `addGeneSet` returned)".into(),
+        )
+        .into()),
+    }
 }
 
 #[derive(Default)]
@@ -81,12 +112,7 @@ pub struct UserGeneSetQueries;
 impl UserGeneSetQueries {
     /// A gene list registered with `addGeneSet`.
     async fn user_gene_set(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<UserGeneSetNode>> {
-        let n: u64 = id.parse().map_err(|_| ApiError::BadInput(format!("user gene set id `{}` is not a number", *id)))?;
-        let store = state(ctx)?.store.clone();
-        match store.user_set(n).map_err(ApiError::from)? {
-            Some(set) => Ok(Some(UserGeneSetNode(Arc::new(set)))),
-            None => Err(ApiError::NotFound(format!("no user gene set {n}")).into()),
-        }
+        Ok(Some(UserGeneSetNode(Arc::new(user_set(ctx, &id)?))))
     }
 }
 
@@ -118,29 +144,21 @@ impl UserGeneSetMutations {
             return Err(ApiError::BadInput(format!("`description` is longer than {MAX_DESCRIPTION} characters")).into());
         }
         let state = state(ctx)?;
-        let mut known = Vec::new();
-        let mut unknown: Vec<String> = Vec::new();
-        let mut ambiguous = Vec::new();
+        let list = state.genes.resolve_list(&genes);
+        if let Some(msg) = list.nothing_resolved() {
+            return Err(ApiError::BadInput(msg).into());
+        }
+        // Entries not stored (unknown or ambiguous), once each, in the order given.
+        let left_out: std::collections::HashSet<&str> =
+            list.unknown.iter().map(String::as_str).chain(list.ambiguous.iter().map(|a| a.input.as_str())).collect();
         let mut seen = std::collections::HashSet::new();
-        for raw in &genes {
-            match resolve_gene(state, raw) {
-                Ok(e) => known.push(e),
-                Err(ApiError::AmbiguousGene { query, candidates }) => {
-                    if seen.insert(raw.as_str()) {
-                        unknown.push(raw.clone());
-                        ambiguous.push((query, candidates.into_iter().map(|c| c.entrez).collect::<Vec<_>>()));
-                    }
-                }
-                Err(_) => {
-                    if seen.insert(raw.as_str()) {
-                        unknown.push(raw.clone());
-                    }
-                }
-            }
-        }
-        if known.is_empty() {
-            return Err(ApiError::BadInput(format!("none of the {} entries of `genes` is a known gene", genes.len())).into());
-        }
+        let unknown: Vec<String> = genes
+            .iter()
+            .map(|g| g.trim())
+            .filter(|g| left_out.contains(g) && seen.insert(*g))
+            .map(str::to_string)
+            .collect();
+        let known = list.genes;
         let store = state.store.clone();
         let stored_unknown = unknown.clone();
         // The store flushes to disk; keep that off the async worker.
@@ -151,17 +169,9 @@ impl UserGeneSetMutations {
                 StoreError::Invalid(msg) => ApiError::BadInput(msg),
                 e => ApiError::from(e),
             })?;
-        // Make the new set findable by `similarSets` at once.
-        if let (Some(model), Some(hood)) = (&state.model, &state.neighbourhood) {
-            if let Ok(mut hood) = hood.write() {
-                if let Err(e) = hood.add_user_set(model.as_ref(), set.id, &set.genes) {
-                    tracing::warn!("user set {} not added to the neighbourhood index: {e:#}", set.id);
-                }
-            }
-        }
         let mut ambiguous_genes = Vec::new();
-        for (query, ids) in ambiguous {
-            ambiguous_genes.push(AmbiguousEntry { query, candidates: load_genes(ctx, &ids).await? });
+        for a in list.ambiguous {
+            ambiguous_genes.push(AmbiguousEntry { query: a.input, candidates: load_genes(ctx, &a.candidates).await? });
         }
         Ok(AddGeneSetResult {
             id: ID(set.id.to_string()),

@@ -36,6 +36,11 @@ impl HttpMetrics {
         registry.register("loader_batches", "Batched store reads per DataLoader", m.loader_batches.clone());
         registry.register("loader_keys", "Keys loaded per DataLoader", m.loader_keys.clone());
         registry.register("graphql_errors", "GraphQL errors by extension code", m.errors.clone());
+        let x = &state.explainer.metrics;
+        registry.register("explain_guard", "LLM explanations checked by the guard, by backend and result (passed|rejected)", x.guard.clone());
+        registry.register("explain_llm_busy", "Explanations answered by the template because the local LLM queue was full", x.llm_busy.clone());
+        registry.register("explain_llm_errors", "LLM generations that failed or timed out", x.llm_errors.clone());
+        registry.register("explain_cache", "Explanation cache lookups by result (hit|miss)", x.cache.clone());
         let genes = Gauge::<i64>::default();
         genes.set(state.genes.gene_count() as i64);
         registry.register("genes", "Genes in the catalogue", genes);

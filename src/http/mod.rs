@@ -1,6 +1,6 @@
-//! The HTTP server: actix-web around the GraphQL schema, plus GraphiQL, health, readiness and
-//! Prometheus metrics. `startup` assembles the app; each route lives in `routes/`; `telemetry`
-//! gives every request its span, request id and metrics.
+//! The HTTP server: actix-web around the GraphQL schema, plus the dashboard (web/app), GraphiQL,
+//! health, readiness and Prometheus metrics. `startup` assembles the app; each route lives in
+//! `routes/`; `telemetry` gives every request its span, request id and metrics.
 
 mod metrics;
 mod routes;

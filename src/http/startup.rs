@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{from_fn, Condition};
+use actix_web::middleware::{from_fn, Compress, Condition};
 use actix_web::{http::header, web, App, HttpServer};
 
 use super::metrics::HttpMetrics;
@@ -81,9 +81,21 @@ fn run(listener: TcpListener, settings: &ServerSettings, state: Arc<AppState>) -
             .route("/graphql", web::get().to(routes::graphql_get))
             .route("/graphiql", web::get().to(routes::graphiql_page))
             .route("/graphiql/{file}", web::get().to(routes::graphiql_asset))
+            .route("/explain/stream", web::get().to(routes::explain_stream))
             .route("/healthz", web::get().to(routes::healthz))
             .route("/readyz", web::get().to(routes::readyz))
             .route("/metrics", web::get().to(routes::metrics))
+            .service(
+                web::scope("")
+                    .wrap(Compress::default())
+                    .route("/", web::get().to(routes::app_page))
+                    .route("/gene/{id}", web::get().to(routes::app_page))
+                    .route("/set/{id:.+}", web::get().to(routes::app_page))
+                    .route("/augment", web::get().to(routes::app_page))
+                    .route("/enrich", web::get().to(routes::app_page))
+                    .route("/ask", web::get().to(routes::app_page))
+                    .route("/assets/{file:.+}", web::get().to(routes::app_asset)),
+            )
     })
     .listen(listener)?
     .shutdown_timeout(settings.shutdown_timeout_secs);

@@ -1,13 +1,14 @@
 //! Neighbourhood search: HNSW indexes over gene and gene-set embeddings.
 //!
 //! Two indexes, each a [`VectorIndex`]: `genes` (keys are Entrez ids) and `sets` (keys are set
-//! ids `LIBRARY:term`, user sets `user:ID`). Both live in `DATA_DIR/index/` as the hnsw_rs dump
+//! ids `LIBRARY:term`; users' sets are private and never indexed). Both live in `DATA_DIR/index/` as the hnsw_rs dump
 //! (`<kind>.hnsw.graph`, `<kind>.hnsw.data`), the key list (`<kind>.keys`, postcard) and
 //! `<kind>.meta.json` with the model fingerprint the embeddings came from. A server refuses an
 //! index whose fingerprint is not the current model's: its neighbours would be from another model.
 
 mod ann;
 pub mod bench;
+pub mod evidence;
 mod gsfm;
 mod neighbourhood;
 pub mod vectors;
@@ -19,7 +20,9 @@ use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 
 pub use ann::{AnnGraph, AnnParams};
-pub use neighbourhood::{all_sets, build_indexes, embed_all, user_set_key, BuildReport, Embedder, Neighbour, Neighbourhood, GENES, SETS};
+pub use neighbourhood::{
+    all_sets, build_indexes, embed_all, sets_mismatch, BuildReport, Embedder, Neighbour, Neighbourhood, SetsIndexStale, GENES, SETS,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IndexMeta {
@@ -30,6 +33,10 @@ pub struct IndexMeta {
     pub params: AnnParams,
     pub built_at: String,
     pub build_secs: f64,
+    /// The store data the sets were embedded from (library to generation); empty for the genes
+    /// index and for indexes built before it was recorded.
+    #[serde(default)]
+    pub data: crate::store::DataVersions,
 }
 
 /// Why an index on disk cannot be used.
@@ -75,6 +82,7 @@ impl VectorIndex {
             params,
             built_at: chrono::Utc::now().to_rfc3339(),
             build_secs: started.elapsed().as_secs_f64(),
+            data: Default::default(),
         };
         Ok(Self::assemble(meta, keys, graph))
     }
@@ -96,6 +104,11 @@ impl VectorIndex {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Keys in position order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -189,11 +202,12 @@ impl VectorIndex {
     }
 }
 
-/// Whether both indexes in `dir` exist and were built from the model `fingerprint`.
-pub fn is_current(dir: &Path, fingerprint: &str) -> anyhow::Result<bool> {
+/// Whether both indexes in `dir` exist and were built from the model `fingerprint` and, for the
+/// sets index, from the store data `data`.
+pub fn is_current(dir: &Path, fingerprint: &str, data: &crate::store::DataVersions) -> anyhow::Result<bool> {
     for kind in [GENES, SETS] {
         match VectorIndex::read_meta(dir, kind)? {
-            Some(m) if m.fingerprint == fingerprint => {}
+            Some(m) if m.fingerprint == fingerprint && (kind == GENES || &m.data == data) => {}
             _ => return Ok(false),
         }
     }

@@ -27,11 +27,6 @@ const EMBED_BATCH: usize = 1024;
 pub const GENES: &str = "genes";
 pub const SETS: &str = "sets";
 
-/// Key of a user set in the sets index.
-pub fn user_set_key(id: u64) -> String {
-    format!("user:{id}")
-}
-
 #[derive(Debug, serde::Serialize)]
 pub struct BuildReport {
     pub genes: usize,
@@ -41,16 +36,14 @@ pub struct BuildReport {
     pub fingerprint: String,
 }
 
-/// Every stored set (all libraries, then user sets) with its index key.
+/// Every library set with its index key. Users' registered sets are private: they are never
+/// indexed, so no neighbour search can list them; a user's own set is searched from by its genes.
 pub fn all_sets(store: &Store) -> anyhow::Result<Vec<(String, Vec<u32>)>> {
     let mut out = Vec::new();
     for lib in store.libraries()? {
         for set in store.library_sets(&lib.name)? {
             out.push((format!("{}:{}", lib.name, set.term), set.genes));
         }
-    }
-    for set in store.user_sets()? {
-        out.push((user_set_key(set.id), set.genes));
     }
     Ok(out)
 }
@@ -79,9 +72,11 @@ pub fn build_indexes(store: &Store, embedder: &dyn Embedder, dir: &Path, params:
     gene_index.save(dir)?;
     step.finish(format!("{} genes in {:.1} s", gene_index.len(), gene_index.meta.build_secs));
 
+    let data = store.data_versions()?;
     let sets = embed_all(embedder, &all_sets(store)?, "embed sets")?;
     let step = Progress::new("index sets", 1);
-    let set_index = VectorIndex::build(SETS, &fingerprint, sets, params)?;
+    let mut set_index = VectorIndex::build(SETS, &fingerprint, sets, params)?;
+    set_index.meta.data = data;
     set_index.save(dir)?;
     step.finish(format!("{} sets in {:.1} s", set_index.len(), set_index.meta.build_secs));
     Ok(BuildReport {
@@ -104,24 +99,62 @@ pub struct Neighbour {
 pub struct Neighbourhood {
     pub genes: VectorIndex,
     pub sets: VectorIndex,
+    /// Why the sets index cannot be used with this store (see [`sets_mismatch`]); the gene index
+    /// depends on the model only and stays usable.
+    pub sets_stale: Option<String>,
     gene_vectors: std::collections::HashMap<u32, Vec<f32>>,
+    /// Sets per gene and the background cosine, for the confidence of similar genes.
+    pub evidence: super::evidence::Evidence,
+}
+
+/// How the sets index's keys differ from the store's library sets, or `None` when they match.
+/// A set the index names but the store lacks (a library removed or re-ingested since `index
+/// build`) would be an answer nobody can look up; a set the store has but the index lacks could
+/// never be found; a `user:` key is a private set an earlier version indexed.
+pub fn sets_mismatch(store: &Store, index: &VectorIndex) -> anyhow::Result<Option<String>> {
+    let mut stored = std::collections::HashSet::new();
+    for lib in store.libraries()? {
+        for set in store.library_sets(&lib.name)? {
+            stored.insert(format!("{}:{}", lib.name, set.term));
+        }
+    }
+    let extra: Vec<&String> = index.keys().iter().filter(|k| !stored.contains(*k)).collect();
+    let missing = stored.iter().filter(|k| !index.contains(k)).count();
+    if extra.is_empty() && missing == 0 {
+        return Ok(None);
+    }
+    let mut parts = Vec::new();
+    if let Some(first) = extra.first() {
+        parts.push(format!("{} indexed sets are not in the store (e.g. `{first}`)", extra.len()));
+    }
+    if missing > 0 {
+        parts.push(format!("{missing} stored sets are not indexed"));
+    }
+    Ok(Some(format!(
+        "the gene-set index does not match the store ({}); run `genekg index build`",
+        parts.join("; ")
+    )))
 }
 
 impl Neighbourhood {
-    /// Loads both indexes, refusing stale ones, and re-adds user sets the sets index lacks.
+    /// Loads both indexes, refusing ones built from another model, and checks the sets index
+    /// against the store (see [`sets_mismatch`]).
     pub fn load(store: &Store, embedder: &dyn Embedder, dir: &Path) -> anyhow::Result<Self> {
         let fp = embedder.fingerprint();
         let genes = VectorIndex::load(dir, GENES, &fp)?;
-        let mut sets = VectorIndex::load(dir, SETS, &fp)?;
-        for set in store.user_sets()? {
-            let key = user_set_key(set.id);
-            if !sets.contains(&key) {
-                let v = embedder.embed_sets(&[&set.genes])?.remove(0);
-                sets.insert(key, v)?;
-            }
-        }
+        let sets = VectorIndex::load(dir, SETS, &fp)?;
+        let sets_stale = sets_mismatch(store, &sets)?;
         let gene_vectors = embedder.gene_embeddings()?.into_iter().collect();
-        Ok(Self { genes, sets, gene_vectors })
+        let evidence = super::evidence::Evidence::new(store, &gene_vectors)?;
+        Ok(Self { genes, sets, sets_stale, gene_vectors, evidence })
+    }
+
+    /// Refuses set searches when the sets index does not match the store.
+    fn usable_sets(&self) -> anyhow::Result<&VectorIndex> {
+        match &self.sets_stale {
+            Some(why) => Err(SetsIndexStale(why.clone()).into()),
+            None => Ok(&self.sets),
+        }
     }
 
     /// Genes whose embeddings are closest to `gene`'s (the gene itself excluded).
@@ -134,28 +167,57 @@ impl Neighbourhood {
         Ok(wrap(self.genes.search(v, k, ef, None, Some(&key))))
     }
 
+    /// Cosine of `gene`'s embedding with each of `others` (those with an embedding), largest
+    /// first; empty when `gene` has none.
+    pub fn gene_cosines(&self, gene: u32, others: &[u32]) -> Vec<(u32, f32)> {
+        let Some(v) = self.gene_vectors.get(&gene) else { return vec![] };
+        let norm = |x: &[f32]| x.iter().map(|a| a * a).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        let nv = norm(v);
+        let mut out: Vec<(u32, f32)> = others
+            .iter()
+            .filter(|&&o| o != gene)
+            .filter_map(|o| self.gene_vectors.get(o).map(|w| (*o, super::vectors::dot(v, w) / (nv * norm(w)))))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
     /// Sets closest to an ad-hoc gene list (Entrez ids), optionally within one library.
     pub fn similar_sets_for_genes(&self, embedder: &dyn Embedder, genes: &[u32], k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
         if genes.is_empty() {
             bail!("the gene list is empty");
         }
+        let sets = self.usable_sets()?;
         let v = embedder.embed_sets(&[genes])?.remove(0);
-        Ok(wrap(self.sets.search(&v, k, ef, library, None)))
+        Ok(wrap(sets.search(&v, k, ef, library, None)))
     }
 
     /// Sets closest to a stored set (the set itself excluded).
     pub fn similar_sets_for_set(&self, store: &Store, embedder: &dyn Embedder, id: &SetId, k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
+        let sets = self.usable_sets()?;
         let set = store.gene_set(id)?.with_context(|| format!("no gene set {id}"))?;
         let v = embedder.embed_sets(&[&set.genes])?.remove(0);
-        Ok(wrap(self.sets.search(&v, k, ef, library, Some(&id.to_string()))))
+        Ok(wrap(sets.search(&v, k, ef, library, Some(&id.to_string()))))
     }
 
-    /// Adds a newly registered user set.
-    pub fn add_user_set(&mut self, embedder: &dyn Embedder, id: u64, genes: &[u32]) -> anyhow::Result<()> {
-        let v = embedder.embed_sets(&[genes])?.remove(0);
-        self.sets.insert(user_set_key(id), v)
+    /// Why the sets index cannot answer for `library` (or for every library): it was built
+    /// before the library's data changed. `None` when it is current.
+    pub fn stale_reason(&self, store: &Store, library: Option<&str>) -> anyhow::Result<Option<String>> {
+        let mut changed = crate::store::changed_libraries(&self.sets.meta.data, &store.data_versions()?);
+        if let Some(l) = library {
+            changed.retain(|c| c == l);
+        }
+        Ok((!changed.is_empty()).then(|| {
+            format!("the neighbourhood index is older than the data of library {}: run `genekg index build`", changed.join(", "))
+        }))
     }
 }
+
+/// A set search refused because the sets index does not match the store; the message names the
+/// step to run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SetsIndexStale(pub String);
 
 fn wrap(found: Vec<(String, f32)>) -> Vec<Neighbour> {
     found.into_iter().map(|(key, cosine)| Neighbour { key, cosine }).collect()

@@ -11,6 +11,8 @@ use crate::store::{GeneSet, Library, Resolution, Store};
 #[derive(Debug, Clone, PartialEq)]
 pub struct GmtLine {
     pub term: String,
+    /// See [`GmtFields::name`].
+    pub name: String,
     pub description: Option<String>,
     pub genes: Vec<String>,
 }
@@ -26,6 +28,15 @@ pub struct GmtFields<'a> {
 }
 
 impl<'a> GmtFields<'a> {
+    /// The set's display name: the description column (Enrichr and `genekg export gmt` put the
+    /// term's name there), or the term when it is empty or a link (MSigDB puts a URL there).
+    pub fn name(&self) -> &'a str {
+        match self.description {
+            Some(d) if !d.starts_with("http://") && !d.starts_with("https://") => d,
+            _ => self.term,
+        }
+    }
+
     /// The genes as written: weights (`SYMBOL,1.0`) cut off, blanks trimmed, empty cells skipped.
     /// An iterator rather than a `Vec`: GMT readers look at ~1.5M genes for the default
     /// libraries, and most intern them on the spot.
@@ -87,6 +98,7 @@ pub fn split_gmt_line(line: &str) -> Result<Option<GmtFields<'_>>, String> {
 /// Parses one line into owned strings; see [`split_gmt_line`].
 pub fn parse_gmt_line(line: &str) -> Result<Option<GmtLine>, String> {
     Ok(split_gmt_line(line)?.map(|f| GmtLine {
+        name: f.name().to_string(),
         term: f.term.to_string(),
         description: f.description.map(str::to_string),
         genes: f.genes().map(str::to_string).collect(),
@@ -147,7 +159,7 @@ pub fn ingest_gmt(store: &Store, path: &Path, opts: &GmtOptions) -> Result<Libra
             continue;
         }
         writer
-            .add(GeneSet { name: parsed.term.clone(), term: parsed.term, description: parsed.description, genes, pmid: None, url: None })
+            .add(GeneSet { name: parsed.name, term: parsed.term, description: parsed.description, genes, pmid: None, url: None })
             .map_err(|e| IngestError::malformed(path, line_no, e.to_string()))?;
     }
     if writer.set_count() == 0 {
@@ -177,9 +189,20 @@ pub fn ingest_gmt(store: &Store, path: &Path, opts: &GmtOptions) -> Result<Libra
         ingested_at: chrono::Utc::now().to_rfc3339(),
         provenance,
     })?;
+    let named = |examples: &[String], count: u64| match examples.len() as u64 {
+        0 => String::new(),
+        n if n < count => format!(" (e.g. {})", examples.join(", ")),
+        _ => format!(" ({})", examples.join(", ")),
+    };
     progress.finish(format!(
-        "{}: {} sets, {} unknown and {} ambiguous gene entries, {} sets outside size limits",
-        lib.name, lib.sets, lib.unknown_genes, lib.ambiguous_genes, skipped_size
+        "{}: {} sets, {} unknown gene entries{}, {} ambiguous{}, {} sets outside size limits",
+        lib.name,
+        lib.sets,
+        lib.unknown_genes,
+        named(&lib.unknown_examples, lib.unknown_genes),
+        lib.ambiguous_genes,
+        named(&lib.ambiguous_examples, lib.ambiguous_genes),
+        skipped_size
     ));
     Ok(lib)
 }
@@ -193,6 +216,10 @@ mod tests {
         let l = parse_gmt_line("APOPTOSIS\tsome url\tTP53\tBAX,1.0\t\tCASP3\n").unwrap().unwrap();
         assert_eq!(l.term, "APOPTOSIS");
         assert_eq!(l.description.as_deref(), Some("some url"));
+        assert_eq!(l.name, "some url");
+        let msigdb = parse_gmt_line("HALLMARK_P53\thttps://www.gsea-msigdb.org/x\tTP53").unwrap().unwrap();
+        assert_eq!(msigdb.name, "HALLMARK_P53");
+        assert_eq!(parse_gmt_line("GO:0006270\tNA\tMCM2").unwrap().unwrap().name, "GO:0006270");
         assert_eq!(l.genes, vec!["TP53", "BAX", "CASP3"]);
         assert_eq!(parse_gmt_line("  \n").unwrap(), None);
         assert_eq!(parse_gmt_line("# comment").unwrap(), None);

@@ -304,6 +304,29 @@ fn pubmed_sets(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>) -> 
         .collect())
 }
 
+/// Papers per gene: every gene-PubMed link of org.Hs.eg.db, whatever the paper's size (the
+/// PubMed library keeps only papers of 5..=500 genes).
+fn publication_counts(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>) -> Result<Vec<(u32, u32)>> {
+    let rows = query(org, file, "SELECT _id, COUNT(DISTINCT pubmed_id) FROM pubmed GROUP BY _id", |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    Ok(rows.into_iter().filter_map(|(id, n)| to_entrez.get(&id).map(|&e| (e, n as u32))).collect())
+}
+
+/// Stores the publication counts of `paths.org` alone: for a store ingested before genekg kept
+/// them (`genekg ingest default --if-empty` calls this instead of a full ingest).
+pub fn ingest_publication_counts(store: &Store, paths: &OrgDbPaths) -> Result<usize> {
+    let org = open(&paths.org)?;
+    let to_entrez: HashMap<i64, u32> = query(&org, &paths.org, "SELECT _id, gene_id FROM genes", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .into_iter()
+        .filter_map(|(id, gene_id)| gene_id.parse().ok().map(|e| (id, e)))
+        .collect();
+    let counts = publication_counts(&org, &paths.org, &to_entrez)?;
+    let prov = serde_json::json!({"source": "org.Hs.eg.db pubmed table", "file": paths.org.display().to_string(), "sha256": sha256_file(&paths.org)?});
+    store.set_publication_counts(&counts, &prov)?;
+    Ok(counts.len())
+}
+
 fn write_library(store: &Store, name: &str, source: &str, sets: Vec<GeneSet>, provenance: &BTreeMap<String, String>, version: &Option<String>) -> Result<Library> {
     let lib_name = LibraryName::parse(name).expect("built-in library names are valid");
     let progress = Progress::new(format!("store {name}"), sets.len() as u64);
@@ -352,6 +375,8 @@ pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
         "ingested_at": chrono::Utc::now().to_rfc3339(),
     });
     store.upsert_genes(genes, &gene_prov)?;
+    let counts = publication_counts(&org, &paths.org, &to_entrez)?;
+    store.set_publication_counts(&counts, &serde_json::json!({"source": "org.Hs.eg.db pubmed table", "sha256": prov.get("org.sha256")}))?;
     step.inc(1);
     step.finish(format!("{n} genes"));
 

@@ -79,6 +79,11 @@ pub struct ModelConfig {
     /// `sigmoid(logit)` is a probability again (see `calibrate.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logit_offset: Option<f64>,
+    /// Multiplies every logit before `logit_offset` is added (Platt scaling, `calibrate.rs`):
+    /// fitted with the offset so probabilities do not saturate. Always positive, so ranks do not
+    /// change. Left out of the JSON when `None` (models calibrated by offset alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit_scale: Option<f64>,
     /// Inputs with more vocabulary genes than this are answered as a mixture of chunks of at
     /// most this many (`mixture.rs`); `None` runs every input whole, as published. Not in the
     /// published config; left out of the JSON when `None`.
@@ -125,6 +130,7 @@ impl ModelConfig {
             input_norm: InputNorm::None,
             objective: Objective::Bce,
             logit_offset: None,
+            logit_scale: None,
             input_chunk: None,
             item_item: None,
         }

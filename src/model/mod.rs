@@ -25,8 +25,8 @@
 //!
 //! One value per set and per gene (not one key per row) because readers always want a whole
 //! list, and because writing millions of small keys would dominate the time to store.
-//! The store's `meta` holds `model_predictions` (fingerprint, counts, bytes written) and
-//! `model_evaluation` (the last `genekg eval holdout` summaries, by case file).
+//! The store's `meta` holds `model_predictions` (fingerprint, counts, bytes written). Evaluation
+//! summaries live with the model, in `MODEL_DIR/evaluation.json` (see [`eval::EVALUATION_FILE`]).
 
 pub mod calibrate;
 pub mod checkpoint;

@@ -55,7 +55,7 @@ pub struct Augmented {
     pub genes: Vec<ScoredGene>,
     /// Input genes the model used (in its vocabulary), as given.
     pub used: Vec<u32>,
-    /// Input genes outside the vocabulary (they only switch on the `<unk>` column).
+    /// Input genes outside the vocabulary: reported, and left out of the model's input.
     pub unknown: Vec<u32>,
 }
 
@@ -152,7 +152,12 @@ impl Gsfm {
                 next += 1;
             }
             let mut block = self.with_network(|net| {
-                let chunks = net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64);
+                let mut chunks = net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64);
+                // The calibration's scale was fitted on whole inputs, so each chunk is scaled
+                // before the mixture; the offset is a shift, which the mixture keeps.
+                if let Some(scale) = config.logit_scale {
+                    chunks *= scale;
+                }
                 mixture::mix(&chunks, &parts_per_set, config.objective)
             });
             if let Some(offset) = config.logit_offset {
@@ -189,6 +194,29 @@ impl Gsfm {
         genes.into_iter().zip(self.embed_sets(&refs)).collect()
     }
 
+    /// The gene-to-gene weight each of `members` gives `gene` (`B[member, gene]` of the
+    /// item-item path): how much each member alone pushes `gene`'s score for a set holding it,
+    /// largest first. `None` when the model has no such path or `gene` is outside the vocabulary;
+    /// members outside it are left out.
+    pub fn gene_to_gene_weights(&self, members: &[u32], gene: u32) -> Option<Vec<(u32, f32)>> {
+        let ii = self.item_item.as_ref()?;
+        let first = Vocab::first_gene_column();
+        let to = self.vocab.column(gene)?.checked_sub(first)?;
+        let mut out: Vec<(u32, f32)> = members
+            .iter()
+            .filter(|&&m| m != gene)
+            .filter_map(|&m| self.vocab.column(m).and_then(|c| c.checked_sub(first)).map(|from| (m, ii.weight(from, to))))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Some(out)
+    }
+
+    /// Splits genes into those the model reads (in its vocabulary) and those it cannot, keeping
+    /// order. User lists go in without the latter (see [`Gsfm::augment`]).
+    pub fn split_vocabulary(&self, genes: &[u32]) -> (Vec<u32>, Vec<u32>) {
+        genes.iter().partition(|&&g| self.vocab.column(g).is_some())
+    }
+
     /// Scores every vocabulary gene for a gene list (Entrez ids). Errors: an empty list, more
     /// than [`MAX_INPUT_GENES`] distinct genes, or no gene in the vocabulary.
     pub fn augment(&self, genes: &[u32]) -> Result<Augmented> {
@@ -201,7 +229,7 @@ impl Gsfm {
         if distinct.len() > MAX_INPUT_GENES {
             return Err(ModelError::TooManyGenes { count: distinct.len(), max: MAX_INPUT_GENES });
         }
-        let (used, unknown): (Vec<u32>, Vec<u32>) = distinct.iter().partition(|&&g| self.vocab.column(g).is_some());
+        let (used, unknown) = self.split_vocabulary(&distinct);
         if used.is_empty() {
             return Err(ModelError::AllUnknown {
                 count: unknown.len(),
@@ -209,7 +237,10 @@ impl Gsfm {
                 vocab: self.vocab.gene_count(),
             });
         }
-        let logits = self.logits(&[&distinct]).pop().expect("one set in, one row out");
+        // Only the genes the model reads go in: an out-of-vocabulary gene would switch on the
+        // `<unk>` column, which shifts every logit, so a gene the model cannot read would change
+        // its answer (MCM6's logit fell from 150 to 121 when LOC100128288 was added).
+        let logits = self.logits(&[&used]).pop().expect("one set in, one row out");
         let input: std::collections::HashSet<u32> = used.iter().copied().collect();
         let scored = self
             .vocab

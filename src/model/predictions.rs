@@ -112,6 +112,10 @@ impl Default for PredictionOptions {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PredictionReport {
     pub fingerprint: String,
+    /// The data the predictions were made from (library to generation); empty in reports
+    /// written before it was recorded, which therefore count as stale.
+    #[serde(default)]
+    pub data: crate::store::DataVersions,
     pub options: PredictionOptions,
     pub sets: usize,
     pub sets_with_auroc: usize,
@@ -194,7 +198,9 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
     let first = super::vocab::Vocab::first_gene_column();
 
     let mut all_sets: Vec<(String, Vec<u32>)> = Vec::new();
-    for lib in store.libraries()? {
+    let libraries = store.libraries()?;
+    let data: crate::store::DataVersions = libraries.iter().map(|l| (l.name.clone(), l.generation)).collect();
+    for lib in libraries {
         for s in store.library_sets(&lib.name)? {
             all_sets.push((format!("{}:{}", lib.name, s.term), s.genes));
         }
@@ -303,6 +309,7 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
     let median_set_auroc = metrics::median(&mut aurocs);
     let report = PredictionReport {
         fingerprint: model.fingerprint().to_string(),
+        data,
         options: options.clone(),
         sets: all_sets.len(),
         sets_with_auroc: aurocs.len(),
@@ -377,6 +384,24 @@ pub fn prediction_report(store: &Store) -> Result<Option<PredictionReport>> {
     Ok(store.meta_json(META_KEY)?.and_then(|v| serde_json::from_value(v).ok()))
 }
 
+/// Why stored predictions cannot answer for `library` (or for every library): none stored, made
+/// by another model, or older than the library's data. `None` when they are current.
+pub fn stale_reason(store: &Store, model_fingerprint: &str, library: Option<&str>) -> Result<Option<String>> {
+    let Some(report) = prediction_report(store)? else {
+        return Ok(Some("no predictions are stored: run `genekg model predict`".into()));
+    };
+    if report.fingerprint != model_fingerprint {
+        return Ok(Some("the stored predictions are from another model: run `genekg model predict`".into()));
+    }
+    let mut changed = crate::store::changed_libraries(&report.data, &store.data_versions()?);
+    if let Some(l) = library {
+        changed.retain(|c| c == l);
+    }
+    Ok((!changed.is_empty()).then(|| {
+        format!("predictions for library {} are older than its data: run `genekg model predict`", changed.join(", "))
+    }))
+}
+
 /// Predicted functions of a gene: the sets it is listed in, by descending z, optionally of one
 /// library only and with z at least `min_z`.
 pub fn functions_of_gene(store: &Store, entrez: u32, library: Option<&str>, min_z: f32) -> Result<Vec<GeneFunction>> {
@@ -418,13 +443,6 @@ pub fn partners_of_gene(store: &Store, entrez: u32) -> Result<Vec<Partner>> {
         None => Ok(vec![]),
         Some(v) => Ok(decode_value(PARTNER_TREE, &v)?),
     }
-}
-
-/// Evaluation summaries saved by `genekg eval holdout --save`, keyed by case file and method.
-pub const EVALUATION_META_KEY: &str = "model_evaluation";
-
-pub fn evaluation_summary(store: &Store) -> Result<Option<serde_json::Value>> {
-    Ok(store.meta_json(EVALUATION_META_KEY)?)
 }
 
 #[cfg(test)]

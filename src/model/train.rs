@@ -241,9 +241,10 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     if architecture.objective == Objective::Multinomial {
         let hide = if architecture.input_dropout > 0.0 { architecture.input_dropout } else { 0.5 };
         let blend = item_item.as_ref().zip(architecture.item_item.map(|c| c.weight));
-        let offset = calibrate::fit(&network, blend, &examples, hide, recipe.seed);
-        tracing::info!(offset = format!("{offset:.4}"), "calibrated the logits");
-        architecture.logit_offset = Some(offset);
+        let c = calibrate::fit(&network, blend, &examples, hide, recipe.seed);
+        tracing::info!(scale = format!("{:.5}", c.scale), offset = format!("{:.4}", c.offset), "calibrated the logits");
+        architecture.logit_scale = Some(c.scale);
+        architecture.logit_offset = Some(c.offset);
     }
     let file = ModelFile {
         model: architecture,

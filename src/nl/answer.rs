@@ -197,13 +197,15 @@ pub fn build_query(intent: Intent, genes: &[String], term: Option<&str>, n: usiz
             g(0)?
         ),
         Intent::Partners => format!(
-            "{{ gene(id: {}) {{ {GENE_FIELDS} predictedPartners(first: {n}) {{ gene {{ {GENE_FIELDS} }} probability zScore rank }} }} }}",
-            g(0)?
+            "{{ gene(id: {}) {{ {GENE_FIELDS} predictedPartners(first: {}) {{ gene {{ {GENE_FIELDS} }} probability zScore rank }} }} }}",
+            g(0)?,
+            n.min(partners_stored())
         ),
         Intent::Relation => format!(
-            "{{ a: gene(id: {a}) {{ symbol predictedPartners(first: 100) {{ gene {{ symbol }} probability zScore rank }} }} b: gene(id: {b}) {{ symbol predictedPartners(first: 100) {{ gene {{ symbol }} probability zScore rank }} }} sharedGeneSets(genes: [{a}, {b}], first: {n}) {{ id name size pmid library {{ name }} }} }}",
+            "{{ a: gene(id: {a}) {{ symbol predictedPartners(first: {p}) {{ gene {{ symbol }} probability zScore rank }} }} b: gene(id: {b}) {{ symbol predictedPartners(first: {p}) {{ gene {{ symbol }} probability zScore rank }} }} sharedGeneSets(genes: [{a}, {b}], first: {n}) {{ id name size pmid library {{ name }} }} }}",
             a = g(0)?,
-            b = g(1)?
+            b = g(1)?,
+            p = partners_stored()
         ),
         Intent::TermGenes => format!(
             "{{ geneSet(id: {}) {{ id name size modelAuroc predictedMembers(first: {n}) {{ gene {{ {GENE_FIELDS} }} probability zScore rank known }} }} }}",
@@ -227,12 +229,13 @@ pub fn build_query(intent: Intent, genes: &[String], term: Option<&str>, n: usiz
         Intent::DrugTargets => format!(
             "{{ gene(id: {}) {{ {GENE_FIELDS} targetFamily {LINKS} predictedPartners(first: {}) {{ gene {{ {GENE_FIELDS} targetFamily {LINKS} }} probability zScore rank }} }} }}",
             g(0)?,
-            (n * 5).min(MAX_COUNT)
+            (n * 5).min(partners_stored())
         ),
         Intent::WhyPredicted => format!(
-            "{{ gene(id: {}) {{ symbol predictedPartners(first: 100) {{ gene {{ symbol }} probability zScore rank }} similarGenes(first: 50) {{ gene {{ symbol }} cosine }} }} geneSet(id: {}) {{ id name size modelAuroc genes(first: 500) {{ edges {{ node {{ symbol }} }} }} predictedMembers(first: 500) {{ gene {{ symbol }} probability zScore rank known }} }} }}",
+            "{{ gene(id: {}) {{ symbol predictedPartners(first: {p}) {{ gene {{ symbol }} probability zScore rank }} similarGenes(first: 50) {{ gene {{ symbol }} cosine }} }} geneSet(id: {}) {{ id name size modelAuroc genes(first: 500) {{ edges {{ node {{ symbol }} }} }} predictedMembers(first: 500) {{ gene {{ symbol }} probability zScore rank known }} }} }}",
             g(0)?,
-            lit(term?)
+            lit(term?),
+            p = partners_stored()
         ),
         Intent::Unknown => return None,
     })
@@ -387,7 +390,7 @@ fn relation(r: &Value, n: usize) -> (Vec<Value>, String) {
         }
     }
     if sentences.is_empty() {
-        sentences.push(format!("neither is among the other's top 100 predicted partners"));
+        sentences.push(format!("neither is among the other's top {} predicted partners", partners_stored()));
     }
     let mut papers = Vec::new();
     let mut sets = Vec::new();
@@ -481,4 +484,9 @@ fn why_predicted(state: &AppState, r: &Value, term: Option<&SetId>) -> (Vec<Valu
 /// The name of a term for messages.
 pub fn term_label(state: &AppState, id: &SetId) -> String {
     format!("{} ({id})", set_name(state, id))
+}
+
+/// Partners `genekg model predict` stores per gene: the API refuses to page past them.
+fn partners_stored() -> usize {
+    crate::model::predictions::PredictionOptions::default().partners
 }

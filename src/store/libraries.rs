@@ -22,9 +22,27 @@ fn gene_sets_key(entrez: u32, generation: u64) -> [u8; 12] {
     k
 }
 
+/// Library name to the generation its sets are stored under.
+pub type DataVersions = BTreeMap<String, u64>;
+
+/// Libraries whose data differ between `recorded` (when a step ran) and `current`: re-ingested,
+/// added or removed since, sorted.
+pub fn changed_libraries(recorded: &DataVersions, current: &DataVersions) -> Vec<String> {
+    let mut out: Vec<String> = current.iter().filter(|(l, g)| recorded.get(*l) != Some(g)).map(|(l, _)| l.clone()).collect();
+    out.extend(recorded.keys().filter(|l| !current.contains_key(*l)).cloned());
+    out.sort();
+    out
+}
+
 impl Store {
     pub fn library(&self, name: &str) -> Result<Option<Library>> {
         self.libraries.get(name)?.map(|v| decode("libraries", &v)).transpose()
+    }
+
+    /// The data version of every library: its generation, which every ingest renews. Stored with
+    /// predictions and indexes, so a step run before the last ingest is known to be stale.
+    pub fn data_versions(&self) -> Result<DataVersions> {
+        Ok(self.libraries()?.into_iter().map(|l| (l.name, l.generation)).collect())
     }
 
     /// All libraries, by name.

@@ -11,6 +11,8 @@
 //! | `gene_sets` | Entrez id (u32 BE) + generation (u64 BE) | `Vec<String>` terms      |
 //! | `user_sets` | id (u64 BE)                           | [`UserSet`]                 |
 //! | `term_synonyms` | term (GO id)                      | `Vec<String>` labels        |
+//! | `gene_publications` | Entrez id (u32 BE)            | papers linked (u32 BE)      |
+//! | `explanations` | see [`crate::explain`] (cache of explanations, per model and LLM) |
 //!
 //! Why genes and their lookup keys share one tree: a sled batch is atomic only within one tree,
 //! and a gene and the keys that find it must change together.
@@ -21,8 +23,10 @@
 //! leaves an unreferenced generation, which [`Store::open`] sweeps away; readers only follow
 //! library records, so they always see a complete library.
 
+mod gene_list;
 mod genes;
 mod libraries;
+mod publications;
 mod records;
 mod synonyms;
 mod user_sets;
@@ -31,8 +35,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+pub use gene_list::{split_gene_args, split_gene_list, AmbiguousInput, ResolvedList};
 pub use genes::{GeneResolver, Resolution};
-pub use libraries::LibraryWriter;
+pub use libraries::{changed_libraries, DataVersions, LibraryWriter};
 pub use records::{Gene, GeneSet, Library, UserSet};
 
 #[path = "../../migrations/mod.rs"]
@@ -65,6 +70,7 @@ pub struct Store {
     pub(crate) sets: sled::Tree,
     pub(crate) gene_sets: sled::Tree,
     pub(crate) user_sets: sled::Tree,
+    pub(crate) publications: sled::Tree,
 }
 
 impl Store {
@@ -100,6 +106,7 @@ impl Store {
             sets: db.open_tree("sets")?,
             gene_sets: db.open_tree("gene_sets")?,
             user_sets: db.open_tree("user_sets")?,
+            publications: db.open_tree("gene_publications")?,
             db,
             path,
         };

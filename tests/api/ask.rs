@@ -113,7 +113,8 @@ async fn shared_gene_sets_hold_every_gene_and_publication_counts_count_papers() 
         last = size;
     }
     let g = &body["data"]["gene"];
-    assert_eq!(g["publicationCount"], g["knownSets"]["totalCount"]);
+    // Every paper of the PubMed library (5..500 genes) that lists the gene is among its papers.
+    assert!(g["publicationCount"].as_u64().unwrap() >= g["knownSets"]["totalCount"].as_u64().unwrap(), "{g}");
     let bad = app.query(r#"{ sharedGeneSets(genes: ["CDK1"]) { id } }"#).await;
     assert_eq!(crate::helpers::error_codes(&bad), vec!["BAD_INPUT"]);
 }

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use crate::helpers::spawn_app;
 
-fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+pub(crate) fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
     let needle = format!("{attr}=\"");
     html.match_indices(&needle)
         .map(|(i, _)| {

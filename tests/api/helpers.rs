@@ -42,6 +42,26 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with a small model trained on the fixture (a few seconds), its stored
 /// predictions and its neighbourhood indexes, all through the same library calls as the CLI.
 pub async fn spawn_app_with_model() -> TestApp {
+    let (state, dir) = model_state_then(|_| {});
+    start(state, dir).await
+}
+
+/// Like [`spawn_app_with_model`], with `change` applied to the store after the model, the
+/// predictions and the indexes were made from it (to test what goes stale).
+pub async fn spawn_app_with_model_then(change: impl FnOnce(&Store)) -> TestApp {
+    let (state, dir) = model_state_then(change);
+    start(state, dir).await
+}
+
+/// Like [`spawn_app_with_model`], with `llm` as the server's LLM backend.
+pub async fn spawn_app_with_llm(llm: Option<Arc<dyn genekg::llm::Llm>>) -> TestApp {
+    let (state, dir) = model_state_then(|_| {});
+    start(state.with_llm(llm).expect("attach LLM"), dir).await
+}
+
+/// The API state over a fixture store with a model, its predictions and indexes, with `change`
+/// applied to the store after the model, the predictions and the indexes were made from it.
+pub fn model_state_then(change: impl FnOnce(&Store)) -> (AppState, tempfile::TempDir) {
     use genekg::model::predictions::{predict_and_store, PredictionOptions};
     use genekg::model::train::{train, TrainOptions};
     use genekg::model::{Gsfm, ModelConfig, TrainConfig};
@@ -55,9 +75,10 @@ pub async fn spawn_app_with_model() -> TestApp {
     let gsfm = Gsfm::load(&model_dir).expect("load model");
     predict_and_store(&store, &gsfm, &PredictionOptions::default()).expect("store predictions");
     genekg::index::build_indexes(&store, &gsfm, &index_dir, genekg::index::AnnParams::default()).expect("build indexes");
+    change(&store);
     let state = AppState::load(store).expect("load API state").with_model(&model_dir, &index_dir).expect("attach model");
     assert!(state.model.is_some() && state.neighbourhood.is_some());
-    start(state, dir).await
+    (state, dir)
 }
 
 async fn start(state: AppState, dir: tempfile::TempDir) -> TestApp {

@@ -3,7 +3,9 @@
 
 mod ask;
 mod batching;
+mod conformance;
 mod errors_and_limits;
+mod explain;
 mod gene_sets;
 mod genes;
 mod graphiql;
@@ -14,3 +16,4 @@ mod model;
 mod schema;
 mod serve_cli;
 mod user_gene_sets;
+mod web;

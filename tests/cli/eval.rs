@@ -56,9 +56,20 @@ fn go_annotation_cases_split_stored_sets_and_training_never_sees_the_hidden_gene
     let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     let recorded = config["training"]["hold_out"].as_str().expect("hold_out recorded");
     assert_eq!(std::path::Path::new(recorded), cases_path.canonicalize().unwrap());
-    let eval = t.run(&["eval", "holdout", "--cases", cases_path.to_str().unwrap(), "--model", model.to_str().unwrap(), "--method", "gsfm,cooccurrence", "--json"]);
+    let eval = t.run(&["eval", "holdout", "--cases", cases_path.to_str().unwrap(), "--model", model.to_str().unwrap(), "--method", "gsfm,cooccurrence", "--json", "--save"]);
     let stderr = String::from_utf8_lossy(&eval.stderr);
     assert!(eval.status.success(), "{stderr}");
+    // --save keeps the summaries with the model, for the API's `meta.model`.
+    let printed: Vec<serde_json::Value> = serde_json::from_slice(&eval.stdout).expect("JSON summaries");
+    let saved = genekg::model::eval::read_evaluation(&model).unwrap();
+    let name = cases_path.file_name().unwrap().to_str().unwrap();
+    for (method, summary) in ["gsfm", "cooccurrence"].iter().zip(&printed) {
+        let entry = &saved[&format!("{name}:{method}")];
+        assert_eq!(entry["median_auroc"], summary["median_auroc"], "{entry}");
+        assert_eq!(entry["cases"], summary["cases"]);
+        let fingerprint = std::fs::read_to_string(model.join("fingerprint")).unwrap();
+        assert_eq!(entry["model_fingerprint"].as_str(), Some(fingerprint.trim()), "{entry}");
+    }
     assert!(stderr.contains("without the held-out genes of"), "{stderr}");
     assert!(!stderr.contains("were seen in training"), "{stderr}");
     assert!(hidden_total > 0);

@@ -4,3 +4,5 @@ mod helpers;
 mod ask;
 mod eval;
 mod ingest;
+mod manners;
+mod stale;

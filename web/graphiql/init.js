@@ -18,8 +18,12 @@
     '}',
     ''
   ].join('\n');
+  // /graphiql?query=... opens that query (the dashboard's answers link here).
+  var shared = new URLSearchParams(window.location.search).get('query');
   var fetcher = GraphiQL.createFetcher({ url: new URL('/graphql', window.location.href).toString() });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
-    React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: defaultQuery, defaultEditorToolsVisibility: true })
+    React.createElement(GraphiQL, shared
+      ? { fetcher: fetcher, query: shared, defaultEditorToolsVisibility: true }
+      : { fetcher: fetcher, defaultQuery: defaultQuery, defaultEditorToolsVisibility: true })
   );
 })();

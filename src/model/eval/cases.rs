@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{io_err, ModelError, Result};
-use crate::store::{GeneResolver, GeneSet, Resolution};
+use crate::store::{GeneResolver, GeneSet};
 
 pub const HEADER: &str = "id\tinput\theld_out";
 
@@ -39,20 +39,11 @@ pub fn read_cases(path: &Path, resolver: &GeneResolver) -> Result<CaseFile> {
     let mut cases = Vec::new();
     let mut unresolved = 0;
     let mut resolve = |field: &str| -> Vec<u32> {
-        let mut out: Vec<u32> = field
-            .split(',')
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-            .filter_map(|g| match resolver.resolve_str(g) {
-                Resolution::Found(id) => Some(id),
-                _ => {
-                    unresolved += 1;
-                    None
-                }
-            })
-            .collect();
+        let entries: Vec<&str> = field.split(',').collect();
+        let list = resolver.resolve_list(&entries);
+        unresolved += list.unknown.len() + list.ambiguous.len();
+        let mut out = list.genes;
         out.sort_unstable();
-        out.dedup();
         out
     };
     for (i, line) in lines.enumerate() {

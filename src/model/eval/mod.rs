@@ -5,6 +5,7 @@
 //! the baselines count over the same training sets the model saw, so the comparison is fair.
 
 pub mod baselines;
+pub mod calibration;
 pub mod cases;
 pub mod metrics;
 
@@ -133,4 +134,43 @@ fn summarise(method: Method, total: usize, results: Vec<CaseResult>, keep_per_ca
         median_es: metrics::median(&mut es),
         per_case: if keep_per_case { results } else { vec![] },
     }
+}
+
+/// The file in a model directory holding the summaries `genekg eval holdout --save` wrote for
+/// that model: a JSON object keyed `CASE_FILE:method`. It lives with the model (not in the
+/// store) because it describes the model: a copied model keeps it, a retrained one starts empty.
+pub const EVALUATION_FILE: &str = "evaluation.json";
+
+/// The saved summaries of the model in `model_dir` (an empty object when none were saved).
+pub fn read_evaluation(model_dir: &std::path::Path) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let path = model_dir.join(EVALUATION_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+    }
+}
+
+/// Adds (or replaces) the summaries of one case file in the saved ones of the model in
+/// `model_dir`, with what they were measured on (per-case figures left out).
+pub fn save_summaries(
+    model_dir: &std::path::Path,
+    case_file: &str,
+    summaries: &[Summary],
+    fingerprint: &str,
+    trained_on: &[String],
+    before_pmid: Option<u32>,
+) -> anyhow::Result<()> {
+    let mut all = read_evaluation(model_dir)?;
+    for s in summaries {
+        let mut v = serde_json::to_value(s)?;
+        v.as_object_mut().map(|o| o.remove("per_case"));
+        v["model_fingerprint"] = fingerprint.into();
+        v["trained_on"] = serde_json::json!(trained_on);
+        v["before_pmid"] = serde_json::json!(before_pmid);
+        v["evaluated_at"] = chrono::Utc::now().to_rfc3339().into();
+        all.insert(format!("{case_file}:{}", format!("{:?}", s.method).to_lowercase()), v);
+    }
+    let path = model_dir.join(EVALUATION_FILE);
+    std::fs::write(&path, serde_json::to_vec_pretty(&all)?).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }

@@ -1,0 +1,152 @@
+//! `genekg gene TP53`: everything genekg knows about one gene on one screen, read from the
+//! store (catalogue record, links, known sets, and the model's stored predictions), so it
+//! answers in milliseconds instead of running the model.
+
+use clap::Args;
+use serde_json::json;
+
+use super::Context;
+use crate::graphql::gene::GeneLinks;
+use crate::model::predictions::{functions_of_gene, partners_of_gene, prediction_report};
+use crate::store::{Resolution, Store};
+
+#[derive(Args)]
+pub struct GeneArgs {
+    /// Symbol, alias, Entrez, Ensembl gene or UniProt id.
+    gene: String,
+    /// Rows per list (known sets, predicted functions, partners).
+    #[arg(long, default_value_t = 10)]
+    first: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What to run when the store holds no predictions.
+const NO_PREDICTIONS: &str =
+    "no stored predictions: run `genekg model predict` (needs a model: `genekg train`; scripts/run.sh does both)";
+
+fn set_name(store: &Store, set_id: &str) -> String {
+    crate::domain::SetId::parse(set_id)
+        .ok()
+        .and_then(|id| store.gene_set(&id).ok().flatten())
+        .map(|s| s.name)
+        .unwrap_or_default()
+}
+
+pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
+    let store = ctx.open_store()?;
+    let symbol_of = |c: u32| store.gene(c).ok().flatten().map(|g| g.symbol);
+    let entrez = match store.resolver()?.resolve_str(args.gene.trim()) {
+        Resolution::Found(id) => id,
+        other => anyhow::bail!("{}", super::unresolved_in_words(args.gene.trim(), &other, symbol_of)),
+    };
+    let gene = store.gene(entrez)?.ok_or_else(|| anyhow::anyhow!("gene {entrez} resolved but has no record"))?;
+    let links = GeneLinks::of(&gene);
+    let memberships = store.sets_of_gene(entrez)?;
+    let known_total: usize = memberships.values().map(Vec::len).sum();
+    let predicted = prediction_report(&store)?.is_some();
+    let functions = if predicted { functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)? } else { vec![] };
+    // Stored by descending z; new ones first is what a reader wants from "what does it do".
+    let new_functions: Vec<_> = functions.iter().filter(|f| !f.known).take(args.first).collect();
+    let partners = if predicted { partners_of_gene(&store, entrez)? } else { vec![] };
+
+    if args.json {
+        let known: serde_json::Map<String, serde_json::Value> = memberships
+            .iter()
+            .map(|(lib, terms)| {
+                let sets: Vec<_> = terms
+                    .iter()
+                    .take(args.first)
+                    .map(|t| json!({"id": format!("{lib}:{t}"), "name": set_name(&store, &format!("{lib}:{t}"))}))
+                    .collect();
+                (lib.clone(), json!({"count": terms.len(), "sets": sets}))
+            })
+            .collect();
+        let out = json!({
+            "gene": gene,
+            "links": links,
+            "known_sets": {"count": known_total, "libraries": known},
+            "predictions_stored": predicted,
+            "predicted_functions": new_functions.iter().map(|f| json!({
+                "set_id": f.set_id, "name": set_name(&store, &f.set_id), "z": f.z,
+                "probability": f.probability, "rank": f.rank, "set_auroc": f.set_auroc,
+            })).collect::<Vec<_>>(),
+            "predicted_partners": partners.iter().take(args.first).map(|p| json!({
+                "entrez": p.entrez, "symbol": symbol_of(p.entrez), "z": p.z, "probability": p.probability,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        if !predicted {
+            eprintln!("{NO_PREDICTIONS}");
+        }
+        return Ok(());
+    }
+
+    let place = match (&gene.chromosome, &gene.cytoband) {
+        (_, Some(band)) => format!(", {band}"),
+        (Some(chr), None) => format!(", chromosome {chr}"),
+        _ => String::new(),
+    };
+    println!("{}  {}  (Entrez {}, {}{place})", gene.symbol, gene.name, gene.entrez, gene.gene_type);
+    let list = |label: &str, v: &[String]| {
+        if !v.is_empty() {
+            println!("{label:<9} {}", v.join(", "));
+        }
+    };
+    list("aliases", &gene.aliases);
+    list("ensembl", &gene.ensembl);
+    list("uniprot", &gene.uniprot);
+    list("omim", &gene.omim);
+
+    println!("\nlinks");
+    let l = &links;
+    for (name, url) in [
+        ("NCBI Gene", &l.ncbi_gene),
+        ("Ensembl", &l.ensembl),
+        ("UniProt", &l.uniprot),
+        ("Open Targets", &l.open_targets),
+        ("Pharos", &l.pharos),
+        ("DGIdb", &l.dgidb),
+        ("GeneCards", &l.gene_cards),
+        ("Harmonizome", &l.harmonizome),
+    ] {
+        if let Some(url) = url {
+            println!("  {name:<13} {url}");
+        }
+    }
+
+    let per_lib: Vec<String> = memberships.iter().map(|(lib, t)| format!("{lib} {}", t.len())).collect();
+    println!("\nknown sets: {known_total} ({})", if per_lib.is_empty() { "none".into() } else { per_lib.join(", ") });
+    for (lib, terms) in &memberships {
+        for t in terms.iter().take(args.first.min(5)) {
+            let id = format!("{lib}:{t}");
+            println!("  {id:<24} {}", set_name(&store, &id));
+        }
+        if terms.len() > args.first.min(5) {
+            println!("  … {} more in {lib}", terms.len() - args.first.min(5));
+        }
+    }
+
+    if !predicted {
+        println!("\npredicted functions and partners: {NO_PREDICTIONS}");
+        return Ok(());
+    }
+    println!("\npredicted functions (sets not containing {}, by z of the model's score)", gene.symbol);
+    if new_functions.is_empty() {
+        println!("  none listed (the gene is in no set's top predictions)");
+    }
+    for f in &new_functions {
+        let auroc = f.set_auroc.map(|a| format!("{a:.2}")).unwrap_or_else(|| "-".into());
+        println!("  {:<24} z {:>6.2}  p {:.3}  set AUROC {auroc}  {}", f.set_id, f.z, f.probability, set_name(&store, &f.set_id));
+    }
+    println!("\npredicted partners (the model's top genes for {} alone)", gene.symbol);
+    if partners.is_empty() {
+        println!("  none stored for this gene (outside the model's vocabulary?)");
+    }
+    for p in partners.iter().take(args.first) {
+        let sym = symbol_of(p.entrez).unwrap_or_else(|| p.entrez.to_string());
+        println!("  {sym:<12} z {:>6.2}  p {:.3}", p.z, p.probability);
+    }
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! Explanations of genes and predictions: evidence first ([`evidence`]), written out by a
+//! deterministic template ([`template`]); an LLM may rewrite the template, and the guard
+//! ([`guard`]) rejects any rewrite that states something the evidence does not.
+//!
+//! Entry points: [`gene_template`] / [`prediction_template`] (synchronous, template only) and
+//! [`gene`] / [`prediction`] (with the chosen LLM backend, guarded and cached). The SSE route
+//! streams the same thing token by token ([`rewrite_stream`] and [`finish`]).
+//!
+//! # Cache (`explanations` tree)
+//! Key: `subject \0 model fingerprint \0 data version \0 backend \0 LLM id` (utf-8), where
+//! `subject` is `gene:ENTREZ` or `why:ENTREZ:SET`; value: the [`Explanation`] as JSON. The LLM id
+//! holds the model file's sha256, so a new model, new data or a new LLM never meets an old
+//! entry; when the server starts with a model or data other than the cache's, the tree is
+//! cleared.
+
+pub mod evidence;
+pub mod guard;
+pub mod template;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use serde::{Deserialize, Serialize};
+
+pub use evidence::{EvidenceError, GeneEvidence, PredictionEvidence};
+pub use guard::GuardReport;
+
+use crate::graphql::AppState;
+use crate::llm::{BackendKind, Limits, Llm, LlmError, Prompt, TokenStream};
+
+const CACHE_TREE: &str = "explanations";
+const CACHE_META: &str = "explanations_cache";
+
+/// A reference an explanation rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, async_graphql::SimpleObject)]
+pub struct Citation {
+    /// `pubmed`, `go` or `set`.
+    pub kind: String,
+    /// `PMID:25691462`, `GO:0006914` or a set key.
+    pub id: String,
+    pub label: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub text: String,
+    /// `template`, `local` or `openai`: who wrote `text`.
+    pub source: String,
+    /// The LLM (name and file hash) that wrote `text`; `None` for the template.
+    pub model: Option<String>,
+    pub citations: Vec<Citation>,
+    pub evidence: serde_json::Value,
+    pub guard: GuardReport,
+    /// Why an LLM was asked but the template answered (busy, timed out, rejected, failed).
+    pub note: Option<String>,
+}
+
+/// Counters on /metrics.
+#[derive(Default, Clone)]
+pub struct ExplainMetrics {
+    /// LLM rewrites checked by the guard, by `backend` and `result` (`passed` | `rejected`).
+    pub guard: Family<Vec<(String, String)>, Counter>,
+    /// Requests answered with the template because the local LLM's queue was full.
+    pub llm_busy: Counter,
+    /// LLM generations that failed or timed out.
+    pub llm_errors: Counter,
+    /// Cache lookups by `result` (`hit` | `miss`).
+    pub cache: Family<Vec<(String, String)>, Counter>,
+}
+
+fn label(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// The server's LLM backends and what explanations share.
+pub struct Explainer {
+    /// The backend used when a request names none.
+    pub default: BackendKind,
+    llms: HashMap<BackendKind, Arc<dyn Llm>>,
+    pub limits: Limits,
+    pub metrics: ExplainMetrics,
+    terms: OnceLock<guard::TermNames>,
+}
+
+impl Default for Explainer {
+    fn default() -> Self {
+        Self { default: BackendKind::None, llms: HashMap::new(), limits: Limits::default(), metrics: ExplainMetrics::default(), terms: OnceLock::new() }
+    }
+}
+
+impl Explainer {
+    /// With `llm` as the default backend (none when `None`).
+    pub fn with_llm(llm: Option<Arc<dyn Llm>>) -> Self {
+        let mut e = Self::default();
+        if let Some(l) = llm {
+            e.default = l.kind();
+            e.llms.insert(l.kind(), l);
+        }
+        e
+    }
+
+    /// The LLM for a requested backend (`None` = the default); `Ok(None)` means the template.
+    pub fn llm(&self, requested: Option<&str>) -> Result<Option<Arc<dyn Llm>>, EvidenceError> {
+        let kind = match requested {
+            None => self.default,
+            Some(s) => BackendKind::parse(s).map_err(EvidenceError::BadInput)?,
+        };
+        if kind == BackendKind::None {
+            return Ok(None);
+        }
+        self.llms.get(&kind).cloned().map(Some).ok_or_else(|| {
+            EvidenceError::BadInput(format!(
+                "this server has no `{}` LLM backend (it runs with `{}`); start it with `genekg serve --llm {}`",
+                kind.as_str(),
+                self.default.as_str(),
+                kind.as_str()
+            ))
+        })
+    }
+
+    fn terms(&self, state: &AppState) -> &guard::TermNames {
+        self.terms.get_or_init(|| {
+            let names = ["GO_BP", "GO_MF", "GO_CC"]
+                .iter()
+                .flat_map(|l| state.sets.get(*l).into_iter().flatten())
+                .map(|s| s.name_upper.to_string());
+            guard::TermNames::new(names)
+        })
+    }
+}
+
+impl guard::GeneNames for crate::graphql::search::GeneIndex {
+    fn genes_named(&self, token: &str) -> Vec<u32> {
+        if let Some(e) = self.by_symbol(token) {
+            return vec![e];
+        }
+        match self.resolve(token) {
+            crate::store::Resolution::Found(e) => vec![e],
+            crate::store::Resolution::Ambiguous(ids) => ids,
+            crate::store::Resolution::NotFound => vec![],
+        }
+    }
+}
+
+fn go_citation(term: &str, name: &str) -> Citation {
+    Citation {
+        kind: "go".into(),
+        id: term.to_string(),
+        label: Some(name.to_string()),
+        url: Some(format!("https://amigo.geneontology.org/amigo/term/{term}")),
+    }
+}
+
+fn pubmed_citation(pmid: u32, genes: &[String]) -> Citation {
+    Citation {
+        kind: "pubmed".into(),
+        id: format!("PMID:{pmid}"),
+        label: Some(format!("co-reported with {}", genes.join(", "))),
+        url: Some(format!("https://pubmed.ncbi.nlm.nih.gov/{pmid}/")),
+    }
+}
+
+fn set_citation(s: &evidence::SetRef) -> Citation {
+    if s.library.starts_with("GO_") {
+        go_citation(&s.term, &s.name)
+    } else {
+        Citation { kind: "set".into(), id: s.key.clone(), label: Some(s.name.clone()), url: None }
+    }
+}
+
+fn dedup(mut c: Vec<Citation>) -> Vec<Citation> {
+    let mut seen = std::collections::HashSet::new();
+    c.retain(|x| seen.insert(x.id.clone()));
+    c
+}
+
+fn template_answer(text: String, citations: Vec<Citation>, evidence: serde_json::Value) -> Explanation {
+    Explanation { text, source: "template".into(), model: None, citations: dedup(citations), evidence, guard: GuardReport::unchecked(), note: None }
+}
+
+/// The template explanation of a gene.
+pub fn gene_template(state: &AppState, entrez: u32) -> Result<Explanation, EvidenceError> {
+    let e = evidence::gene(state, entrez)?;
+    let mut citations: Vec<Citation> = e.predicted_functions.iter().map(|p| set_citation(&p.set)).collect();
+    citations.extend(e.known_sets.iter().flat_map(|k| k.examples.iter().map(set_citation)));
+    citations.extend(e.co_reported.iter().map(|c| pubmed_citation(c.pmid, &c.genes)));
+    let text = template::gene(&e);
+    Ok(template_answer(text, citations, serde_json::to_value(&e).expect("evidence serialises")))
+}
+
+/// The template explanation of why `entrez` is predicted for `set_key`.
+pub fn prediction_template(state: &AppState, entrez: u32, set_key: &str) -> Result<Explanation, EvidenceError> {
+    let e = evidence::prediction(state, entrez, set_key)?;
+    let mut citations = vec![set_citation(&e.set)];
+    citations.extend(e.shared_literature.iter().map(|c| pubmed_citation(c.pmid, &c.genes)));
+    let text = template::prediction(&e);
+    Ok(template_answer(text, citations, serde_json::to_value(&e).expect("evidence serialises")))
+}
+
+/// The instructions every backend gets: rewrite, add nothing.
+pub fn prompt(template_text: &str) -> Prompt {
+    Prompt {
+        system: "You rewrite facts about human genes for a biologist. Write one short plain-English paragraph of at most \
+                 120 words. Use only the facts given: do not add any gene, GO term, paper, number or claim that is not \
+                 in them, and keep every number and identifier exactly as written. Do not speculate."
+            .into(),
+        user: format!("Facts:\n{template_text}\n\nRewrite these facts as one readable paragraph."),
+    }
+}
+
+/// What the guard makes of an LLM's text: the LLM's explanation when it passes, else the
+/// template's with the guard's report (counted either way).
+pub fn finish(state: &AppState, template: &Explanation, llm: &dyn Llm, text: &str) -> Explanation {
+    let facts = guard::Facts::new(&template.evidence, &[&template.text]);
+    let report = guard::check(text, &facts, &state.genes, Some(state.explainer.terms(state)));
+    let result = if report.passed { "passed" } else { "rejected" };
+    state.explainer.metrics.guard.get_or_create(&label(&[("backend", llm.kind().as_str()), ("result", result)])).inc();
+    if report.passed {
+        Explanation {
+            text: text.trim().to_string(),
+            source: llm.kind().as_str().into(),
+            model: Some(llm.model_id().to_string()),
+            guard: report,
+            note: None,
+            ..template.clone()
+        }
+    } else {
+        tracing::info!(backend = llm.kind().as_str(), rejected = ?report.rejected, "guard rejected an LLM explanation");
+        Explanation {
+            guard: report,
+            note: Some(format!("the {} LLM's text was rejected by the guard; this is the template", llm.kind().as_str())),
+            ..template.clone()
+        }
+    }
+}
+
+/// The template with a note saying why the LLM did not answer.
+pub fn fallback(state: &AppState, template: &Explanation, llm: &dyn Llm, err: &LlmError) -> Explanation {
+    match err {
+        LlmError::Busy(_) => state.explainer.metrics.llm_busy.inc(),
+        _ => state.explainer.metrics.llm_errors.inc(),
+    };
+    tracing::warn!(backend = llm.kind().as_str(), "LLM did not answer: {err}");
+    Explanation { note: Some(format!("{err}; this is the template")), ..template.clone() }
+}
+
+/// Starts the LLM rewrite of a template explanation.
+pub fn rewrite_stream(state: &AppState, template: &Explanation, llm: &dyn Llm) -> Result<TokenStream, LlmError> {
+    llm.stream(&prompt(&template.text), state.explainer.limits)
+}
+
+fn cache_key(state: &AppState, subject: &str, llm: Option<&dyn Llm>) -> String {
+    let fp = state.model.as_ref().map(|m| m.fingerprint()).unwrap_or("-");
+    let (backend, id) = llm.map_or(("none", ""), |l| (l.kind().as_str(), l.model_id()));
+    format!("{subject}\0{fp}\0{}\0{backend}\0{id}", state.data_version)
+}
+
+fn cache_tree(state: &AppState) -> Option<sled::Tree> {
+    state.store.tree(CACHE_TREE).ok()
+}
+
+/// Clears the cache when it was filled under another model or other data.
+pub fn prepare_cache(state: &AppState) -> crate::store::Result<()> {
+    let current = serde_json::json!({
+        "model": state.model.as_ref().map(|m| m.fingerprint()),
+        "data": state.data_version,
+    });
+    if state.store.meta_json(CACHE_META)?.as_ref() != Some(&current) {
+        state.store.tree(CACHE_TREE)?.clear()?;
+        state.store.set_meta_json(CACHE_META, &current)?;
+    }
+    Ok(())
+}
+
+/// A cached explanation, if there is one.
+pub fn cached(state: &AppState, subject: &str, llm: Option<&dyn Llm>) -> Option<Explanation> {
+    let hit = cache_tree(state)?.get(cache_key(state, subject, llm)).ok().flatten().and_then(|v| serde_json::from_slice(&v).ok());
+    let result = if hit.is_some() { "hit" } else { "miss" };
+    state.explainer.metrics.cache.get_or_create(&label(&[("result", result)])).inc();
+    hit
+}
+
+/// Stores an explanation; answers that only stand in for a busy or failed LLM are not kept.
+pub fn remember(state: &AppState, subject: &str, llm: Option<&dyn Llm>, e: &Explanation) {
+    let stand_in = e.source == "template" && llm.is_some() && !e.guard.checked;
+    if stand_in {
+        return;
+    }
+    if let Some(tree) = cache_tree(state) {
+        let _ = tree.insert(cache_key(state, subject, llm), serde_json::to_vec(e).expect("explanations serialise"));
+    }
+}
+
+pub fn gene_subject(entrez: u32) -> String {
+    format!("gene:{entrez}")
+}
+
+pub fn prediction_subject(entrez: u32, set_key: &str) -> String {
+    format!("why:{entrez}:{set_key}")
+}
+
+async fn explain(
+    state: &AppState,
+    subject: String,
+    llm: Option<Arc<dyn Llm>>,
+    make_template: impl FnOnce() -> Result<Explanation, EvidenceError>,
+) -> Result<Explanation, EvidenceError> {
+    if let Some(hit) = cached(state, &subject, llm.as_deref()) {
+        return Ok(hit);
+    }
+    let template = make_template()?;
+    let answer = match &llm {
+        None => template,
+        Some(l) => match crate::llm::collect_stream(rewrite_stream(state, &template, l.as_ref()), Instant::now()).await {
+            Ok(text) => finish(state, &template, l.as_ref(), &text),
+            Err(e) => fallback(state, &template, l.as_ref(), &e),
+        },
+    };
+    remember(state, &subject, llm.as_deref(), &answer);
+    Ok(answer)
+}
+
+/// The explanation of a gene with the requested backend (`None`: the server's default).
+pub async fn gene(state: &AppState, entrez: u32, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+    let llm = state.explainer.llm(backend)?;
+    explain(state, gene_subject(entrez), llm, || gene_template(state, entrez)).await
+}
+
+/// Why `entrez` is predicted for `set_key`, with the requested backend.
+pub async fn prediction(state: &AppState, entrez: u32, set_key: &str, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+    let llm = state.explainer.llm(backend)?;
+    let key = crate::domain::SetId::parse(set_key).map_err(EvidenceError::BadInput)?.to_string();
+    explain(state, prediction_subject(entrez, &key), llm, || prediction_template(state, entrez, &key)).await
+}

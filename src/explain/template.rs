@@ -1,0 +1,166 @@
+//! The deterministic template: the evidence as readable sentences. Always available, the
+//! default answer, what an LLM rewrites, and what is returned when the guard rejects a rewrite.
+//! Numbers are written at fixed precision (probability, AUROC and cosine 2 decimals, z 1,
+//! weights 3), which the guard accepts as roundings of the evidence.
+
+use std::fmt::Write as _;
+
+use super::evidence::{CoReport, GeneEvidence, PredictionEvidence, SetRef};
+
+fn quote_set(s: &SetRef) -> String {
+    if s.library.starts_with("GO_") {
+        format!("\"{}\" ({})", s.name, s.term)
+    } else {
+        format!("\"{}\" ({})", s.name, s.key)
+    }
+}
+
+fn list(items: &[String]) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        n => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+    }
+}
+
+fn papers(reports: &[CoReport]) -> String {
+    list(&reports.iter().map(|r| format!("PMID {} (with {})", r.pmid, r.genes.join(", "))).collect::<Vec<_>>())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The gene's explanation, one short paragraph per kind of evidence.
+pub fn gene(e: &GeneEvidence) -> String {
+    let id = &e.identity;
+    let s = &id.symbol;
+    let mut out = String::new();
+    let mut place = Vec::new();
+    if !id.gene_type.is_empty() {
+        place.push(id.gene_type.clone());
+    }
+    match (&id.chromosome, &id.cytoband) {
+        (Some(c), Some(b)) => place.push(format!("chromosome {c}, band {b}")),
+        (Some(c), None) => place.push(format!("chromosome {c}")),
+        _ => {}
+    }
+    let _ = write!(out, "{s} ({}; Entrez {}", id.name, id.entrez);
+    for p in &place {
+        let _ = write!(out, "; {p}");
+    }
+    let _ = write!(out, ") is linked to {} in the default data", plural(e.publication_count as usize, "paper", "papers"));
+    match &e.target_family {
+        Some(f) => {
+            let _ = write!(out, " and is a {f} by its GO molecular function.");
+        }
+        None => out.push('.'),
+    }
+
+    let known: Vec<String> = e.known_sets.iter().map(|k| format!("{} {} sets", k.count, k.library)).collect();
+    if known.is_empty() {
+        let _ = write!(out, "\n\nIt is in no stored gene set.");
+    } else {
+        let _ = write!(out, "\n\nKnown: it is in {}.", list(&known));
+        let examples: Vec<String> = e.known_sets.iter().flat_map(|k| k.examples.iter().map(quote_set)).collect();
+        if !examples.is_empty() {
+            let _ = write!(out, " Its most specific GO terms include {}.", list(&examples));
+        }
+    }
+
+    match &e.model_fingerprint {
+        None => {
+            let _ = write!(out, "\n\nNo model is loaded, so there are no predictions.");
+        }
+        Some(_) => {
+            if e.predicted_functions.is_empty() {
+                let _ = write!(out, "\n\nThe model predicts no GO term it is not already annotated with.");
+            } else {
+                let f: Vec<String> = e
+                    .predicted_functions
+                    .iter()
+                    .map(|p| {
+                        let auroc = p.set_auroc.map(|a| format!("; the term's AUROC {a:.2}")).unwrap_or_default();
+                        format!("{} (probability {:.2}, z {:.1}, rank {}{auroc})", quote_set(&p.set), p.probability, p.z, p.rank)
+                    })
+                    .collect();
+                let _ = write!(out, "\n\nPredicted: the model places {s} in GO terms it is not annotated with: {}.", list(&f));
+            }
+            if !e.partners.is_empty() {
+                let p: Vec<String> = e.partners.iter().map(|p| format!("{} (probability {:.2}, z {:.1})", p.symbol, p.probability, p.z)).collect();
+                let _ = write!(out, "\n\nIts top predicted partners are {}.", list(&p));
+            }
+            if !e.similar_genes.is_empty() {
+                let p: Vec<String> = e.similar_genes.iter().map(|g| format!("{} (cosine {:.2})", g.symbol, g.cosine)).collect();
+                let _ = write!(out, " The genes with the most similar embeddings are {}.", list(&p));
+            }
+        }
+    }
+    if !e.co_reported.is_empty() {
+        let _ = write!(out, "\n\nCo-reported with its partners in {}.", papers(&e.co_reported));
+    }
+    out
+}
+
+/// Why a gene is (or is not) predicted for a set.
+pub fn prediction(e: &PredictionEvidence) -> String {
+    let s = &e.identity.symbol;
+    let set = quote_set(&e.set);
+    let mut out = String::new();
+    match &e.prediction {
+        Some(p) if p.known => {
+            let _ = write!(out, "{s} is already in {set}; the model ranks it {} among the term's listed genes (probability {:.2}, z {:.1}).", p.rank, p.probability, p.z);
+        }
+        Some(p) => {
+            let auroc = p.set_auroc.map(|a| format!("; the term's AUROC is {a:.2}")).unwrap_or_default();
+            let _ = write!(out, "{s} is predicted for {set} with probability {:.2}, z {:.1}, rank {}{auroc}.", p.probability, p.z, p.rank);
+        }
+        None => {
+            let _ = write!(out, "{s} is not among the genes the model lists for {set} ({} genes).", e.set.size);
+        }
+    }
+    if e.drivers.is_empty() {
+        let _ = write!(out, "\n\nNo member of the term gives {s} a positive gene-to-gene weight.");
+    } else {
+        let d: Vec<String> = e.drivers.iter().map(|d| format!("{} ({:.3})", d.symbol, d.weight)).collect();
+        let _ = write!(out, "\n\nThe members that push its score most (gene-to-gene weights) are {}.", list(&d));
+    }
+    if !e.shared_literature.is_empty() {
+        let _ = write!(out, "\n\nIt is co-reported with members in {}.", papers(&e.shared_literature));
+    }
+    if !e.nearest_members.is_empty() {
+        let n: Vec<String> = e.nearest_members.iter().map(|g| format!("{} (cosine {:.2})", g.symbol, g.cosine)).collect();
+        let _ = write!(out, "\n\nThe members nearest to it by embedding are {}.", list(&n));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Golden test: the evidence of MCM2 from the fixture model (written by
+    /// `UPDATE_GOLDEN=1 cargo test --test api template_explanation`) and its template, byte for
+    /// byte (`UPDATE_GOLDEN=1` here rewrites the text after a deliberate template change).
+    #[test]
+    fn golden_template_of_the_fixture_gene() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+        let evidence: GeneEvidence = serde_json::from_str(&std::fs::read_to_string(dir.join("MCM2.evidence.json")).unwrap()).unwrap();
+        let text = gene(&evidence);
+        let golden = dir.join("MCM2.template.txt");
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&golden, &text).unwrap();
+        }
+        assert_eq!(text, std::fs::read_to_string(&golden).unwrap());
+    }
+
+    #[test]
+    fn template_without_a_model_says_so() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+        let mut e: GeneEvidence = serde_json::from_str(&std::fs::read_to_string(dir.join("MCM2.evidence.json")).unwrap()).unwrap();
+        (e.model_fingerprint, e.predicted_functions, e.partners, e.similar_genes, e.co_reported) = (None, vec![], vec![], vec![], vec![]);
+        let text = gene(&e);
+        assert!(text.contains("No model is loaded") && !text.contains("Predicted:"), "{text}");
+        assert!(text.starts_with("MCM2 (minichromosome maintenance complex component 2; Entrez 4171"), "{text}");
+    }
+}

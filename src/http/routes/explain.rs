@@ -1,0 +1,97 @@
+//! `GET /explain/stream?gene=SYMBOL[&llm=local]`: an explanation as Server-Sent Events. Event
+//! `template` (the template Explanation, at once), then `token` events (`{"text": …}`) as the
+//! LLM writes, then `done` (the final Explanation, guard applied: when the guard rejects, its
+//! text is the template's). Without an LLM, `template` is followed by `done` straight away.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::explain::{self, Explanation};
+use crate::graphql::AppState;
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    gene: String,
+    llm: Option<String>,
+}
+
+fn event(name: &str, data: &impl serde::Serialize) -> web::Bytes {
+    let json = serde_json::to_string(data).expect("events serialise");
+    web::Bytes::from(format!("event: {name}\ndata: {json}\n\n"))
+}
+
+fn bad_request(code: &str, message: String) -> HttpResponse {
+    HttpResponse::BadRequest().json(serde_json::json!({"error": {"code": code, "message": message}}))
+}
+
+pub async fn explain_stream(state: web::Data<Arc<AppState>>, query: web::Query<StreamQuery>) -> HttpResponse {
+    let state: Arc<AppState> = state.get_ref().clone();
+    let entrez = match crate::graphql::gene::resolve_gene(&state, &query.gene) {
+        Ok(e) => e,
+        Err(e) => return bad_request(e.code().as_str(), e.to_string()),
+    };
+    let llm = match state.explainer.llm(query.llm.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return bad_request("BAD_INPUT", e.to_string()),
+    };
+    let subject = explain::gene_subject(entrez);
+    let template = match explain::gene_template(&state, entrez) {
+        Ok(t) => t,
+        Err(e) => return bad_request("NOT_FOUND", e.to_string()),
+    };
+    let (tx, rx) = mpsc::channel::<web::Bytes>(64);
+    let _ = tx.send(event("template", &template)).await;
+    tokio::spawn(async move {
+        let done: Explanation = match llm {
+            None => template.clone(),
+            Some(llm) => match explain::cached(&state, &subject, Some(llm.as_ref())) {
+                Some(hit) => {
+                    let _ = tx.send(event("token", &serde_json::json!({"text": hit.text}))).await;
+                    hit
+                }
+                None => {
+                    let answer = match explain::rewrite_stream(&state, &template, llm.as_ref()) {
+                        Err(e) => explain::fallback(&state, &template, llm.as_ref(), &e),
+                        Ok(mut stream) => {
+                            let started = Instant::now();
+                            let mut text = String::new();
+                            let mut failed = None;
+                            while let Some(piece) = stream.next().await {
+                                match piece {
+                                    Ok(p) => {
+                                        if tx.send(event("token", &serde_json::json!({"text": p}))).await.is_err() {
+                                            return; // the client left; dropping the stream stops generation
+                                        }
+                                        text.push_str(&p);
+                                    }
+                                    Err(e) => {
+                                        failed = Some(e);
+                                        break;
+                                    }
+                                }
+                            }
+                            tracing::debug!(ms = started.elapsed().as_millis() as u64, "streamed explanation");
+                            match failed {
+                                Some(e) => explain::fallback(&state, &template, llm.as_ref(), &e),
+                                None => explain::finish(&state, &template, llm.as_ref(), &text),
+                            }
+                        }
+                    };
+                    explain::remember(&state, &subject, Some(llm.as_ref()), &answer);
+                    answer
+                }
+            },
+        };
+        let _ = tx.send(event("done", &done)).await;
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, actix_web::Error>(b), rx)) });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body)
+}
