@@ -50,7 +50,7 @@ def main():
     path = os.path.join(OUT, "GO.sqlite")
     if os.path.exists(path): os.remove(path)
     go = sqlite3.connect(path)
-    tables = ["go_term", "go_bp_offspring", "go_mf_offspring", "go_cc_offspring", "metadata"]
+    tables = ["go_term", "go_synonym", "go_bp_offspring", "go_mf_offspring", "go_cc_offspring", "metadata"]
     copy_schema(go_src, go, tables)
     term_id = {g: i for i, g in go_src.execute("SELECT _id, go_id FROM go_term")}
     keep = {term_id[g] for g in annotated if g in term_id}
@@ -64,6 +64,8 @@ def main():
                         if r[0] in keep and r[1] in keep])
     go.executemany("INSERT INTO go_term VALUES (?,?,?,?,?)",
                    [r for r in go_src.execute("SELECT * FROM go_term ORDER BY _id") if r[0] in keep])
+    go.executemany("INSERT INTO go_synonym VALUES (?,?,?,?)",
+                   [r for r in go_src.execute("SELECT * FROM go_synonym ORDER BY rowid") if r[0] in keep])
     go.executemany("INSERT INTO metadata VALUES (?,?)", go_src.execute("SELECT * FROM metadata"))
     go.commit()
     go.execute("VACUUM"); org.execute("VACUUM")

@@ -21,5 +21,9 @@ pub mod llm;
 pub mod ingest;
 #[cfg(feature = "model")]
 pub mod model;
+#[cfg(feature = "model")]
+pub mod nl;
+#[cfg(feature = "model")]
+pub mod mcp;
 pub mod stats;
 pub mod store;

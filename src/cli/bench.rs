@@ -13,9 +13,57 @@ use crate::index::{all_sets, embed_all, AnnParams, VectorIndex, GENES, SETS};
 pub enum BenchCommand {
     /// Recall@10, latency and speed-up over brute force of the HNSW indexes.
     Index(IndexBenchArgs),
+    /// Latency of `ask` (rules only, no LLM) over the bundled question corpus: p50 and p99.
+    Ask(AskBenchArgs),
     /// Explanation latency (template, cached) and, with --llm, first token, total and the
     /// guard's pass rate.
     Explain(super::explain::ExplainBenchArgs),
+}
+
+#[derive(Args)]
+pub struct AskBenchArgs {
+    /// Passes over the corpus (the first, which builds the lexicon, is not timed).
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Questions, one JSON object per line with a `q` field [default: the bundled corpus].
+    #[arg(long)]
+    file: Option<std::path::PathBuf>,
+}
+
+fn bench_ask(ctx: &Context, args: AskBenchArgs) -> anyhow::Result<()> {
+    let text = match &args.file {
+        Some(f) => std::fs::read_to_string(f)?,
+        None => crate::nl::eval::BUNDLED_CORPUS.to_string(),
+    };
+    let questions: Vec<String> = crate::nl::eval::read_corpus(&text)?.into_iter().map(|c| c.q).collect();
+    let state = super::load_app_state(ctx)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let started = Instant::now();
+    rt.block_on(crate::nl::ask(&state, "What does TP53 do?"))?;
+    let first_ms = started.elapsed().as_secs_f64() * 1e3;
+    for q in &questions {
+        rt.block_on(crate::nl::ask(&state, q))?;
+    }
+    let mut ms = Vec::new();
+    for _ in 0..args.rounds {
+        for q in &questions {
+            let t = Instant::now();
+            rt.block_on(crate::nl::ask(&state, q))?;
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "ask (rules, no LLM): {} questions x {} rounds  p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (first question, building the lexicon: {first_ms:.0} ms)",
+        questions.len(),
+        args.rounds,
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        ms[ms.len() - 1]
+    );
+    Ok(())
 }
 
 #[derive(Args)]
@@ -83,6 +131,7 @@ fn bench_one(name: &str, items: Vec<(String, Vec<f32>)>, fingerprint: &str, quer
 pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
     let a = match cmd {
         BenchCommand::Index(a) => a,
+        BenchCommand::Ask(args) => return bench_ask(ctx, args),
         BenchCommand::Explain(a) => return super::explain::bench(ctx, a),
     };
     let store = ctx.open_store()?;

@@ -12,6 +12,15 @@ use crate::model::Gsfm;
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
+    /// Accuracy of the question parser (intent and entities) on a corpus of questions.
+    Questions {
+        /// JSON lines `{"q", "intent", "genes", "terms", "unknown", "ambiguous"}` [default: the
+        /// bundled corpus, tests/nl/questions.jsonl, written for the test fixture's data].
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Hide genes, predict them: ROC AUC, average precision and ES per case, summarised.
     Holdout {
         /// TSV with header `id<TAB>input<TAB>held_out`, genes comma-separated.
@@ -156,6 +165,33 @@ fn write_cases(store: &crate::store::Store, library: &str, cases: Vec<cases::Cas
 
 pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
+        EvalCommand::Questions { file, json } => {
+            let text = match &file {
+                Some(f) => std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?,
+                None => crate::nl::eval::BUNDLED_CORPUS.to_string(),
+            };
+            let cases = crate::nl::eval::read_corpus(&text)?;
+            let state = crate::graphql::AppState::load(ctx.open_store()?)?;
+            let report = crate::nl::eval::evaluate(&state, &cases)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                for m in &report.misses {
+                    println!("MISS {}
+  expected {}
+  got      {}", m.q, m.expected, m.got);
+                }
+                println!(
+                    "questions {}  intent+entities {:.1}% ({})  intent {:.1}% ({})",
+                    report.questions,
+                    100.0 * report.accuracy,
+                    report.correct,
+                    100.0 * report.intent_accuracy,
+                    report.intent_correct
+                );
+            }
+            Ok(())
+        }
         EvalCommand::MakeCases(MakeCases::RandomSplit { library, split }) => {
             let store = ctx.open_store()?;
             let sets = library_sets(&store, &library)?;

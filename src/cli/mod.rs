@@ -2,6 +2,8 @@
 //! through [`Context`], so the common flags (`--db`, `--data-dir`) are handled once.
 
 #[cfg(feature = "model")]
+mod ask;
+#[cfg(feature = "model")]
 mod bench;
 mod enrich;
 #[cfg(feature = "model")]
@@ -18,6 +20,8 @@ mod schema;
 mod serve;
 #[cfg(feature = "model")]
 mod eval;
+#[cfg(feature = "model")]
+mod mcp;
 #[cfg(feature = "model")]
 mod model;
 mod stats;
@@ -82,6 +86,11 @@ enum Command {
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     #[cfg(feature = "model")]
+    /// Answer a question in English from the data.
+    Ask(ask::AskArgs),
+    #[cfg(feature = "model")]
+    /// Serve the Model Context Protocol over stdio (tools for LLM agents).
+    Mcp(mcp::McpArgs),
     /// Explain a gene (or why it is predicted for a set) in words, with evidence and citations.
     Explain(explain::ExplainArgs),
     #[cfg(feature = "model")]
@@ -182,6 +191,18 @@ fn die_quietly_on_closed_pipe() {
     }
 }
 
+/// The API state over the store, with the model and indexes when DATA_DIR has them: what
+/// `serve` answers from, for commands that answer the same way without HTTP.
+#[cfg(feature = "model")]
+pub fn load_app_state(ctx: &Context) -> anyhow::Result<std::sync::Arc<crate::graphql::AppState>> {
+    let store = ctx.open_store()?;
+    if store.gene_count() == 0 {
+        anyhow::bail!("the store at {} holds no genes; run `genekg ingest default` first", ctx.paths.db.display());
+    }
+    let state = crate::graphql::AppState::load(store)?.with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?;
+    Ok(std::sync::Arc::new(state))
+}
+
 /// The trained model in DATA_DIR/model.
 #[cfg(feature = "model")]
 pub fn load_model(ctx: &Context) -> anyhow::Result<crate::model::Gsfm> {
@@ -229,6 +250,9 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "model")]
         Command::Model(cmd) => model::run(&ctx, cmd),
         #[cfg(feature = "model")]
+        Command::Ask(args) => ask::run(&ctx, args),
+        #[cfg(feature = "model")]
+        Command::Mcp(args) => mcp::run(&ctx, args),
         Command::Explain(args) => explain::run(&ctx, args),
     };
     match result {

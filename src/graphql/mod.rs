@@ -2,6 +2,7 @@
 //! neighbourhood index, enrichment and language front each add their own `…Queries` object
 //! without touching the others. See `limits` for the cost model and `errors` for error codes.
 
+pub mod ask;
 pub mod connection;
 pub mod enrichment;
 pub mod errors;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     meta::MetaQueries,
     model::ModelQueries,
     enrichment::EnrichQueries,
+    ask::AskQueries,
     explain::ExplainQueries,
 );
 
@@ -57,6 +59,12 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 
 pub fn build_schema(state: Arc<AppState>) -> GenekgSchema {
     builder().data(state).finish()
+}
+
+/// The schema with no state attached: each request must carry an `Arc<AppState>` (the
+/// language front runs its queries this way, see `crate::nl::answer`).
+pub fn stateless_schema() -> GenekgSchema {
+    builder().finish()
 }
 
 /// The schema in SDL, as committed in schema/schema.graphql.

@@ -74,6 +74,8 @@ pub struct AppState {
     /// The HNSW indexes, when built from the loaded model. A lock because `addGeneSet` adds the
     /// new set to the live index; reads are many and short.
     pub neighbourhood: Option<Arc<std::sync::RwLock<crate::index::Neighbourhood>>>,
+    /// The question parser's gene dictionary and term index, built on the first question.
+    pub lexicon: std::sync::OnceLock<Arc<crate::nl::Lexicon>>,
     /// The LLM backends for explanations (template only unless `with_llm`).
     pub explainer: crate::explain::Explainer,
 }
@@ -116,6 +118,7 @@ impl AppState {
             model: None,
             model_dir: None,
             neighbourhood: None,
+            lexicon: Default::default(),
             explainer: crate::explain::Explainer::default(),
         })
     }

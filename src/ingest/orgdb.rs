@@ -212,6 +212,30 @@ fn go_sets(ontology: &GoOntology) -> Vec<GeneSet> {
         .collect()
 }
 
+/// GO term synonyms (labels only; GO.db also lists merged ids there), by GO id. A GO.db without
+/// the table gives none rather than failing: questions then match term names only.
+fn go_synonyms(go: &Connection, file: &Path) -> Result<HashMap<String, Vec<String>>> {
+    let has_table = go
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'go_synonym'", [], |r| r.get::<_, i64>(0))
+        .unwrap_or(0)
+        > 0;
+    if !has_table {
+        tracing::warn!(file = %file.display(), "GO.db has no go_synonym table; term synonyms not stored");
+        return Ok(HashMap::new());
+    }
+    let rows = query(
+        go,
+        file,
+        "SELECT t.go_id, s.synonym FROM go_synonym s JOIN go_term t ON t._id = s._id WHERE s.like_go_id = 0 ORDER BY s.rowid",
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (go_id, label) in rows {
+        out.entry(go_id).or_default().push(label);
+    }
+    Ok(out)
+}
+
 /// A GO term as a simulated later release would change it: the genes it has without the hidden
 /// annotations, and the genes those annotations add to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -361,6 +385,7 @@ pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
         let sets = go_sets(&GoOntology::load(&go, &paths.go, &org, &paths.org, ontology, &to_entrez)?);
         libs.push(write_library(store, name, "GO.db + org.Hs.eg.db (propagated over GO offspring)", sets, &prov, &version)?);
     }
+    store.replace_term_synonyms(&go_synonyms(&go, &paths.go)?)?;
     let sets = pubmed_sets(&org, &paths.org, &to_entrez)?;
     libs.push(write_library(store, "PubMed", "org.Hs.eg.db gene-PubMed links", sets, &prov, &version)?);
     Ok(libs)

@@ -10,6 +10,7 @@
 //! | `sets`      | generation (u64 BE) + term            | [`GeneSet`]                 |
 //! | `gene_sets` | Entrez id (u32 BE) + generation (u64 BE) | `Vec<String>` terms      |
 //! | `user_sets` | id (u64 BE)                           | [`UserSet`]                 |
+//! | `term_synonyms` | term (GO id)                      | `Vec<String>` labels        |
 //! | `gene_publications` | Entrez id (u32 BE)            | papers linked (u32 BE)      |
 //! | `explanations` | see [`crate::explain`] (cache of explanations, per model and LLM) |
 //!
@@ -27,6 +28,7 @@ mod genes;
 mod libraries;
 mod publications;
 mod records;
+mod synonyms;
 mod user_sets;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP/GraphQL API: each test starts the real server on a random port
 //! over a store built from the fixture (see helpers.rs).
 
+mod ask;
 mod batching;
 mod conformance;
 mod errors_and_limits;

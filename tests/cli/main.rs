@@ -1,6 +1,7 @@
 //! End-to-end tests of the `genekg` binary on fixtures cut from the real data.
 
 mod helpers;
+mod ask;
 mod eval;
 mod ingest;
 mod manners;
