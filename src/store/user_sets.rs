@@ -22,7 +22,7 @@ impl Store {
         genes.sort_unstable();
         genes.dedup();
         let set = UserSet {
-            id: self.generate_id()? + 1,
+            id: self.unguessable_user_set_id()?,
             description,
             genes,
             unknown,
@@ -31,6 +31,19 @@ impl Store {
         self.user_sets.insert(set.id.to_be_bytes(), encode(&set))?;
         self.flush()?;
         Ok(set)
+    }
+
+    /// A random id not yet taken. A registered list is private and reachable only through its
+    /// id, so ids must not be guessable from one's own (sled's counter would hand out the next
+    /// number); `thread_rng` is a CSPRNG seeded from the OS. 53 bits keep ids exact in
+    /// JavaScript numbers, ample against guessing among the few lists a server holds.
+    fn unguessable_user_set_id(&self) -> Result<u64> {
+        loop {
+            let id = rand::random::<u64>() >> 11;
+            if id != 0 && !self.user_sets.contains_key(id.to_be_bytes())? {
+                return Ok(id);
+            }
+        }
     }
 
     pub fn user_set(&self, id: u64) -> Result<Option<UserSet>> {
@@ -43,8 +56,26 @@ impl Store {
 }
 
 impl Store {
-    /// Every user set, oldest first.
+    /// Every user set, in id order (ids are random, so not by age).
     pub fn user_sets(&self) -> Result<Vec<UserSet>> {
         self.user_sets.iter().values().map(|v| decode("user_sets", &v?)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Store;
+
+    #[test]
+    fn user_set_ids_do_not_follow_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("db")).unwrap();
+        let ids: Vec<u64> = (0..8).map(|_| store.add_user_set(vec![7157], vec![], None).unwrap().id).collect();
+        for w in ids.windows(2) {
+            assert!(w[1] != w[0] + 1 && w[0] != w[1], "sequential ids {ids:?}");
+        }
+        for id in &ids {
+            assert_eq!(store.user_set(*id).unwrap().unwrap().genes, vec![7157]);
+        }
     }
 }
