@@ -91,6 +91,7 @@ enum Command {
     #[cfg(feature = "model")]
     /// Serve the Model Context Protocol over stdio (tools for LLM agents).
     Mcp(mcp::McpArgs),
+    #[cfg(feature = "model")]
     /// Explain a gene (or why it is predicted for a set) in words, with evidence and citations.
     Explain(explain::ExplainArgs),
     #[cfg(feature = "model")]
@@ -253,6 +254,7 @@ pub fn main() -> ExitCode {
         Command::Ask(args) => ask::run(&ctx, args),
         #[cfg(feature = "model")]
         Command::Mcp(args) => mcp::run(&ctx, args),
+        #[cfg(feature = "model")]
         Command::Explain(args) => explain::run(&ctx, args),
     };
     match result {
