@@ -45,7 +45,7 @@ function Answer({ q }) {
     ].map((x, i) => html`${i ? ', ' : ''}${x}`)} <span class="intent">(intent: ${a.intent})</span></p>`}
     <${AnswerTable} rows=${a.data} />
     ${a.graphql && html`<section aria-labelledby="h-gql"><h3 id="h-gql">The same as a GraphQL query</h3>
-      <pre class="graphql"><code>${a.graphql}</code></pre>
+      <pre class="graphql" tabindex="0" aria-label="The GraphQL query behind this answer"><code>${a.graphql}</code></pre>
       <a class="button" id="open-graphiql" href=${`/graphiql?query=${encodeURIComponent(a.graphql)}`} target="_blank" rel="noopener">Open in GraphiQL</a></section>`}
   </section>`;
 }

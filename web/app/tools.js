@@ -125,7 +125,7 @@ function LibraryResult({ library, res, kind }) {
     <h4>${library} <span class="muted">(${fmt.int(res.results.totalCount)} sets${kind === 'ora' ? ' with an overlap' : ' tested'})</span></h4>
     <${BarChart} rows=${rows} label=${`${what}, ${library}`} />
     <${DataTable} id=${`${kind}-${library}`} caption=${`${what} in ${library}, top ${rows.length}`} columns=${columns} rows=${rows} pageSize=${10}
-      initialSort=${{ key: 'p', dir: 1 }} empty="No set." />
+      initialSort=${kind === 'ora' ? { key: 'p', dir: 1 } : null} empty="No set." />
   </div>`;
 }
 
