@@ -159,6 +159,26 @@ fn multinomial_model_learns_and_is_calibrated() {
     }
     assert!(r.ece < 0.05, "expected calibration error {}", r.ece);
 
+    // The probability map was fitted on half of the sets the recipe kept out of training; on
+    // the other half (neither trained on nor used for the fit) every bin of 200 or more
+    // predictions is within 0.05 + 3 binomial standard errors, and the ECE below 0.02.
+    assert!(gsfm.config().model.probability_map.is_some(), "a probability map fitted on held-out sets");
+    let recipe = gsfm.config().training.clone().unwrap();
+    let corpus = genekg::model::corpus::Corpus::for_recipe(&store, &recipe).unwrap();
+    assert!(!corpus.reserve.is_empty(), "the recipe keeps calibration sets out of training");
+    let (fit, check) = corpus.reserve_cases(recipe.seed);
+    let held = eval::calibration::reliability(&gsfm, &check, 10);
+    for b in &held.bins {
+        eprintln!("held out: {:.1}-{:.1} n {:>7} predicted {:.4} observed {:.4}", b.lower, b.upper, b.predictions, b.mean_probability, b.observed_rate);
+    }
+    eprintln!("held out: ECE {:.4} over {} predictions ({} fit cases, {} check cases)", held.ece, held.predictions, fit.len(), held.cases);
+    for b in held.bins.iter().filter(|b| b.predictions >= 200) {
+        let se = (b.mean_probability * (1.0 - b.mean_probability) / b.predictions as f64).sqrt();
+        let gap = (b.observed_rate - b.mean_probability).abs();
+        assert!(gap <= 0.05 + 3.0 * se, "held out bin {:.1}-{:.1}: predicted {:.3}, observed {:.3} (n {})", b.lower, b.upper, b.mean_probability, b.observed_rate, b.predictions);
+    }
+    assert!(held.ece < 0.02, "held-out expected calibration error {}", held.ece);
+
     // The same weights answering long inputs as a mixture of chunks of at most 5 genes: short
     // inputs are answered exactly as before, a long one is the mixture of its chunks' answers,
     // and the held-out genes still rank well.
