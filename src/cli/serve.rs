@@ -48,6 +48,8 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         let app = Application::build(&settings, state)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
         let url = app.url();
+        // Tells other commands on this store who holds it (see `holder`).
+        let _serving = super::holder::ServingRecord::write(&ctx.paths.db, &url)?;
         // stdout carries only this line, so scripts can wait for it and read the port.
         println!("genekg serving {url}/graphql (GraphiQL at {url}/graphiql)");
         std::io::stdout().flush().ok();

@@ -5,4 +5,5 @@ mod ask;
 mod eval;
 mod ingest;
 mod manners;
+mod served_store;
 mod stale;
