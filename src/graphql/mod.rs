@@ -92,6 +92,9 @@ pub async fn execute(
     if read_only {
         request = request.data(ReadOnlyRequest);
     }
+    if state.faults.take_panic() {
+        panic!("injected fault: a panic while executing a request");
+    }
     schema.execute_batch(request).await
 }
 

@@ -6,4 +6,5 @@ mod eval;
 mod ingest;
 mod manners;
 mod served_store;
+mod setup;
 mod stale;

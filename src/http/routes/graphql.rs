@@ -1,9 +1,11 @@
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, Responder};
 use async_graphql::BatchRequest;
 use async_graphql_actix_web::GraphQLResponse;
+use futures_util::FutureExt as _;
 
 use crate::graphql::limits::MAX_BATCH_OPERATIONS;
 use crate::graphql::{self, AppState, ErrorCode, GenekgSchema, RequestId};
@@ -40,8 +42,26 @@ async fn run(
         }
     }
     let request_id = http.extensions().get::<RequestId>().cloned();
-    let response = graphql::execute(schema, state, batch, read_only, request_id).await;
-    GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body()
+    // A panic anywhere in execution ends this request only: the client gets INTERNAL with the
+    // request id (as for any internal error) and the worker goes on serving.
+    let executed = AssertUnwindSafe(graphql::execute(schema, state, batch, read_only, request_id.clone()))
+        .catch_unwind()
+        .await;
+    match executed {
+        Ok(response) => GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body(),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, "panic while executing a GraphQL request");
+            let id = request_id.map(|r| r.0).unwrap_or_default();
+            HttpResponse::InternalServerError().json(serde_json::json!({
+                "errors": [{"message": "internal error", "extensions": {"code": ErrorCode::Internal.as_str(), "requestId": id}}]
+            }))
+        }
+    }
 }
 
 /// POST /graphql: single or batched operations.
