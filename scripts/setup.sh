@@ -16,6 +16,9 @@ mkdir -p "$DEPS" "$DATA_SRC"
 
 say() { echo "[setup] $*" >&2; }
 
+# ---- Rust, first: everything after it builds with cargo ---------------------------------------
+bash scripts/check-rust.sh
+
 # ---- apt packages -----------------------------------------------------------------------------
 # cmake, clang and libclang-dev build llama.cpp for the local LLM backend (llama-cpp-2).
 APT_PACKAGES=(build-essential pkg-config unzip ca-certificates chromium cmake clang libclang-dev)

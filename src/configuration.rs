@@ -49,6 +49,36 @@ pub struct ServerSettings {
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// Who may run mutations.
+    pub mutations: MutationPolicy,
+}
+
+/// Who may change the server's data (`addGeneSet`). Open by default, as a local tool; a server
+/// behind a public dashboard sets a token (clients send `Authorization: Bearer TOKEN`) or turns
+/// mutations off.
+#[derive(Debug, Clone, Default)]
+pub struct MutationPolicy {
+    /// When set, mutations need this token.
+    pub api_token: Option<String>,
+    /// No mutations at all.
+    pub read_only: bool,
+}
+
+impl MutationPolicy {
+    /// Why a POST carrying `authorization` (the header's value) may not run mutations, if so.
+    /// The token is compared in constant time, so response times do not reveal how much of a
+    /// guess was right.
+    pub fn refusal(&self, authorization: Option<&str>) -> Option<crate::graphql::ReadOnlyRequest> {
+        use subtle::ConstantTimeEq;
+        use crate::graphql::ReadOnlyRequest;
+        if self.read_only {
+            return Some(ReadOnlyRequest::ReadOnlyServer);
+        }
+        let token = self.api_token.as_deref()?;
+        let given = authorization.and_then(|a| a.strip_prefix("Bearer ")).unwrap_or("");
+        let equal: bool = given.as_bytes().ct_eq(token.as_bytes()).into();
+        (!equal).then_some(ReadOnlyRequest::NoToken)
+    }
 }
 
 impl Default for ServerSettings {
@@ -58,6 +88,7 @@ impl Default for ServerSettings {
             cors_origins: vec![],
             workers: None,
             shutdown_timeout_secs: 10,
+            mutations: MutationPolicy::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod explain;
 mod export;
 #[cfg(feature = "model")]
 mod gene;
+pub mod holder;
 #[cfg(feature = "model")]
 mod index;
 mod ingest;
@@ -104,6 +105,11 @@ enum Command {
 /// must fail on bad arguments before touching it).
 pub struct Context {
     pub paths: Paths,
+    /// The command only reads the store: beside a running server it reads a copy (see
+    /// [`holder`]).
+    pub read_only: bool,
+    /// Copies opened for this command, removed when it ends.
+    snapshots: std::sync::Mutex<Vec<tempfile::TempDir>>,
 }
 
 impl Context {
@@ -128,18 +134,36 @@ impl Context {
     }
 
     fn open(&self, db: &std::path::Path) -> anyhow::Result<Store> {
-        Store::open(db).map_err(|e| {
-            // sled's lock error is a bare "could not acquire lock"; say what holds it.
-            if e.to_string().contains("acquire lock") {
-                anyhow::anyhow!(
-                    "the store at {} is in use by another genekg process (e.g. `genekg serve`); \
-                     stop it, or copy the store and pass --db",
-                    db.display()
-                )
-            } else {
-                e.into()
+        match Store::open(db) {
+            Err(e) if e.is_locked() => {
+                let Some(server) = holder::ServingRecord::live(db).filter(|_| self.read_only) else {
+                    anyhow::bail!("{}", holder::locked_message(db));
+                };
+                eprintln!(
+                    "note: the store is held by `genekg serve` (pid {}); reading a copy of it. \
+                     The server answers the same questions faster: {}/graphql",
+                    server.pid, server.url
+                );
+                self.open_snapshot(db)
             }
-        })
+            other => Ok(other?),
+        }
+    }
+
+    /// Opens a fresh copy of `db`; a copy taken mid-write that does not open is taken again once.
+    fn open_snapshot(&self, db: &std::path::Path) -> anyhow::Result<Store> {
+        let mut last = None;
+        for _ in 0..2 {
+            let (dir, copy) = holder::snapshot(db)?;
+            match Store::open(&copy) {
+                Ok(store) => {
+                    self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).push(dir);
+                    return Ok(store);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(anyhow::anyhow!("cannot read a copy of the served store at {}: {}", db.display(), last.expect("tried")))
     }
 }
 
@@ -210,6 +234,16 @@ pub fn load_model(ctx: &Context) -> anyhow::Result<crate::model::Gsfm> {
     Ok(crate::model::Gsfm::load(&ctx.paths.model_dir())?)
 }
 
+/// The commands that only read the store, and so may read a copy beside a running server.
+fn is_read_only(command: &Command) -> bool {
+    match command {
+        Command::Stats(_) | Command::Enrich(_) | Command::Export(_) => true,
+        #[cfg(feature = "model")]
+        Command::Gene(_) | Command::Ask(_) | Command::Explain(_) => true,
+        _ => false,
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     #[cfg(feature = "model")]
@@ -228,7 +262,8 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    let ctx = Context { paths: Paths::new(cli.data_dir, cli.db) };
+    let read_only = is_read_only(&cli.command);
+    let ctx = Context { paths: Paths::new(cli.data_dir, cli.db), read_only, snapshots: Default::default() };
     let result = match cli.command {
         Command::Ingest(cmd) => ingest::run(&ctx, cmd),
         Command::Stats(args) => stats::run(&ctx, args),

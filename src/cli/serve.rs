@@ -20,6 +20,13 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per physical core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Mutations (`addGeneSet`) need this token (`Authorization: Bearer TOKEN`); prefer the
+    /// environment variable, which stays out of `ps`.
+    #[arg(long, env = "GENEKG_API_TOKEN", hide_env_values = true)]
+    api_token: Option<String>,
+    /// Refuse every mutation.
+    #[arg(long, env = "GENEKG_READ_ONLY")]
+    read_only: bool,
     #[command(flatten)]
     llm: crate::llm::LlmArgs,
 }
@@ -42,12 +49,18 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         addr: args.addr,
         cors_origins: args.cors_origins,
         workers: args.workers,
+        mutations: crate::configuration::MutationPolicy {
+            api_token: args.api_token.filter(|t| !t.is_empty()),
+            read_only: args.read_only,
+        },
         ..ServerSettings::default()
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings, state)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
         let url = app.url();
+        // Tells other commands on this store who holds it (see `holder`).
+        let _serving = super::holder::ServingRecord::write(&ctx.paths.db, &url)?;
         // stdout carries only this line, so scripts can wait for it and read the port.
         println!("genekg serving {url}/graphql (GraphiQL at {url}/graphiql)");
         std::io::stdout().flush().ok();

@@ -11,6 +11,8 @@ pub enum ErrorCode {
     BadInput,
     AmbiguousGene,
     TooComplex,
+    /// A mutation this request may not run (no API token, or a read-only server).
+    Forbidden,
     Internal,
 }
 
@@ -21,6 +23,7 @@ impl ErrorCode {
             ErrorCode::BadInput => "BAD_INPUT",
             ErrorCode::AmbiguousGene => "AMBIGUOUS_GENE",
             ErrorCode::TooComplex => "TOO_COMPLEX",
+            ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -41,6 +44,8 @@ pub enum ApiError {
     BadInput(String),
     #[error("gene `{query}` is an alias of {} genes ({}); use a symbol or an id", candidates.len(), candidates.iter().map(|c| c.symbol.as_str()).collect::<Vec<_>>().join(", "))]
     AmbiguousGene { query: String, candidates: Vec<Candidate> },
+    #[error("{0}")]
+    Forbidden(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -51,6 +56,7 @@ impl ApiError {
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::BadInput(_) => ErrorCode::BadInput,
             ApiError::AmbiguousGene { .. } => ErrorCode::AmbiguousGene,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }

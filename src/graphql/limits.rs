@@ -84,7 +84,7 @@ impl Extension for PolicyForRequest {
             }
         };
         let variables_json = serde_json::to_string(variables).unwrap_or_default();
-        *self.validation_key.lock().expect("key lock") = QueryCache::validation_key(query, &variables_json, &doc);
+        *self.validation_key.lock().unwrap_or_else(|e| e.into_inner()) = QueryCache::validation_key(query, &variables_json, &doc);
         Ok(doc)
     }
 
@@ -93,7 +93,7 @@ impl Extension for PolicyForRequest {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let key = self.validation_key.lock().expect("key lock").take();
+        let key = self.validation_key.lock().unwrap_or_else(|e| e.into_inner()).take();
         let cached = key.as_deref().and_then(|k| self.cache.validated(k));
         let result = match cached {
             Some(v) => Ok(v),
@@ -106,7 +106,7 @@ impl Extension for PolicyForRequest {
             }
         };
         if let Ok(v) = &result {
-            *self.cost.lock().expect("cost lock") = Some(v.complexity);
+            *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some(v.complexity);
         }
         result
     }
@@ -127,7 +127,7 @@ impl Extension for PolicyForRequest {
                 state.metrics.errors.get_or_create(&ApiMetrics::label("code", code)).inc();
             }
         }
-        if let Some(cost) = *self.cost.lock().expect("cost lock") {
+        if let Some(cost) = *self.cost.lock().unwrap_or_else(|e| e.into_inner()) {
             response.http_headers.insert("x-query-cost", cost.into());
         }
         if let Some(Ok(version)) = state.map(|s| s.data_version.as_str().try_into()) {

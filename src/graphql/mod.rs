@@ -77,20 +77,24 @@ pub fn sdl() -> String {
 pub struct RequestId(pub String);
 
 /// Runs a (possibly batched) request with one fresh set of loaders shared by its operations.
-/// `read_only` marks requests that came by GET, which may not run mutations.
+/// `read_only` says why the request may not run mutations, if it may not (a GET, see
+/// [`ReadOnlyRequest`]).
 pub async fn execute(
     schema: &GenekgSchema,
     state: &Arc<AppState>,
     request: BatchRequest,
-    read_only: bool,
+    read_only: Option<ReadOnlyRequest>,
     request_id: Option<RequestId>,
 ) -> BatchResponse {
     let mut request = request.data(Loaders::new(state.clone()));
     if let Some(id) = request_id {
         request = request.data(id);
     }
-    if read_only {
-        request = request.data(ReadOnlyRequest);
+    if let Some(reason) = read_only {
+        request = request.data(reason);
+    }
+    if state.faults.take_panic() {
+        panic!("injected fault: a panic while executing a request");
     }
     schema.execute_batch(request).await
 }

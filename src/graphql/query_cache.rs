@@ -24,7 +24,8 @@ pub struct QueryCache {
 }
 
 fn insert_bounded<V>(map: &Mutex<HashMap<String, V>>, key: String, value: V) {
-    let mut map = map.lock().expect("query cache lock");
+    // A map left by a panicking request is still a valid cache: recover it, never fail on it.
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
     if map.len() >= CAPACITY {
         map.clear();
     }
@@ -33,7 +34,7 @@ fn insert_bounded<V>(map: &Mutex<HashMap<String, V>>, key: String, value: V) {
 
 impl QueryCache {
     pub fn parsed(&self, query: &str) -> Option<ExecutableDocument> {
-        self.parsed.lock().expect("query cache lock").get(query).map(|d| (**d).clone())
+        self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(query).map(|d| (**d).clone())
     }
 
     pub fn store_parsed(&self, query: &str, doc: &ExecutableDocument) {
@@ -52,7 +53,7 @@ impl QueryCache {
     }
 
     pub fn validated(&self, key: &str) -> Option<ValidationResult> {
-        self.validated.lock().expect("query cache lock").get(key).copied()
+        self.validated.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied()
     }
 
     pub fn store_validated(&self, key: String, result: ValidationResult) {

@@ -76,6 +76,28 @@ pub struct AppState {
     pub lexicon: std::sync::OnceLock<Arc<crate::nl::Lexicon>>,
     /// The LLM backends for explanations (template only unless `with_llm`).
     pub explainer: crate::explain::Explainer,
+    /// Faults the fault tests inject into a running server (none otherwise).
+    #[doc(hidden)]
+    pub faults: Faults,
+}
+
+/// Faults a test can inject into the real server, to check what a client and the server go
+/// through when code fails in ways no input can provoke on purpose.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Faults {
+    panic_next_request: std::sync::atomic::AtomicBool,
+}
+
+impl Faults {
+    /// The next GraphQL request panics while it executes.
+    pub fn panic_next_request(&self) {
+        self.panic_next_request.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn take_panic(&self) -> bool {
+        self.panic_next_request.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl AppState {
@@ -112,6 +134,7 @@ impl AppState {
             data_version,
             metrics: ApiMetrics::default(),
             started_at: chrono::Utc::now(),
+            faults: Faults::default(),
             enrich: Arc::new(crate::enrich::EnrichIndex::build(&store_for_enrich, None)?),
             model: None,
             model_dir: None,

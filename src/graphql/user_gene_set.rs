@@ -21,8 +21,26 @@ pub const MAX_DESCRIPTION: usize = 1_000;
 
 /// Marks a request that arrived by GET, where mutations are refused: a GET can be triggered by
 /// any page a user visits (a link, an image), so it must not change anything.
-#[derive(Clone, Copy)]
-pub struct ReadOnlyRequest;
+///
+/// It also marks POSTs that may not run mutations (see `configuration::MutationPolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOnlyRequest {
+    Get,
+    ReadOnlyServer,
+    NoToken,
+}
+
+impl ReadOnlyRequest {
+    fn refusal(self) -> ApiError {
+        match self {
+            ReadOnlyRequest::Get => ApiError::BadInput("mutations must be sent with POST".into()),
+            ReadOnlyRequest::ReadOnlyServer => ApiError::Forbidden("this server is read-only (--read-only): mutations are off".into()),
+            ReadOnlyRequest::NoToken => ApiError::Forbidden(
+                "mutations need this server's API token: send `Authorization: Bearer TOKEN`".into(),
+            ),
+        }
+    }
+}
 
 pub struct UserGeneSetNode(pub Arc<UserSet>);
 
@@ -129,8 +147,8 @@ impl UserGeneSetMutations {
         genes: Vec<String>,
         description: Option<String>,
     ) -> async_graphql::Result<AddGeneSetResult> {
-        if ctx.data_opt::<ReadOnlyRequest>().is_some() {
-            return Err(ApiError::BadInput("mutations must be sent with POST".into()).into());
+        if let Some(refused) = ctx.data_opt::<ReadOnlyRequest>() {
+            return Err(refused.refusal().into());
         }
         if genes.len() > Store::MAX_USER_SET_GENES {
             return Err(ApiError::BadInput(format!(

@@ -54,7 +54,7 @@ impl Application {
 fn cors(origins: &[String]) -> Cors {
     let base = Cors::default()
         .allowed_methods(["GET", "POST"])
-        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, telemetry::REQUEST_ID])
+        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, header::AUTHORIZATION, telemetry::REQUEST_ID])
         .expose_headers(["x-request-id", "x-query-cost", "x-data-version"])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {
@@ -68,6 +68,7 @@ fn run(listener: TcpListener, settings: &ServerSettings, state: Arc<AppState>) -
     let schema = web::Data::new(build_schema(state.clone()));
     let metrics = web::Data::new(HttpMetrics::new(&state));
     let state = web::Data::new(state);
+    let mutations = web::Data::new(settings.mutations.clone());
     let origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
@@ -76,6 +77,7 @@ fn run(listener: TcpListener, settings: &ServerSettings, state: Arc<AppState>) -
             .app_data(schema.clone())
             .app_data(state.clone())
             .app_data(metrics.clone())
+            .app_data(mutations.clone())
             .app_data(web::PayloadConfig::new(telemetry::MAX_BODY_BYTES))
             .route("/graphql", web::post().to(routes::graphql_post))
             .route("/graphql", web::get().to(routes::graphql_get))

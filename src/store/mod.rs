@@ -57,6 +57,14 @@ pub enum StoreError {
     Invalid(String),
 }
 
+impl StoreError {
+    /// Another process holds the store (sled's exclusive lock on `DIR/db`). sled 0.34 reports it
+    /// as an `io::ErrorKind::Other` carrying this text, so the text is what identifies it.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Open { source: sled::Error::Io(e), .. } if e.to_string().contains("could not acquire lock"))
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Handle to the store. Cheap to clone: sled trees are reference-counted.

@@ -78,3 +78,21 @@ async fn non_graphql_bodies_get_a_graphql_shaped_error() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(error_codes(&body), ["BAD_INPUT"]);
 }
+
+#[tokio::test]
+async fn a_panic_reaches_the_client_as_internal_with_the_request_id_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    app.state.faults.panic_next_request();
+    let res = app.post(&serde_json::json!({"query": r#"{ gene(id: "CDK1") { symbol } }"#})).await;
+    assert_eq!(res.status().as_u16(), 500);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["INTERNAL"]);
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], request_id.as_str());
+    assert!(!body.to_string().contains("injected"), "the panic's text leaked: {body}");
+    // Both workers go on answering.
+    for _ in 0..4 {
+        let body = app.query(r#"{ gene(id: "CDK1") { symbol } }"#).await;
+        assert_eq!(body["data"]["gene"]["symbol"], "CDK1", "{body}");
+    }
+}

@@ -81,14 +81,26 @@ pub fn model_state_then(change: impl FnOnce(&Store)) -> (AppState, tempfile::Tem
     (state, dir)
 }
 
+/// Like [`spawn_app`], with `change` applied to the server's settings.
+pub async fn spawn_app_with_settings(change: impl FnOnce(&mut ServerSettings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = AppState::load(fixture_store(dir.path())).expect("load API state");
+    start_with(state, dir, change).await
+}
+
 async fn start(state: AppState, dir: tempfile::TempDir) -> TestApp {
+    start_with(state, dir, |_| {}).await
+}
+
+async fn start_with(state: AppState, dir: tempfile::TempDir, change: impl FnOnce(&mut ServerSettings)) -> TestApp {
     let state = Arc::new(state);
-    let settings = ServerSettings {
+    let mut settings = ServerSettings {
         addr: "127.0.0.1:0".parse().unwrap(),
         cors_origins: vec![TEST_ORIGIN.to_string()],
         workers: Some(2),
         ..ServerSettings::default()
     };
+    change(&mut settings);
     let app = Application::build(&settings, state.clone()).expect("build server");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

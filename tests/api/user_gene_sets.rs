@@ -73,3 +73,41 @@ async fn user_gene_set_errors_have_codes() {
     codes.sort();
     assert_eq!(codes, ["BAD_INPUT", "NOT_FOUND"]);
 }
+
+/// POSTs `addGeneSet` with `token` (if any) as a bearer token; returns the error codes.
+async fn add_with_token(app: &crate::helpers::TestApp, token: Option<&str>) -> Vec<String> {
+    let mut req = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({"query": r#"mutation { addGeneSet(genes: ["CDK1", "MCM2"]) { size } }"#}));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let body: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+    let codes = error_codes(&body);
+    if codes.is_empty() {
+        assert_eq!(body["data"]["addGeneSet"]["size"], 2, "{body}");
+    }
+    codes
+}
+
+#[tokio::test]
+async fn mutations_need_the_api_token_when_one_is_set_and_none_run_on_a_read_only_server() {
+    let app = crate::helpers::spawn_app_with_settings(|s| s.mutations.api_token = Some("s3cret-token".into())).await;
+    assert_eq!(add_with_token(&app, None).await, ["FORBIDDEN"]);
+    assert_eq!(add_with_token(&app, Some("s3cret-toke")).await, ["FORBIDDEN"]);
+    assert_eq!(add_with_token(&app, Some("s3cret-token-")).await, ["FORBIDDEN"]);
+    assert!(add_with_token(&app, Some("s3cret-token")).await.is_empty());
+    assert_eq!(app.state.store.user_set_count(), 1, "only the authorised mutation stored a set");
+    // Queries need no token.
+    assert_eq!(app.query(r#"{ gene(id: "CDK1") { symbol } }"#).await["data"]["gene"]["symbol"], "CDK1");
+
+    let app = crate::helpers::spawn_app_with_settings(|s| {
+        s.mutations.read_only = true;
+        s.mutations.api_token = Some("t".into());
+    })
+    .await;
+    assert_eq!(add_with_token(&app, Some("t")).await, ["FORBIDDEN"]);
+    let open = spawn_app().await;
+    assert!(add_with_token(&open, None).await.is_empty(), "without a token or --read-only mutations are open");
+}

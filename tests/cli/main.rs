@@ -5,4 +5,6 @@ mod ask;
 mod eval;
 mod ingest;
 mod manners;
+mod served_store;
+mod setup;
 mod stale;

@@ -1,12 +1,15 @@
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, Responder};
 use async_graphql::BatchRequest;
 use async_graphql_actix_web::GraphQLResponse;
+use futures_util::FutureExt as _;
 
 use crate::graphql::limits::MAX_BATCH_OPERATIONS;
-use crate::graphql::{self, AppState, ErrorCode, GenekgSchema, RequestId};
+use crate::configuration::MutationPolicy;
+use crate::graphql::{self, AppState, ErrorCode, GenekgSchema, ReadOnlyRequest, RequestId};
 
 /// A request-level failure in GraphQL's response shape, so clients parse one format.
 fn bad_request(message: String) -> HttpResponse {
@@ -32,7 +35,7 @@ async fn run(
     schema: &GenekgSchema,
     state: &Arc<AppState>,
     batch: BatchRequest,
-    read_only: bool,
+    read_only: Option<ReadOnlyRequest>,
 ) -> HttpResponse {
     if let BatchRequest::Batch(ops) = &batch {
         if ops.len() > MAX_BATCH_OPERATIONS {
@@ -40,8 +43,26 @@ async fn run(
         }
     }
     let request_id = http.extensions().get::<RequestId>().cloned();
-    let response = graphql::execute(schema, state, batch, read_only, request_id).await;
-    GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body()
+    // A panic anywhere in execution ends this request only: the client gets INTERNAL with the
+    // request id (as for any internal error) and the worker goes on serving.
+    let executed = AssertUnwindSafe(graphql::execute(schema, state, batch, read_only, request_id.clone()))
+        .catch_unwind()
+        .await;
+    match executed {
+        Ok(response) => GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body(),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, "panic while executing a GraphQL request");
+            let id = request_id.map(|r| r.0).unwrap_or_default();
+            HttpResponse::InternalServerError().json(serde_json::json!({
+                "errors": [{"message": "internal error", "extensions": {"code": ErrorCode::Internal.as_str(), "requestId": id}}]
+            }))
+        }
+    }
 }
 
 /// POST /graphql: single or batched operations.
@@ -50,9 +71,12 @@ pub async fn graphql_post(
     body: web::Bytes,
     schema: web::Data<GenekgSchema>,
     state: web::Data<Arc<AppState>>,
+    mutations: web::Data<MutationPolicy>,
 ) -> HttpResponse {
+    let authorization = http.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let read_only = mutations.refusal(authorization);
     match parse_post(&http, &body) {
-        Ok(batch) => run(http, &schema, &state, batch, false).await,
+        Ok(batch) => run(http, &schema, &state, batch, read_only).await,
         Err(message) => bad_request(message),
     }
 }
@@ -64,7 +88,7 @@ pub async fn graphql_get(
     state: web::Data<Arc<AppState>>,
 ) -> HttpResponse {
     match async_graphql::http::parse_query_string(http.query_string()) {
-        Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), true).await,
+        Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), Some(ReadOnlyRequest::Get)).await,
         Err(e) => bad_request(format!("not a GraphQL request: {e}")),
     }
 }
