@@ -5,6 +5,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::spawn_app_with_model;
 
+#[path = "../support/fake_openai.rs"]
+mod fake_openai;
+
 const ASK: &str = "query($q: String!) { ask(question: $q) { intent understood genes { symbol } terms { id } answer data graphql examples } }";
 
 /// Every string and number of every row occurs in the GraphQL result: the rows are read off
@@ -127,8 +130,6 @@ const ASK_SOURCE: &str = "query($q: String!) { ask(question: $q) { intent intent
 #[tokio::test]
 async fn the_llm_picks_the_intent_only_where_the_rules_find_no_cue() {
     use genekg::llm::{openai::OpenAiLlm, Llm};
-    #[path = "../support/fake_openai.rs"]
-    mod fake_openai;
     let fake = fake_openai::FakeOpenAi::start("{\"choice\": \"partners\"}").await;
     let llm: std::sync::Arc<dyn Llm> = std::sync::Arc::new(OpenAiLlm::new(&fake.base_url, "fake-model", ""));
     let app = crate::helpers::spawn_app_with_llm(Some(llm)).await;
