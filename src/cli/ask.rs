@@ -11,10 +11,14 @@ pub struct AskArgs {
     /// Print the whole answer as JSON (intent, entities, rows, the GraphQL query).
     #[arg(long)]
     json: bool,
+    /// An LLM to pick the intent of a question the rules cannot place (genes, terms and facts
+    /// still come from the data); none by default.
+    #[command(flatten)]
+    llm: crate::llm::LlmArgs,
 }
 
 pub fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<()> {
-    let state = super::load_app_state(ctx)?;
+    let state = super::load_app_state_with_llm(ctx, args.llm.build()?)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let answer = rt.block_on(crate::nl::ask(&state, &args.question))?;
     if args.json {

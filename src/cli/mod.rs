@@ -220,11 +220,17 @@ fn die_quietly_on_closed_pipe() {
 /// `serve` answers from, for commands that answer the same way without HTTP.
 #[cfg(feature = "model")]
 pub fn load_app_state(ctx: &Context) -> anyhow::Result<std::sync::Arc<crate::graphql::AppState>> {
+    load_app_state_with_llm(ctx, None)
+}
+
+/// [`load_app_state`] with an LLM for explanations and `ask`'s intent fallback.
+#[cfg(feature = "model")]
+pub fn load_app_state_with_llm(ctx: &Context, llm: Option<std::sync::Arc<dyn crate::llm::Llm>>) -> anyhow::Result<std::sync::Arc<crate::graphql::AppState>> {
     let store = ctx.open_store()?;
     if store.gene_count() == 0 {
         anyhow::bail!("the store at {} holds no genes; run `genekg ingest default` first", ctx.paths.db.display());
     }
-    let state = crate::graphql::AppState::load(store)?.with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?;
+    let state = crate::graphql::AppState::load(store)?.with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?.with_llm(llm)?;
     Ok(std::sync::Arc::new(state))
 }
 

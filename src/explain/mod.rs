@@ -34,6 +34,15 @@ use crate::llm::{BackendKind, Limits, Llm, LlmError, Prompt, TokenStream};
 const CACHE_TREE: &str = "explanations";
 const CACHE_META: &str = "explanations_cache";
 
+/// A gene with at most this many linked papers counts as understudied: the one definition the
+/// web page's badge (through `Gene.understudied`) and `ask`'s understudied questions share, so
+/// a gene the page marks is one `ask` may list and the other way round.
+pub const UNDERSTUDIED_MAX_PAPERS: u32 = 10;
+
+pub fn is_understudied(publication_count: u32) -> bool {
+    publication_count <= UNDERSTUDIED_MAX_PAPERS
+}
+
 /// A reference an explanation rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, async_graphql::SimpleObject)]
 pub struct Citation {

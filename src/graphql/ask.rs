@@ -21,6 +21,12 @@ pub struct Answer {
     /// gene_functions, similar_genes, partners, relation, term_genes, understudied_for_term,
     /// augment, enrich, drug_targets, why_predicted or unknown.
     pub intent: String,
+    /// Who chose `intent`: `rules` (a cue word in the question), `default` (the rules, from the
+    /// genes and terms named alone) or `llm` (the server's LLM, where the rules found no cue;
+    /// the genes, terms and facts still come from the data).
+    pub intent_source: String,
+    /// The LLM that chose the intent (file name and sha256, or model at URL); null otherwise.
+    pub intent_model: Option<String>,
     /// The question was read and answered (false for unknown intents, unknown or ambiguous
     /// genes, and missing entities).
     pub understood: bool,
@@ -42,7 +48,8 @@ pub struct AskQueries;
 
 #[Object]
 impl AskQueries {
-    /// Answers a question in English from the data (never from a language model).
+    /// Answers a question in English from the data. Facts never come from a language model;
+    /// the server's LLM, if any, may only pick the intent where the rules find no cue.
     async fn ask(&self, ctx: &Context<'_>, question: String) -> async_graphql::Result<Answer> {
         if question.trim().is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
             return Err(ApiError::BadInput(format!("`question` must be 1 to {MAX_QUESTION_CHARS} characters")).into());
@@ -53,6 +60,8 @@ impl AskQueries {
         let terms = load_sets(ctx, &a.terms).await?;
         Ok(Answer {
             intent: a.intent.as_str().to_string(),
+            intent_source: a.intent_source.as_str().to_string(),
+            intent_model: a.intent_model,
             understood: a.understood,
             genes,
             terms,

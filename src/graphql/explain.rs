@@ -60,6 +60,10 @@ pub fn publication_count(ctx: &Context<'_>, entrez: u32) -> async_graphql::Resul
     Ok(state(ctx)?.store.publication_count(entrez).map_err(|e| ApiError::NotFound(e.to_string()))?)
 }
 
+pub fn understudied(ctx: &Context<'_>, entrez: u32) -> async_graphql::Result<bool> {
+    Ok(crate::explain::is_understudied(publication_count(ctx, entrez)?))
+}
+
 #[derive(Default)]
 pub struct ExplainQueries;
 

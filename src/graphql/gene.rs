@@ -175,6 +175,12 @@ impl GeneNode {
         super::explain::publication_count(ctx, self.0.entrez)
     }
 
+    /// At most 10 linked papers (`publicationCount`): the server's one definition of an
+    /// understudied gene, shared with `ask`.
+    async fn understudied(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        super::explain::understudied(ctx, self.0.entrez)
+    }
+
     /// What is known and predicted about this gene, in words, with evidence and citations.
     async fn explanation(
         &self,

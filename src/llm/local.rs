@@ -8,7 +8,7 @@
 //! Pitfalls measured here: on a busy 2-core machine two threads made the 1.5B model about 10x
 //! slower than one, hence one thread by default and `OMP_WAIT_POLICY=PASSIVE` (spinning OpenMP
 //! workers steal the other core). Sampling is greedy: `sample` already accepts the token, and
-//! accepting it again aborts with a grammar sampler.
+//! accepting it again aborts with a grammar sampler (used by [`Llm::stream_choice`]).
 
 use std::num::NonZeroU32;
 use std::path::Path;
@@ -42,6 +42,8 @@ impl Default for LocalOptions {
 
 struct Job {
     prompt: Prompt,
+    /// A GBNF grammar the answer must follow (root rule `root`).
+    grammar: Option<String>,
     limits: Limits,
     out: tokio::sync::mpsc::Sender<Result<String, LlmError>>,
 }
@@ -155,7 +157,14 @@ fn generate(model: &LlamaModel, ctx: &mut llama_cpp_2::context::LlamaContext<'_>
         }
         ctx.decode(&mut batch).map_err(|e| err("decode", &e))?;
     }
-    let mut sampler = LlamaSampler::greedy();
+    // `sample` applies the whole chain and accepts the token into it, grammar included.
+    let mut sampler = match &job.grammar {
+        None => LlamaSampler::greedy(),
+        Some(g) => LlamaSampler::chain_simple([
+            LlamaSampler::grammar(model, g, "root").map_err(|e| err("grammar", &e))?,
+            LlamaSampler::greedy(),
+        ]),
+    };
     let mut pos = tokens.len() as i32;
     let mut bytes: Vec<u8> = Vec::new();
     for _ in 0..job.limits.max_tokens {
@@ -196,9 +205,26 @@ impl Llm for LocalLlm {
     }
 
     fn stream(&self, prompt: &Prompt, limits: Limits) -> Result<TokenStream, LlmError> {
+        self.submit(prompt, None, limits)
+    }
+
+    fn stream_choice(&self, prompt: &Prompt, choices: &[String], limits: Limits) -> Result<TokenStream, LlmError> {
+        self.submit(prompt, Some(choice_grammar(choices)), limits)
+    }
+}
+
+/// A GBNF grammar whose only sentences are the `choices`, bare (no JSON around them: fewer
+/// tokens to generate, and `parse_choice` reads either form).
+pub fn choice_grammar(choices: &[String]) -> String {
+    let quoted: Vec<String> = choices.iter().map(|c| format!("\"{}\"", c.replace('\\', "\\\\").replace('"', "\\\""))).collect();
+    format!("root ::= {}", quoted.join(" | "))
+}
+
+impl LocalLlm {
+    fn submit(&self, prompt: &Prompt, grammar: Option<String>, limits: Limits) -> Result<TokenStream, LlmError> {
         let (out, stream) = TokenStream::channel(limits);
         let jobs = self.jobs.as_ref().ok_or_else(|| LlmError::Backend("the LLM thread has stopped".into()))?;
-        match jobs.try_send(Job { prompt: prompt.clone(), limits, out }) {
+        match jobs.try_send(Job { prompt: prompt.clone(), grammar, limits, out }) {
             Ok(()) => Ok(stream),
             Err(TrySendError::Full(_)) => Err(LlmError::Busy(self.queue)),
             Err(TrySendError::Disconnected(_)) => Err(LlmError::Backend("the LLM thread has stopped".into())),

@@ -122,6 +122,38 @@ pub trait Llm: Send + Sync {
     fn model_id(&self) -> &str;
     /// Starts generating. Returns at once; an error means nothing was started (e.g. `Busy`).
     fn stream(&self, prompt: &Prompt, limits: Limits) -> Result<TokenStream, LlmError>;
+    /// Starts generating an answer constrained to one of `choices`: a GBNF grammar for the
+    /// local model, a strict JSON schema (`{"choice": one of choices}`) for OpenAI-compatible
+    /// servers. Read the result with [`choose`], which also checks it.
+    fn stream_choice(&self, prompt: &Prompt, choices: &[String], limits: Limits) -> Result<TokenStream, LlmError>;
+}
+
+/// The JSON schema of a constrained answer: `{"choice": "<one of choices>"}`.
+pub fn choice_schema(choices: &[String]) -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {"choice": {"type": "string", "enum": choices}},
+        "required": ["choice"],
+        "additionalProperties": false
+    })
+}
+
+/// One of `choices` from a constrained answer (the JSON object of [`choice_schema`] or the bare
+/// choice); `None` for anything else, so a server that ignores the schema cannot slip another
+/// value through.
+pub fn parse_choice(text: &str, choices: &[String]) -> Option<String> {
+    let text = text.trim();
+    let picked = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(o)) => o.get("choice")?.as_str()?.trim().to_string(),
+        _ => text.trim_matches('"').to_string(),
+    };
+    choices.iter().find(|c| **c == picked).cloned()
+}
+
+/// Asks `llm` to pick one of `choices`; `Ok(None)` when its answer is none of them.
+pub async fn choose(llm: &dyn Llm, prompt: &Prompt, choices: &[String], limits: Limits) -> Result<Option<String>, LlmError> {
+    let text = collect_stream(llm.stream_choice(prompt, choices, limits), Instant::now()).await?;
+    Ok(parse_choice(&text, choices))
 }
 
 /// A whole completion, with when its first piece came.

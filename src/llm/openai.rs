@@ -3,7 +3,7 @@
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
-    CreateChatCompletionRequest,
+    CreateChatCompletionRequest, ResponseFormat, ResponseFormatJsonSchema,
 };
 use async_openai::Client;
 use futures_util::StreamExt;
@@ -40,6 +40,24 @@ impl Llm for OpenAiLlm {
     }
 
     fn stream(&self, prompt: &Prompt, limits: Limits) -> Result<TokenStream, LlmError> {
+        self.start(prompt, None, limits)
+    }
+
+    fn stream_choice(&self, prompt: &Prompt, choices: &[String], limits: Limits) -> Result<TokenStream, LlmError> {
+        let format = ResponseFormat::JsonSchema {
+            json_schema: ResponseFormatJsonSchema {
+                description: Some("The one choice that fits.".into()),
+                name: "choice".into(),
+                schema: super::choice_schema(choices),
+                strict: Some(true),
+            },
+        };
+        self.start(prompt, Some(format), limits)
+    }
+}
+
+impl OpenAiLlm {
+    fn start(&self, prompt: &Prompt, response_format: Option<ResponseFormat>, limits: Limits) -> Result<TokenStream, LlmError> {
         let request = CreateChatCompletionRequest {
             model: self.model.clone(),
             messages: vec![
@@ -49,6 +67,7 @@ impl Llm for OpenAiLlm {
             max_completion_tokens: Some(limits.max_tokens),
             temperature: Some(0.0),
             stream: Some(true),
+            response_format,
             ..Default::default()
         };
         let (tx, stream) = TokenStream::channel(limits);

@@ -39,6 +39,18 @@ pub struct GeneListArgs {
 }
 
 #[derive(Deserialize, JsonSchema)]
+pub struct ExplainArgs {
+    /// A gene symbol (any case), alias, Entrez, Ensembl or UniProt id, e.g. "TP53".
+    pub gene: String,
+    /// Explain why the gene is predicted for this set instead (`LIBRARY:term`, e.g.
+    /// "GO_BP:GO:0006914").
+    pub set: Option<String>,
+}
+
+/// The fields of an explanation, as GraphQL's `Explanation` type has them.
+const EXPLANATION: &str = "text source model citations { kind id label url } evidence guard { checked passed rejected } note";
+
+#[derive(Deserialize, JsonSchema)]
 pub struct AskArgs {
     /// A question in English, e.g. "Which understudied genes are predicted for autophagy?"
     pub question: String,
@@ -64,7 +76,7 @@ impl GenekgMcp {
     }
 
     async fn intent(&self, intent: Intent, genes: Vec<String>, first: Option<usize>) -> Result<CallToolResult, ErrorData> {
-        let query = build_query(intent, &genes, None, count(first))
+        let query = build_query(&self.state, intent, &genes, None, count(first))
             .ok_or_else(|| ErrorData::invalid_params("at least one gene is needed", None))?;
         self.graphql(query).await
     }
@@ -108,6 +120,19 @@ impl GenekgMcp {
     #[tool(description = "Over-representation analysis (Fisher exact test, BH FDR) of a gene list in the stored libraries (GO, PubMed literature sets).")]
     async fn enrich(&self, Parameters(a): Parameters<GeneListArgs>) -> Result<CallToolResult, ErrorData> {
         self.intent(Intent::Enrich, a.genes, a.first).await
+    }
+
+    #[tool(description = "Explain a gene in words (what is known and predicted, partners, similar genes, papers that report it with its partners), or with `set` why the model predicts the gene for that set (the members driving the score, shared papers, nearest members). Returns the text, who wrote it (template or the server's LLM, checked by a guard against the evidence), citations (PMIDs, GO ids) and the structured evidence.")]
+    async fn explain(&self, Parameters(a): Parameters<ExplainArgs>) -> Result<CallToolResult, ErrorData> {
+        let gene = serde_json::to_string(&a.gene).expect("strings serialise");
+        let query = match &a.set {
+            None => format!("{{ gene(id: {gene}) {{ symbol explanation {{ {EXPLANATION} }} }} }}"),
+            Some(set) => format!(
+                "{{ explainPrediction(gene: {gene}, set: {}) {{ {EXPLANATION} }} }}",
+                serde_json::to_string(set).expect("strings serialise")
+            ),
+        };
+        self.graphql(query).await
     }
 
     #[tool(description = "Ask a question in English (what a gene does, similar genes, partners, how two genes are related, genes for a term, understudied genes for a term, list completion, enrichment, drug targets, why a gene is predicted for a term). Returns the intent, the answer text, rows and the equivalent GraphQL query.")]

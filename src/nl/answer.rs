@@ -23,6 +23,11 @@ const UNDERSTUDIED_POOL: usize = 200;
 pub struct AskAnswer {
     pub question: String,
     pub intent: Intent,
+    /// Who chose `intent`: `rules` (a cue word), `default` (the rules, from the entities alone)
+    /// or `llm` (the configured LLM, where the rules found no cue).
+    pub intent_source: IntentSource,
+    /// The LLM that chose the intent (name and file hash or URL), when one did.
+    pub intent_model: Option<String>,
     pub understood: bool,
     /// Entrez ids of the genes the question names.
     pub genes: Vec<u32>,
@@ -33,6 +38,57 @@ pub struct AskAnswer {
     pub graphql: Option<String>,
     pub examples: Vec<String>,
     pub parsed: Parsed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentSource {
+    Rules,
+    Default,
+    Llm,
+}
+
+impl IntentSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rules => "rules",
+            Self::Default => "default",
+            Self::Llm => "llm",
+        }
+    }
+}
+
+/// Can `intent` be answered with the entities the question names?
+fn fits(intent: Intent, genes: usize, has_term: bool) -> bool {
+    match intent {
+        Intent::GeneFunctions | Intent::SimilarGenes | Intent::Partners | Intent::DrugTargets | Intent::Augment | Intent::Enrich => genes >= 1,
+        Intent::Relation => genes >= 2,
+        Intent::TermGenes | Intent::UnderstudiedForTerm => has_term,
+        Intent::WhyPredicted => genes >= 1 && has_term,
+        Intent::Unknown => false,
+    }
+}
+
+/// Where the rules found no cue, the server's LLM (if any) picks the intent among those the
+/// named entities allow; otherwise the rules' reading stands.
+async fn llm_intent(state: &AppState, parsed: &Parsed, question: &str) -> Option<(Intent, String)> {
+    let named = !parsed.genes.is_empty() || !parsed.terms.is_empty();
+    let clean = parsed.unknown_genes.is_empty() && parsed.ambiguous_genes.is_empty();
+    if parsed.cued || !named || !clean {
+        return None;
+    }
+    let llm = state.explainer.llm(None).ok().flatten()?;
+    match super::classify::classify(llm.as_ref(), question).await {
+        Ok(Some(intent)) if fits(intent, parsed.genes.len(), !parsed.terms.is_empty()) => Some((intent, llm.model_id().to_string())),
+        Ok(picked) => {
+            tracing::debug!(?picked, "the LLM's intent does not fit the question's entities; the rules' reading stands");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(backend = llm.kind().as_str(), "LLM intent classification failed: {e}; the rules' reading stands");
+            None
+        }
+    }
 }
 
 /// The schema without state: the state travels with each request, so nothing holds a server's
@@ -85,10 +141,19 @@ fn s(x: &Value) -> &str {
 /// Answers `question` over the server's data.
 pub async fn ask(state: &Arc<AppState>, question: &str) -> anyhow::Result<AskAnswer> {
     let lex = lexicon(state)?;
-    let parsed = parse(&lex, state, question);
+    let mut parsed = parse(&lex, state, question);
+    let mut intent_source = if parsed.cued { IntentSource::Rules } else { IntentSource::Default };
+    let mut intent_model = None;
+    if let Some((intent, model)) = llm_intent(state, &parsed, question).await {
+        parsed.intent = intent;
+        intent_source = IntentSource::Llm;
+        intent_model = Some(model);
+    }
     let mut out = AskAnswer {
         question: question.to_string(),
         intent: parsed.intent,
+        intent_source,
+        intent_model: intent_model.clone(),
         understood: false,
         genes: parsed.genes.clone(),
         terms: parsed.terms.clone(),
@@ -108,19 +173,25 @@ pub async fn ask(state: &Arc<AppState>, question: &str) -> anyhow::Result<AskAns
     let n = parsed.count.unwrap_or(DEFAULT_COUNT).min(MAX_COUNT);
     let genes: Vec<String> = parsed.genes.iter().map(|&e| symbol(state, e)).collect();
     let term = parsed.terms.first().map(|t| t.to_string());
-    let Some(query) = build_query(parsed.intent, &genes, term.as_deref(), n) else {
+    let Some(query) = build_query(state, parsed.intent, &genes, term.as_deref(), n) else {
         out.answer = missing_entity_reply(parsed.intent, &genes, term.is_some());
         out.examples = examples(state);
         return Ok(out);
     };
     match run_query(state, &query).await {
         Ok(result) => {
-            let (rows, mut text) = present(state, parsed.intent, &genes, parsed.terms.first(), n, &result);
+            let (rows, mut text) = present(state, parsed.intent, &genes, n, &result);
             for u in &parsed.unknown_genes {
                 text.push_str(&format!(" Left out `{}`: no such gene.", u.text));
             }
             for a in &parsed.ambiguous_genes {
                 text.push_str(&format!(" Left out `{}`: an alias of several genes.", a.text));
+            }
+            if let Some(model) = &intent_model {
+                text.push_str(&format!(
+                    " (The LLM {model} read this as a question of kind `{}`; the genes, terms and facts come from the data.)",
+                    parsed.intent.as_str()
+                ));
             }
             out.understood = true;
             out.data = Value::Array(rows);
@@ -184,8 +255,10 @@ const GENE_FIELDS: &str = "symbol name";
 const LINKS: &str = "links { openTargets pharos dgidb }";
 
 /// The GraphQL query of an intent, or `None` when the question lacks an entity it needs.
-pub fn build_query(intent: Intent, genes: &[String], term: Option<&str>, n: usize) -> Option<String> {
+/// Partner counts are capped at what is stored for the gene, as the API requires.
+pub fn build_query(state: &AppState, intent: Intent, genes: &[String], term: Option<&str>, n: usize) -> Option<String> {
     let g = |i: usize| genes.get(i).map(|s| lit(s));
+    let partners = |i: usize, want: usize| genes.get(i).and_then(|s| partners_stored(state, s)).map_or(want, |k| want.min(k));
     let list = || format!("[{}]", genes.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", "));
     Some(match intent {
         Intent::GeneFunctions => format!(
@@ -199,13 +272,14 @@ pub fn build_query(intent: Intent, genes: &[String], term: Option<&str>, n: usiz
         Intent::Partners => format!(
             "{{ gene(id: {}) {{ {GENE_FIELDS} predictedPartners(first: {}) {{ gene {{ {GENE_FIELDS} }} probability zScore rank }} }} }}",
             g(0)?,
-            n.min(partners_stored())
+            partners(0, n)
         ),
         Intent::Relation => format!(
-            "{{ a: gene(id: {a}) {{ symbol predictedPartners(first: {p}) {{ gene {{ symbol }} probability zScore rank }} }} b: gene(id: {b}) {{ symbol predictedPartners(first: {p}) {{ gene {{ symbol }} probability zScore rank }} }} sharedGeneSets(genes: [{a}, {b}], first: {n}) {{ id name size pmid library {{ name }} }} }}",
+            "{{ a: gene(id: {a}) {{ symbol predictedPartners(first: {pa}) {{ gene {{ symbol }} probability zScore rank }} }} b: gene(id: {b}) {{ symbol predictedPartners(first: {pb}) {{ gene {{ symbol }} probability zScore rank }} }} sharedGeneSets(genes: [{a}, {b}], first: {n}) {{ id name size pmid library {{ name }} }} }}",
             a = g(0)?,
             b = g(1)?,
-            p = partners_stored()
+            pa = partners(0, MAX_COUNT),
+            pb = partners(1, MAX_COUNT)
         ),
         Intent::TermGenes => format!(
             "{{ geneSet(id: {}) {{ id name size modelAuroc predictedMembers(first: {n}) {{ gene {{ {GENE_FIELDS} }} probability zScore rank known }} }} }}",
@@ -229,13 +303,14 @@ pub fn build_query(intent: Intent, genes: &[String], term: Option<&str>, n: usiz
         Intent::DrugTargets => format!(
             "{{ gene(id: {}) {{ {GENE_FIELDS} targetFamily {LINKS} predictedPartners(first: {}) {{ gene {{ {GENE_FIELDS} targetFamily {LINKS} }} probability zScore rank }} }} }}",
             g(0)?,
-            (n * 5).min(partners_stored())
+            partners(0, n * 5)
         ),
+        // The evidence `explainPrediction` gives, written by the template (facts never come
+        // from an LLM here).
         Intent::WhyPredicted => format!(
-            "{{ gene(id: {}) {{ symbol predictedPartners(first: {p}) {{ gene {{ symbol }} probability zScore rank }} similarGenes(first: 50) {{ gene {{ symbol }} cosine }} }} geneSet(id: {}) {{ id name size modelAuroc genes(first: 500) {{ edges {{ node {{ symbol }} }} }} predictedMembers(first: 500) {{ gene {{ symbol }} probability zScore rank known }} }} }}",
+            "{{ explainPrediction(gene: {}, set: {}, llm: \"none\") {{ text citations {{ kind id label url }} evidence }} }}",
             g(0)?,
-            lit(term?),
-            p = partners_stored()
+            lit(term?)
         ),
         Intent::Unknown => return None,
     })
@@ -260,7 +335,7 @@ fn join_limited(items: &[String], n: usize) -> String {
 }
 
 /// Rows and text from a query result.
-fn present(state: &AppState, intent: Intent, genes: &[String], term: Option<&SetId>, n: usize, r: &Value) -> (Vec<Value>, String) {
+fn present(state: &AppState, intent: Intent, genes: &[String], n: usize, r: &Value) -> (Vec<Value>, String) {
     match intent {
         Intent::GeneFunctions => {
             let gene = &r["gene"];
@@ -300,7 +375,7 @@ fn present(state: &AppState, intent: Intent, genes: &[String], term: Option<&Set
             let items: Vec<String> = rows.iter().map(|r| format!("{} (p={}, z={})", s(&r["symbol"]), f3(&r["probability"]), f2(&r["zScore"]))).collect();
             (rows, format!("Predicted partners of {}: {}.", s(&gene["symbol"]), join_limited(&items, n)))
         }
-        Intent::Relation => relation(r, n),
+        Intent::Relation => relation(state, r, n),
         Intent::TermGenes => {
             let set = &r["geneSet"];
             let rows: Vec<Value> = arr(&set["predictedMembers"])
@@ -326,24 +401,31 @@ fn present(state: &AppState, intent: Intent, genes: &[String], term: Option<&Set
                 .iter()
                 .map(|x| json!({"symbol": x["gene"]["symbol"], "name": x["gene"]["name"], "publicationCount": x["gene"]["publicationCount"], "probability": x["probability"], "zScore": x["zScore"], "rank": x["rank"]}))
                 .collect();
-            // Fewest papers first; among equals, the strongest prediction.
-            rows.sort_by(|a, b| {
-                let pa = a["publicationCount"].as_u64().unwrap_or(u64::MAX);
-                let pb = b["publicationCount"].as_u64().unwrap_or(u64::MAX);
-                pa.cmp(&pb).then(b["zScore"].as_f64().unwrap_or(0.0).total_cmp(&a["zScore"].as_f64().unwrap_or(0.0)))
-            });
+            let papers = |r: &Value| r["publicationCount"].as_u64().unwrap_or(u64::MAX);
+            let z = |r: &Value| r["zScore"].as_f64().unwrap_or(0.0);
+            let max = crate::explain::UNDERSTUDIED_MAX_PAPERS;
+            let understudied = rows.iter().any(|r| papers(r) <= max as u64);
+            if understudied {
+                // The understudied genes (the server's one definition), strongest prediction first.
+                rows.retain(|r| papers(r) <= max as u64);
+                rows.sort_by(|a, b| z(b).total_cmp(&z(a)));
+            } else {
+                // None qualifies: the least-studied ones, fewest papers first, and say so.
+                rows.sort_by(|a, b| papers(a).cmp(&papers(b)).then(z(b).total_cmp(&z(a))));
+            }
             rows.truncate(n);
             let items: Vec<String> = rows
                 .iter()
                 .map(|r| format!("{} ({} papers, z={})", s(&r["symbol"]), r["publicationCount"], f2(&r["zScore"])))
                 .collect();
+            let label = format!("{} ({})", s(&set["name"]), s(&set["id"]));
             let text = if items.is_empty() {
-                format!("The model predicts no new genes for {} ({}).", s(&set["name"]), s(&set["id"]))
+                format!("The model predicts no new genes for {label}.")
+            } else if understudied {
+                format!("Understudied genes (at most {max} papers) newly predicted for {label}, strongest prediction first: {}.", items.join(", "))
             } else {
                 format!(
-                    "Least-studied genes newly predicted for {} ({}), fewest papers first: {}.",
-                    s(&set["name"]),
-                    s(&set["id"]),
+                    "No gene newly predicted for {label} has at most {max} papers; the least-studied ones, fewest papers first: {}.",
                     items.join(", ")
                 )
             };
@@ -374,12 +456,12 @@ fn present(state: &AppState, intent: Intent, genes: &[String], term: Option<&Set
             (rows, format!("Sets most enriched in {} ({} genes used): {}.", genes.join(", "), e["genesUsed"], join_limited(&items, n)))
         }
         Intent::DrugTargets => drug_targets(r, n),
-        Intent::WhyPredicted => why_predicted(state, r, term),
+        Intent::WhyPredicted => why_predicted(r),
         Intent::Unknown => (vec![], String::new()),
     }
 }
 
-fn relation(r: &Value, n: usize) -> (Vec<Value>, String) {
+fn relation(state: &AppState, r: &Value, n: usize) -> (Vec<Value>, String) {
     let (a, b) = (s(&r["a"]["symbol"]).to_string(), s(&r["b"]["symbol"]).to_string());
     let mut rows = Vec::new();
     let mut sentences = Vec::new();
@@ -390,7 +472,8 @@ fn relation(r: &Value, n: usize) -> (Vec<Value>, String) {
         }
     }
     if sentences.is_empty() {
-        sentences.push(format!("neither is among the other's top {} predicted partners", partners_stored()));
+        let stored = partners_stored(state, &a).unwrap_or(0).max(partners_stored(state, &b).unwrap_or(0));
+        sentences.push(format!("neither is among the other's top {stored} predicted partners"));
     }
     let mut papers = Vec::new();
     let mut sets = Vec::new();
@@ -439,46 +522,28 @@ fn drug_targets(r: &Value, n: usize) -> (Vec<Value>, String) {
     (rows, text)
 }
 
-fn why_predicted(state: &AppState, r: &Value, term: Option<&SetId>) -> (Vec<Value>, String) {
-    let gene = &r["gene"];
-    let set = &r["geneSet"];
-    let sym = s(&gene["symbol"]).to_string();
-    let set_label = format!("{} ({})", s(&set["name"]), s(&set["id"]));
-    let members: std::collections::HashSet<&str> = edges(&set["genes"]).into_iter().map(|g| s(&g["symbol"])).collect();
+/// Rows of `explainPrediction`'s evidence: the prediction, the driving members, the papers and
+/// the nearest members; the text is its template.
+fn why_predicted(r: &Value) -> (Vec<Value>, String) {
+    let x = &r["explainPrediction"];
+    let e = &x["evidence"];
     let mut rows = Vec::new();
-    let listed = arr(&set["predictedMembers"]).iter().find(|m| s(&m["gene"]["symbol"]) == sym);
-    let head = match listed {
-        Some(m) => {
-            rows.push(json!({"kind": "prediction", "symbol": sym, "set": set["id"], "probability": m["probability"], "zScore": m["zScore"], "rank": m["rank"], "known": m["known"], "setAuroc": set["modelAuroc"]}));
-            format!(
-                "{sym} is listed for {set_label} at rank {} (p={}, z={}{}){}",
-                m["rank"],
-                f3(&m["probability"]),
-                f2(&m["zScore"]),
-                if m["known"] == true { ", already a member" } else { ", not yet a member" },
-                set["modelAuroc"].as_f64().map(|a| format!("; the model recovers this set with AUROC {a:.2}")).unwrap_or_default()
-            )
-        }
-        None if members.contains(sym.as_str()) => format!("{sym} is a known member of {set_label}, but the model does not list it among the set's top genes"),
-        None => format!("The model does not predict {sym} for {set_label}"),
-    };
-    let drivers: Vec<&Value> = arr(&gene["predictedPartners"]).iter().filter(|p| members.contains(s(&p["gene"]["symbol"]))).collect();
-    for p in &drivers {
-        rows.push(json!({"kind": "partner_in_set", "symbol": p["gene"]["symbol"], "probability": p["probability"], "zScore": p["zScore"], "rank": p["rank"]}));
+    let p = &e["prediction"];
+    if !p.is_null() {
+        rows.push(json!({"kind": "prediction", "symbol": e["identity"]["symbol"], "set": e["set"]["key"], "probability": p["probability"],
+            "zScore": p["z"], "rank": p["rank"], "known": p["known"], "setAuroc": p["setAuroc"]}));
     }
-    let near: Vec<&Value> = arr(&gene["similarGenes"]).iter().filter(|p| members.contains(s(&p["gene"]["symbol"]))).collect();
-    for p in &near {
-        rows.push(json!({"kind": "similar_in_set", "symbol": p["gene"]["symbol"], "cosine": p["cosine"]}));
+    for d in arr(&e["drivers"]) {
+        rows.push(json!({"kind": "driver", "symbol": d["symbol"], "weight": d["weight"]}));
     }
-    let d: Vec<String> = drivers.iter().map(|p| format!("{} (#{})", s(&p["gene"]["symbol"]), p["rank"])).collect();
-    let e: Vec<String> = near.iter().map(|p| format!("{} ({})", s(&p["gene"]["symbol"]), f3(&p["cosine"]))).collect();
-    let _ = (state, term);
-    let text = format!(
-        "{head}. Members of the set among its top predicted partners: {}. Members among its nearest genes by embedding: {}.",
-        if d.is_empty() { "none".into() } else { join_limited(&d, 10) },
-        if e.is_empty() { "none".into() } else { join_limited(&e, 10) }
-    );
-    (rows, text)
+    for c in arr(&e["sharedLiterature"]) {
+        let with: Vec<&str> = arr(&c["genes"]).iter().map(s).collect();
+        rows.push(json!({"kind": "paper", "pmid": c["pmid"], "genes": with.join(",")}));
+    }
+    for m in arr(&e["nearestMembers"]) {
+        rows.push(json!({"kind": "nearest_member", "symbol": m["symbol"], "cosine": m["cosine"]}));
+    }
+    (rows, s(&x["text"]).split("\n\n").collect::<Vec<_>>().join(" "))
 }
 
 /// The name of a term for messages.
@@ -486,7 +551,11 @@ pub fn term_label(state: &AppState, id: &SetId) -> String {
     format!("{} ({id})", set_name(state, id))
 }
 
-/// Partners `genekg model predict` stores per gene: the API refuses to page past them.
-fn partners_stored() -> usize {
-    crate::model::predictions::PredictionOptions::default().partners
+/// How many predicted partners are stored for `gene` (what `predictedPartnerCount` says and the
+/// API pages up to); `None` for an unknown gene or one without stored partners, where the API
+/// takes any `first`.
+fn partners_stored(state: &AppState, gene: &str) -> Option<usize> {
+    let entrez = crate::graphql::gene::resolve_gene(state, gene).ok()?;
+    let stored = crate::model::predictions::partners_of_gene(&state.store, entrez).ok()?.len();
+    (stored > 0).then_some(stored)
 }

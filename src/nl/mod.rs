@@ -6,6 +6,7 @@
 //! find none, and entities always come from the dictionary.
 
 pub mod answer;
+pub mod classify;
 pub mod eval;
 pub mod lexicon;
 pub mod parse;

@@ -87,6 +87,10 @@ pub struct Parsed {
     pub ambiguous_genes: Vec<AmbiguousMention>,
     /// "top 20", "5 genes", "ten partners".
     pub count: Option<usize>,
+    /// A cue word chose `intent`. False when the rules only fell back on what the entities
+    /// allow (one gene and no cue: its functions) or found nothing: there the configured LLM
+    /// may pick the intent instead (see `nl::classify`).
+    pub cued: bool,
 }
 
 struct Token {
@@ -329,54 +333,62 @@ pub fn parse(lex: &Lexicon, state: &AppState, question: &str) -> Parsed {
     let cue_words: Vec<&str> = tokens.iter().map(|t| t.lower.as_str()).collect();
     let cues = Cues { words: cue_words, text: format!(" {} ", lowered.split_whitespace().collect::<Vec<_>>().join(" ")) };
     let named = genes.len() + unknown_genes.len() + ambiguous_genes.len();
-    let intent = classify(&cues, named, !terms.is_empty());
-    Parsed { intent, genes, terms, unknown_genes, ambiguous_genes, count }
+    let (intent, cued) = classify(&cues, named, !terms.is_empty());
+    Parsed { intent, genes, terms, unknown_genes, ambiguous_genes, count, cued }
 }
 
-fn classify(c: &Cues<'_>, genes: usize, has_term: bool) -> Intent {
+/// Cues of the intents the rules also reach by default, so that a question saying what it
+/// wants is never sent to the LLM.
+const FUNCTIONS: &[&str] = &["do", "does", "function", "role", "what is", "tell me", "about", "known", "annotat", "involved in", "job", "purpose"];
+const RELATION: &[&str] = &["related", "relation", "link", "connect", "between", "compare", "in common", "associat", "together"];
+
+/// The intent and whether a cue chose it (see [`Parsed::cued`]).
+fn classify(c: &Cues<'_>, genes: usize, has_term: bool) -> (Intent, bool) {
     if genes >= 3 || (genes == 2 && c.any(&["list", "these genes", "this list", "augment", "enrich", "complete", "gene set"])) {
         return if c.any(AUGMENT) && !c.any(&["enrich", "over-represent", "overrepresent", "in common"]) {
-            Intent::Augment
-        } else if is_gene_list_question(c) || genes >= 3 {
-            Intent::Enrich
+            (Intent::Augment, true)
+        } else if is_gene_list_question(c) {
+            (Intent::Enrich, true)
+        } else if genes >= 3 {
+            (Intent::Enrich, false)
         } else {
-            Intent::Relation
+            (Intent::Relation, true)
         };
     }
     if genes >= 1 && has_term && (c.any(WHY) || c.any(&["predicted for", "predicted to", "predicted in", "is it", "does it"]) || c.any(MEMBERS)) {
-        return Intent::WhyPredicted;
+        return (Intent::WhyPredicted, true);
     }
     if genes == 0 && has_term && c.any(UNDERSTUDIED) {
-        return Intent::UnderstudiedForTerm;
+        return (Intent::UnderstudiedForTerm, true);
     }
     if genes >= 1 && c.any(DRUG) {
-        return Intent::DrugTargets;
+        return (Intent::DrugTargets, true);
     }
     if genes == 2 {
-        return Intent::Relation;
+        return (Intent::Relation, c.any(RELATION));
     }
     if genes == 1 {
         if c.any(WHY) && !has_term {
-            return Intent::WhyPredicted;
+            return (Intent::WhyPredicted, true);
         }
         if c.any(SIMILAR) {
-            return Intent::SimilarGenes;
+            return (Intent::SimilarGenes, true);
         }
         if c.any(PARTNERS) {
-            return Intent::Partners;
+            return (Intent::Partners, true);
         }
         if has_term {
-            return Intent::WhyPredicted;
+            return (Intent::WhyPredicted, false);
         }
-        return Intent::GeneFunctions;
+        return (Intent::GeneFunctions, c.any(FUNCTIONS));
     }
     if has_term {
         if c.any(UNDERSTUDIED) {
-            return Intent::UnderstudiedForTerm;
+            return (Intent::UnderstudiedForTerm, true);
         }
-        return Intent::TermGenes;
+        return (Intent::TermGenes, c.any(MEMBERS));
     }
-    Intent::Unknown
+    (Intent::Unknown, false)
 }
 
 /// A set named by id: `GO:0006281` (looked up in the GO libraries) or `LIBRARY:term`.

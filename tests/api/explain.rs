@@ -83,6 +83,23 @@ async fn template_explanation_prediction_and_stream_without_llm() {
     for p in e["partners"].as_array().unwrap() {
         assert!(text.contains(p["symbol"].as_str().unwrap()));
     }
+    // Co-reports, against every paper of the literature library read in full.
+    let partners: Vec<u32> = e["partners"].as_array().unwrap().iter().map(|p| p["entrez"].as_u64().unwrap() as u32).collect();
+    let mut oracle: Vec<(usize, u32)> = app
+        .state
+        .store
+        .library_sets("PubMed")
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.genes.contains(&4171))
+        .map(|s| (partners.iter().filter(|p| s.genes.contains(p)).count(), s.pmid.unwrap()))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    oracle.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    oracle.truncate(genekg::explain::evidence::CO_REPORTS);
+    let got: Vec<(usize, u32)> = e["coReported"].as_array().unwrap().iter().map(|c| (c["genes"].as_array().unwrap().len(), c["pmid"].as_u64().unwrap() as u32)).collect();
+    assert!(!got.is_empty());
+    assert_eq!(got, oracle);
     for c in e["coReported"].as_array().unwrap() {
         let pmid = c["pmid"].as_u64().unwrap();
         assert!(text.contains(&format!("PMID {pmid}")));
@@ -212,17 +229,8 @@ mod local {
     use genekg::llm::local::{LocalLlm, LocalOptions};
     use genekg::llm::LlmError;
 
-    /// The SmolLM2 test model scripts/setup.sh fetches (GENEKG_TEST_LLM, or the cache path).
-    fn test_model() -> std::path::PathBuf {
-        let path = std::env::var_os("GENEKG_TEST_LLM")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| genekg::llm::model_cache_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf"));
-        assert!(path.is_file(), "test model {} missing: run scripts/setup.sh (or scripts/fetch-llm.sh test)", path.display());
-        path
-    }
-
     fn load(queue: usize) -> Arc<LocalLlm> {
-        Arc::new(LocalLlm::load(&test_model(), LocalOptions { queue, context: 2048, ..Default::default() }).unwrap())
+        Arc::new(LocalLlm::load(&crate::helpers::test_llm_path(), LocalOptions { queue, context: 2048, ..Default::default() }).unwrap())
     }
 
     #[tokio::test]

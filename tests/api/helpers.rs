@@ -53,6 +53,16 @@ pub async fn spawn_app_with_model_then(change: impl FnOnce(&Store)) -> TestApp {
     start(state, dir).await
 }
 
+/// The SmolLM2 test model scripts/setup.sh fetches (GENEKG_TEST_LLM, or the cache path).
+#[cfg(feature = "llm-local")]
+pub fn test_llm_path() -> PathBuf {
+    let path = std::env::var_os("GENEKG_TEST_LLM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| genekg::llm::model_cache_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf"));
+    assert!(path.is_file(), "test model {} missing: run scripts/setup.sh (or scripts/fetch-llm.sh test)", path.display());
+    path
+}
+
 /// Like [`spawn_app_with_model`], with `llm` as the server's LLM backend.
 pub async fn spawn_app_with_llm(llm: Option<Arc<dyn genekg::llm::Llm>>) -> TestApp {
     let (state, dir) = model_state_then(|_| {});

@@ -111,7 +111,7 @@ fn mcp_speaks_the_protocol_and_answers_like_graphql() {
     let list = mcp.recv();
     let mut names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     names.sort();
-    assert_eq!(names, ["ask", "augment", "enrich", "gene_lookup", "partners", "predicted_functions", "similar_genes"]);
+    assert_eq!(names, ["ask", "augment", "enrich", "explain", "gene_lookup", "partners", "predicted_functions", "similar_genes"]);
 
     // Each tool answers with the data of its GraphQL query (run here through the CLI's ask on
     // the same store: the ask tool's rows equal `genekg ask --json`'s).
@@ -134,6 +134,20 @@ fn mcp_speaks_the_protocol_and_answers_like_graphql() {
     let asked = mcp.call(9, "ask", json!({"question": "How are CDK1 and CDK2 related?"}));
     assert_eq!(asked["structuredContent"]["intent"], "relation");
 
+    // Explanations: the GraphQL `Explanation` (text, citations, evidence), checked against
+    // `genekg explain --json` below; and why a gene is predicted for a set.
+    let explained = mcp.call(11, "explain", json!({"gene": "MCM2"}));
+    let x = explained["structuredContent"]["data"]["gene"]["explanation"].clone();
+    assert_eq!(x["source"], "template", "{explained}");
+    assert!(x["citations"].as_array().unwrap().iter().any(|c| c["kind"] == "go"), "{x}");
+    let set = x["evidence"]["predictedFunctions"][0]["set"]["key"].as_str().unwrap().to_string();
+    let why = mcp.call(12, "explain", json!({"gene": "MCM2", "set": set}));
+    let w = &why["structuredContent"]["data"]["explainPrediction"];
+    assert_eq!(w["evidence"]["set"]["key"], set.as_str(), "{why}");
+    assert!(w["text"].as_str().unwrap().contains("MCM2"));
+    let r = mcp.call(13, "explain", json!({"gene": "MCM2", "set": "GO_BP"}));
+    assert_eq!(r["isError"], true, "a bad set id is a tool error: {r}");
+
     // A gene that does not exist is a tool error the agent can read, not a crash.
     let r = mcp.call(10, "gene_lookup", json!({"gene": "NOSUCHGENE1"}));
     assert_eq!(r["isError"], true, "{r}");
@@ -144,4 +158,10 @@ fn mcp_speaks_the_protocol_and_answers_like_graphql() {
     assert!(status.success(), "mcp exits cleanly when the client closes stdin");
     let cli: Value = serde_json::from_str(&t.ok(&["--data-dir", &data_dir(), "ask", "--json", "How are CDK1 and CDK2 related?"])).unwrap();
     assert_eq!(asked["structuredContent"]["data"], cli["data"]);
+    let cli: Value = serde_json::from_str(&t.ok(&["--data-dir", &data_dir(), "explain", "--json", "MCM2"])).unwrap();
+    for field in ["text", "citations", "evidence", "source"] {
+        assert_eq!(x[field], cli[field], "{field}");
+    }
+    let cli: Value = serde_json::from_str(&t.ok(&["--data-dir", &data_dir(), "explain", "--json", "MCM2", "--set", &set])).unwrap();
+    assert_eq!((&w["text"], &w["evidence"]), (&cli["text"], &cli["evidence"]));
 }

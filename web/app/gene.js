@@ -7,8 +7,6 @@ import { html, Link, useAsync, Loading, ErrorBox, NotAvailable, FamilyBadge, Dat
 import { Explanation } from './explain.js';
 import { NeighbourhoodGraph } from './graph.js';
 
-/** Genes with at most this many linked papers (PubMed sets of the store) are marked understudied. */
-export const UNDERSTUDIED_MAX_PAPERS = 10;
 
 const GENE = `query Gene($id: String!) {
   gene(id: $id) { entrez symbol name type chromosome cytoband aliases ensembl uniprot omim targetFamily
@@ -17,7 +15,8 @@ const GENE = `query Gene($id: String!) {
   libraries { name }
 }`;
 const SUGGEST = `query Suggest($text: String!) { searchGenes(text: $text, first: 8) { gene { symbol name } } }`;
-const PUBS = `query Pubs($id: String!) { gene(id: $id) { publicationCount } }`;
+/** `understudied` is the server's one definition (few linked papers), shared with `ask`. */
+const PUBS = `query Pubs($id: String!) { gene(id: $id) { publicationCount understudied } }`;
 const FUNCTIONS = `query Functions($id: String!, $library: String, $after: String) {
   gene(id: $id) { predictedFunctions(library: $library, first: 500, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
@@ -75,7 +74,7 @@ function Publications({ symbol }) {
   if (error) return html`<span class="muted pubs-na">publication count not available on this server</span>`;
   const n = data.gene.publicationCount;
   return html`<span class="pubs">${fmt.int(n)} linked ${n === 1 ? 'paper' : 'papers'}</span>
-    ${n <= UNDERSTUDIED_MAX_PAPERS && html` <span class="badge understudied" title=${`At most ${UNDERSTUDIED_MAX_PAPERS} papers linked to this gene in this server's data`}>understudied</span>`}`;
+    ${data.gene.understudied && html` <span class="badge understudied" title="Few papers linked to this gene in this server's data">understudied</span>`}`;
 }
 
 function Identity({ gene }) {
