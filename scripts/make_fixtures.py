@@ -10,36 +10,45 @@ modules a model can learn. Output, in tests/fixtures/:
                                symbols, plus genes of the full catalogue outside the fixture
                                (real symbols the fixture store does not know)
   Homo_sapiens.gene_info       NCBI gene_info rows for 30 fixture genes, built from the same data
+  dev/org.Hs.eg.sqlite, dev/GO.sqlite
+                               the same genes in the development split's older release (3.12,
+                               scripts/fetch-dev-data.sh), when data/dev-source has it, with
+                               the kegg, pfam, prosite and ec tables too
 Re-running gives the same files.
 """
 import os, sqlite3, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "data", "source")
+DEV_SRC = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "data", "dev-source")
 OUT = os.path.join(ROOT, "tests", "fixtures")
 PROCESSES = ["GO:0006260", "GO:0030198", "GO:0006397"]
 ORG_TABLES = ["gene_info", "genetype", "chromosomes", "cytogenetic_locations", "alias", "ensembl",
               "uniprot", "omim", "pubmed", "go_bp", "go_mf", "go_cc"]
+# Only in the dev fixture, which the annotation libraries' tests ingest (the main fixture's
+# library list is what the API and enrichment oracles were built on).
+ANNOTATION_TABLES = ["kegg", "pfam", "prosite", "ec"]
 
 def copy_schema(src, dst, tables):
     for (sql,) in src.execute(
             f"SELECT sql FROM sqlite_master WHERE type='table' AND name IN ({','.join('?'*len(tables))})", tables):
         dst.execute(sql)
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    org_src = sqlite3.connect(os.path.join(SRC, "org.Hs.eg.sqlite"))
-    go_src = sqlite3.connect(os.path.join(SRC, "GO.sqlite"))
-    ids = sorted({r[0] for r in org_src.execute(
-        f"SELECT _id FROM go_bp WHERE go_id IN ({','.join('?'*len(PROCESSES))})", PROCESSES)})
+def cut(org_src, go_src, entrez, out, org_tables):
+    """org.Hs.eg.sqlite and GO.sqlite in `out`, restricted to the genes with these Entrez ids and
+    the GO terms above their annotations. Tables a release lacks (3.12 has no genetype) are left
+    out, as in the source."""
+    os.makedirs(out, exist_ok=True)
+    ids = sorted(i for i, e in org_src.execute("SELECT _id, gene_id FROM genes") if e in entrez)
     idl = ",".join(map(str, ids))
-
-    path = os.path.join(OUT, "org.Hs.eg.sqlite")
+    have = {r[0] for r in org_src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = [t for t in org_tables if t in have]
+    path = os.path.join(out, "org.Hs.eg.sqlite")
     if os.path.exists(path): os.remove(path)
     org = sqlite3.connect(path)
-    copy_schema(org_src, org, ["genes", "metadata"] + ORG_TABLES)
+    copy_schema(org_src, org, ["genes", "metadata"] + tables)
     org.executemany("INSERT INTO genes VALUES (?,?)", org_src.execute(f"SELECT * FROM genes WHERE _id IN ({idl}) ORDER BY _id"))
-    for t in ORG_TABLES:
+    for t in tables:
         rows = list(org_src.execute(f"SELECT * FROM {t} WHERE _id IN ({idl}) ORDER BY rowid"))
         if rows:
             org.executemany(f"INSERT INTO {t} VALUES ({','.join('?'*len(rows[0]))})", rows)
@@ -47,7 +56,7 @@ def main():
     org.commit()
 
     annotated = {r[0] for t in ("go_bp", "go_mf", "go_cc") for r in org.execute(f"SELECT DISTINCT go_id FROM {t}")}
-    path = os.path.join(OUT, "GO.sqlite")
+    path = os.path.join(out, "GO.sqlite")
     if os.path.exists(path): os.remove(path)
     go = sqlite3.connect(path)
     tables = ["go_term", "go_synonym", "go_bp_offspring", "go_mf_offspring", "go_cc_offspring", "metadata"]
@@ -69,6 +78,21 @@ def main():
     go.executemany("INSERT INTO metadata VALUES (?,?)", go_src.execute("SELECT * FROM metadata"))
     go.commit()
     go.execute("VACUUM"); org.execute("VACUUM")
+    return org, go, ids, keep
+
+def main():
+    org_src = sqlite3.connect(os.path.join(SRC, "org.Hs.eg.sqlite"))
+    go_src = sqlite3.connect(os.path.join(SRC, "GO.sqlite"))
+    entrez = {r[0] for r in org_src.execute(
+        f"SELECT g.gene_id FROM go_bp b JOIN genes g ON g._id = b._id WHERE b.go_id IN ({','.join('?'*len(PROCESSES))})", PROCESSES)}
+    org, go, ids, keep = cut(org_src, go_src, entrez, OUT, ORG_TABLES)
+    idl = ",".join(map(str, ids))
+    # The same genes in the older release of the development time split (scripts/fetch-dev-data.sh).
+    if os.path.exists(os.path.join(DEV_SRC, "org.Hs.eg.sqlite")):
+        cut(sqlite3.connect(os.path.join(DEV_SRC, "org.Hs.eg.sqlite")), sqlite3.connect(os.path.join(DEV_SRC, "GO.sqlite")),
+            entrez, os.path.join(OUT, "dev"), ORG_TABLES + ANNOTATION_TABLES)
+    else:
+        print(f"no {DEV_SRC}: tests/fixtures/dev left as it is (run scripts/fetch-dev-data.sh)")
 
     # GO BP as GMT of symbols, propagated like genekg does, plus real symbols outside the fixture.
     symbol = dict(org.execute("SELECT _id, symbol FROM gene_info"))

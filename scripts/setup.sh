@@ -83,23 +83,7 @@ if [ ! -f "$DATA_SRC/SOURCES.json" ] || [ ! -f "$DATA_SRC/org.Hs.eg.sqlite" ] ||
   go=$(find "$tmp/x" -name GO.sqlite | head -1)
   [ -n "$org" ] && [ -n "$go" ] || { echo "default data packages did not contain the SQLite files" >&2; exit 1; }
   cp "$org" "$DATA_SRC/org.Hs.eg.sqlite"; cp "$go" "$DATA_SRC/GO.sqlite"
-  python3 - "$tmp" "$DATA_SRC" <<'PY'
-import glob, hashlib, json, os, subprocess, sys, datetime
-tmp, out = sys.argv[1], sys.argv[2]
-def sha(p):
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""): h.update(b)
-    return h.hexdigest()
-pkgs = []
-for deb in sorted(glob.glob(os.path.join(tmp, "*.deb"))):
-    f = lambda k: subprocess.check_output(["dpkg-deb", "-f", deb, k], text=True).strip()
-    pkgs.append({"package": f("Package"), "version": f("Version"), "deb_sha256": sha(deb)})
-files = {n: sha(os.path.join(out, n)) for n in ("org.Hs.eg.sqlite", "GO.sqlite")}
-json.dump({"packages": pkgs, "files_sha256": files,
-           "fetched_at": datetime.datetime.now(datetime.timezone.utc).isoformat()},
-          open(os.path.join(out, "SOURCES.json"), "w"), indent=2)
-PY
+  python3 "$ROOT/scripts/write_sources.py" "$tmp" "$DATA_SRC"
   rm -rf "$tmp"
 fi
 

@@ -142,6 +142,33 @@ pub enum MakeCases {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// A real GO time split: the terms of an older release (`--old`, e.g. data/dev-source from
+    /// scripts/fetch-dev-data.sh), input = their genes there, held out = the genes the newer
+    /// release (`--new`, default DATA_DIR/source) added. Evaluate a model trained on a store
+    /// ingested from `--old` alone (docs/model.md, "Development time split").
+    TimeSplit {
+        /// BP, MF or CC.
+        #[arg(long, default_value = "BP")]
+        ontology: String,
+        /// Directory with the older org.Hs.eg.sqlite and GO.sqlite.
+        #[arg(long)]
+        old: PathBuf,
+        /// Directory with the newer ones [default: DATA_DIR/source].
+        #[arg(long)]
+        new: Option<PathBuf>,
+        /// Output file [default: stdout].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// BP, MF or CC (any case), or an error naming the flag's value.
+fn ontology_arg(ontology: &str) -> anyhow::Result<String> {
+    let ontology = ontology.to_ascii_uppercase();
+    if !["BP", "MF", "CC"].contains(&ontology.as_str()) {
+        anyhow::bail!("--ontology must be BP, MF or CC, not `{ontology}`");
+    }
+    Ok(ontology)
 }
 
 /// How sets are split into cases, shared by every `make-cases` kind.
@@ -231,10 +258,7 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             write_cases(&store, &library, cases::literature_after(&library, &sets, pmid, split.seed, split.min_size), split.out, &note)
         }
         EvalCommand::MakeCases(MakeCases::GoAnnotations { ontology, share, source_dir, seed, out }) => {
-            let ontology = ontology.to_ascii_uppercase();
-            if !["BP", "MF", "CC"].contains(&ontology.as_str()) {
-                anyhow::bail!("--ontology must be BP, MF or CC, not `{ontology}`");
-            }
+            let ontology = ontology_arg(&ontology)?;
             if !(share > 0.0 && share < 1.0) {
                 anyhow::bail!("--share {share} is outside (0, 1)");
             }
@@ -270,6 +294,28 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 }
             }
             Ok(())
+        }
+        EvalCommand::MakeCases(MakeCases::TimeSplit { ontology, old, new, out }) => {
+            let ontology = ontology_arg(&ontology)?;
+            let old_paths = super::ingest::default_data(ctx, Some(old)).context("--old")?;
+            let new_paths = super::ingest::default_data(ctx, new).context("--new")?;
+            if std::fs::canonicalize(&old_paths.org)? == std::fs::canonicalize(&new_paths.org)? {
+                anyhow::bail!("--old and --new are the same release ({}); a time split needs two", old_paths.org.display());
+            }
+            let library = format!("GO_{ontology}");
+            let split = crate::ingest::go_time_split(&old_paths, &new_paths, &ontology)?;
+            let cases: Vec<cases::Case> = split
+                .terms
+                .into_iter()
+                .map(|t| cases::Case { id: format!("{library}:{}", t.term), input: t.kept, held_out: t.held_out })
+                .collect();
+            let store = ctx.open_store()?;
+            let note = format!(
+                "{} added memberships of genes the old catalogue lacks left out; evaluate a model trained on a store ingested from {} alone",
+                split.unknown_to_old,
+                old_paths.org.parent().unwrap_or(std::path::Path::new(".")).display()
+            );
+            write_cases(&store, &library, cases, out, &note)
         }
         EvalCommand::Calibration { cases: path, library, seed, max_cases, bins, model, json, threads } => {
             let library_given = library.is_some();

@@ -12,8 +12,9 @@ pub enum IngestCommand {
     /// The default data (org.Hs.eg.db + GO.db from Debian's Bioconductor packages, fetched by
     /// scripts/setup.sh into DATA_DIR/source).
     Default {
-        /// Directory holding org.Hs.eg.sqlite and GO.sqlite.
-        #[arg(long)]
+        /// Directory holding org.Hs.eg.sqlite and GO.sqlite (e.g. data/dev-source, the 3.12
+        /// release scripts/fetch-dev-data.sh fetches for the development time split).
+        #[arg(long, alias = "source")]
         source_dir: Option<PathBuf>,
         /// Skip the ingest when the store already holds genes and GO_BP.
         #[arg(long)]
@@ -69,6 +70,12 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
             let paths = default_data(ctx, source_dir)?;
             let store = ctx.create_store()?;
             if if_empty && store.gene_count() > 0 && store.library("GO_BP")?.is_some() {
+                let missing: Vec<&str> =
+                    ingest::ANNOTATION_TABLES.iter().map(|t| t.library).filter(|l| !matches!(store.library(l), Ok(Some(_)))).collect();
+                if !missing.is_empty() {
+                    let libs = ingest::ingest_annotation_libraries(&store, &paths)?;
+                    tracing::info!(missing = missing.join(","), added = libs.len(), "annotation libraries added to a store ingested without them");
+                }
                 if !store.has_publication_counts()? {
                     let n = ingest::ingest_publication_counts(&store, &paths)?;
                     tracing::info!(genes = n, "publication counts added to a store ingested without them");

@@ -43,6 +43,14 @@ fn query<T>(
     rows.collect::<rusqlite::Result<Vec<T>>>().map_err(err)
 }
 
+/// Whether `conn` has a table `name`: tables added in later schema versions (org.Hs.eg.db 3.12
+/// has no `genetype`) are read when present rather than failing an older release.
+fn has_table(conn: &Connection, name: &str) -> bool {
+    conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |r| r.get::<_, i64>(0))
+        .unwrap_or(0)
+        > 0
+}
+
 fn sha256_file(path: &Path) -> Result<String> {
     let mut f = std::fs::File::open(path).map_err(|source| IngestError::Io { file: path.into(), source })?;
     let mut h = Sha256::new();
@@ -94,8 +102,12 @@ fn read_genes(conn: &Connection, file: &Path) -> Result<(Vec<Gene>, HashMap<i64,
         genes.insert(id, Gene { entrez, symbol: symbol.unwrap_or_default(), name: name.unwrap_or_default(), ..Default::default() });
     }
     let pairs = |sql: &str| query(conn, file, sql, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)));
-    for (id, v) in pairs("SELECT _id, gene_type FROM genetype")? {
-        if let Some(g) = genes.get_mut(&id) { g.gene_type = v; }
+    if has_table(conn, "genetype") {
+        for (id, v) in pairs("SELECT _id, gene_type FROM genetype")? {
+            if let Some(g) = genes.get_mut(&id) { g.gene_type = v; }
+        }
+    } else {
+        tracing::warn!(file = %file.display(), "no genetype table (org.Hs.eg.db before 3.13); gene types not stored");
     }
     for (id, v) in pairs("SELECT _id, chromosome FROM chromosomes")? {
         if let Some(g) = genes.get_mut(&id) { g.chromosome.get_or_insert(v); }
@@ -215,11 +227,7 @@ fn go_sets(ontology: &GoOntology) -> Vec<GeneSet> {
 /// GO term synonyms (labels only; GO.db also lists merged ids there), by GO id. A GO.db without
 /// the table gives none rather than failing: questions then match term names only.
 fn go_synonyms(go: &Connection, file: &Path) -> Result<HashMap<String, Vec<String>>> {
-    let has_table = go
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'go_synonym'", [], |r| r.get::<_, i64>(0))
-        .unwrap_or(0)
-        > 0;
-    if !has_table {
+    if !has_table(go, "go_synonym") {
         tracing::warn!(file = %file.display(), "GO.db has no go_synonym table; term synonyms not stored");
         return Ok(HashMap::new());
     }
@@ -258,10 +266,7 @@ pub fn go_annotation_holdout(paths: &OrgDbPaths, ontology: &str, share: f64, see
     use rand::{Rng, SeedableRng};
     let org = open(&paths.org)?;
     let go = open(&paths.go)?;
-    let to_entrez: HashMap<i64, u32> = query(&org, &paths.org, "SELECT _id, gene_id FROM genes", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-        .into_iter()
-        .filter_map(|(id, gene_id)| gene_id.parse().ok().map(|e| (id, e)))
-        .collect();
+    let to_entrez = entrez_of_ids(&org, &paths.org)?;
     let ontology = GoOntology::load(&go, &paths.go, &org, &paths.org, ontology, &to_entrez)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let hidden: Vec<bool> = ontology.direct.iter().map(|_| rng.gen_bool(share)).collect();
@@ -278,6 +283,60 @@ pub fn go_annotation_holdout(paths: &OrgDbPaths, ontology: &str, share: f64, see
         .collect();
     out.sort_by(|a, b| a.term.cmp(&b.term));
     Ok(out)
+}
+
+/// org.Hs.eg.db's internal `_id` to Entrez, for readers that need no other gene field.
+fn entrez_of_ids(org: &Connection, file: &Path) -> Result<HashMap<i64, u32>> {
+    Ok(query(org, file, "SELECT _id, gene_id FROM genes", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .into_iter()
+        .filter_map(|(id, gene_id)| gene_id.parse().ok().map(|e| (id, e)))
+        .collect())
+}
+
+/// A real GO time split: the terms of `old`, and the genes each gained in `new`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeSplit {
+    /// Terms the old release's library has (5..=2000 genes there) that gain at least one gene
+    /// the old catalogue knows; `kept` = the old genes, `held_out` = the added ones.
+    pub terms: Vec<HeldOutTerm>,
+    /// Added memberships left out because the old catalogue has no such gene (a gene first
+    /// catalogued later is no prediction a model of the old release could make).
+    pub unknown_to_old: usize,
+}
+
+/// Compares one ontology (BP, MF or CC) of two releases of org.Hs.eg.db + GO.db, each
+/// propagated as the GO libraries are: what a model trained on `old` should predict is what
+/// `new` added to its terms.
+pub fn go_time_split(old: &OrgDbPaths, new: &OrgDbPaths, ontology: &str) -> Result<TimeSplit> {
+    let propagated = |paths: &OrgDbPaths| -> Result<(HashMap<String, Vec<u32>>, std::collections::HashSet<u32>)> {
+        let org = open(&paths.org)?;
+        let go = open(&paths.go)?;
+        let to_entrez = entrez_of_ids(&org, &paths.org)?;
+        let genes = to_entrez.values().copied().collect();
+        let terms = GoOntology::load(&go, &paths.go, &org, &paths.org, ontology, &to_entrez)?
+            .propagate(|_| true)
+            .into_iter()
+            .map(|(term, genes)| (term.to_string(), genes))
+            .collect();
+        Ok((terms, genes))
+    };
+    let (old_terms, old_genes) = propagated(old)?;
+    let (mut new_terms, _) = propagated(new)?;
+    let mut unknown_to_old = 0;
+    let mut terms: Vec<HeldOutTerm> = old_terms
+        .into_iter()
+        .filter(|(_, genes)| (GO_SIZE.0..=GO_SIZE.1).contains(&genes.len()))
+        .filter_map(|(term, kept)| {
+            let later = new_terms.remove(&term).unwrap_or_default();
+            let added: Vec<u32> = later.into_iter().filter(|g| kept.binary_search(g).is_err()).collect();
+            let before = added.len();
+            let held_out: Vec<u32> = added.into_iter().filter(|g| old_genes.contains(g)).collect();
+            unknown_to_old += before - held_out.len();
+            (!held_out.is_empty()).then_some(HeldOutTerm { term, kept, held_out })
+        })
+        .collect();
+    terms.sort_by(|a, b| a.term.cmp(&b.term));
+    Ok(TimeSplit { terms, unknown_to_old })
 }
 
 /// Literature sets: the genes NCBI links to one PubMed id.
@@ -304,6 +363,146 @@ fn pubmed_sets(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>) -> 
         .collect())
 }
 
+/// A library read from one org.Hs.eg.db gene-to-annotation table. The data carries identifiers
+/// only (no pathway or domain names), so a set's name is its identifier with the library's label.
+pub struct AnnotationTable {
+    pub library: &'static str,
+    pub table: &'static str,
+    pub column: &'static str,
+    /// Sets keep this many genes (inclusive): below, a family or pathway says little about a
+    /// gene's neighbours; above, it is a whole superfamily.
+    pub size: (usize, usize),
+    /// Turns a stored identifier into the set's term (KEGG's `04110` -> `hsa04110`).
+    pub term: fn(&str) -> String,
+    pub name: fn(&str) -> String,
+    pub url: fn(&str) -> String,
+    pub source: &'static str,
+}
+
+/// The gene-to-annotation tables org.Hs.eg.db ships besides GO and PubMed, ingested as
+/// libraries. KEGG there is KEGG's 2011 release (the last under an open licence; its
+/// `KEGGSOURCEDATE` is 2011-Mar15 in every Bioconductor release since).
+pub const ANNOTATION_TABLES: &[AnnotationTable] = &[
+    AnnotationTable {
+        library: "KEGG",
+        table: "kegg",
+        column: "path_id",
+        size: (5, 2000),
+        term: |id| format!("hsa{id}"),
+        name: |id| format!("KEGG pathway hsa{id}"),
+        url: |id| format!("https://www.kegg.jp/pathway/hsa{id}"),
+        source: "org.Hs.eg.db kegg table (KEGG pathways, 2011 release)",
+    },
+    AnnotationTable {
+        library: "Pfam",
+        table: "pfam",
+        column: "pfam_id",
+        size: (5, 1000),
+        term: |id| id.to_string(),
+        name: |id| format!("Pfam domain {id}"),
+        url: |id| format!("https://www.ebi.ac.uk/interpro/entry/pfam/{id}/"),
+        source: "org.Hs.eg.db pfam table (Pfam domains of each gene's proteins)",
+    },
+    AnnotationTable {
+        library: "PROSITE",
+        table: "prosite",
+        column: "prosite_id",
+        size: (5, 1000),
+        term: |id| id.to_string(),
+        name: |id| format!("PROSITE motif {id}"),
+        url: |id| format!("https://prosite.expasy.org/{id}"),
+        source: "org.Hs.eg.db prosite table (PROSITE motifs of each gene's proteins)",
+    },
+    AnnotationTable {
+        library: "EC",
+        table: "ec",
+        column: "ec_number",
+        size: (5, 2000),
+        term: |id| id.to_string(),
+        name: |id| format!("EC {id}"),
+        url: |id| format!("https://enzyme.expasy.org/EC/{id}"),
+        source: "org.Hs.eg.db ec table (enzyme classes, each gene also in its number's parent classes)",
+    },
+];
+
+/// EC numbers a gene with `number` belongs to: the number and its parent classes
+/// (`1.1.1.1` -> `1.1.1.1`, `1.1.1.-`, `1.1.-.-`, `1.-.-.-`), so classes gather enough genes to be
+/// sets, as GO terms gather their descendants' genes.
+fn ec_classes(number: &str) -> Vec<String> {
+    let parts: Vec<&str> = number.split('.').collect();
+    let known = parts.iter().take_while(|p| **p != "-").count();
+    (1..=known)
+        .rev()
+        .map(|n| {
+            let mut levels: Vec<&str> = parts[..n].to_vec();
+            levels.resize(parts.len().max(4), "-");
+            levels.join(".")
+        })
+        .collect()
+}
+
+/// The sets of one annotation table: genes per identifier (EC numbers propagated to their
+/// classes), de-duplicated and size-filtered. A table the file lacks gives `None`.
+fn annotation_sets(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>, spec: &AnnotationTable) -> Result<Option<Vec<GeneSet>>> {
+    if !has_table(org, spec.table) {
+        return Ok(None);
+    }
+    let rows = query(org, file, &format!("SELECT _id, {} FROM {} WHERE {} IS NOT NULL", spec.column, spec.table, spec.column), |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut by_id: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (id, value) in rows {
+        let Some(&gene) = to_entrez.get(&id) else { continue };
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let keys = if spec.table == "ec" { ec_classes(value) } else { vec![value.to_string()] };
+        for key in keys {
+            by_id.entry(key).or_default().push(gene);
+        }
+    }
+    Ok(Some(
+        by_id
+            .into_iter()
+            .filter_map(|(id, mut genes)| {
+                genes.sort_unstable();
+                genes.dedup();
+                (spec.size.0..=spec.size.1).contains(&genes.len()).then(|| GeneSet {
+                    term: (spec.term)(&id),
+                    name: (spec.name)(&id),
+                    description: None,
+                    genes,
+                    pmid: None,
+                    url: Some((spec.url)(&id)),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// Ingests the [`ANNOTATION_TABLES`] libraries alone (for a store ingested before genekg had
+/// them; `genekg ingest default --if-empty` calls this). Tables the file lacks are skipped.
+pub fn ingest_annotation_libraries(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
+    let org = open(&paths.org)?;
+    let go = open(&paths.go)?;
+    let prov = provenance(paths, &org, &go)?;
+    let to_entrez = entrez_of_ids(&org, &paths.org)?;
+    annotation_libraries(store, &org, &paths.org, &to_entrez, &prov)
+}
+
+fn annotation_libraries(store: &Store, org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>, prov: &BTreeMap<String, String>) -> Result<Vec<Library>> {
+    let version = prov.get("package.r-bioc-org.hs.eg.db").cloned();
+    let mut libs = Vec::new();
+    for spec in ANNOTATION_TABLES {
+        match annotation_sets(org, file, to_entrez, spec)? {
+            Some(sets) => libs.push(write_library(store, spec.library, spec.source, sets, prov, &version)?),
+            None => tracing::warn!(file = %file.display(), table = spec.table, "no such table; library {} not stored", spec.library),
+        }
+    }
+    Ok(libs)
+}
+
 /// Papers per gene: every gene-PubMed link of org.Hs.eg.db, whatever the paper's size (the
 /// PubMed library keeps only papers of 5..=500 genes).
 fn publication_counts(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>) -> Result<Vec<(u32, u32)>> {
@@ -317,10 +516,7 @@ fn publication_counts(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u3
 /// them (`genekg ingest default --if-empty` calls this instead of a full ingest).
 pub fn ingest_publication_counts(store: &Store, paths: &OrgDbPaths) -> Result<usize> {
     let org = open(&paths.org)?;
-    let to_entrez: HashMap<i64, u32> = query(&org, &paths.org, "SELECT _id, gene_id FROM genes", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-        .into_iter()
-        .filter_map(|(id, gene_id)| gene_id.parse().ok().map(|e| (id, e)))
-        .collect();
+    let to_entrez = entrez_of_ids(&org, &paths.org)?;
     let counts = publication_counts(&org, &paths.org, &to_entrez)?;
     let prov = serde_json::json!({"source": "org.Hs.eg.db pubmed table", "file": paths.org.display().to_string(), "sha256": sha256_file(&paths.org)?});
     store.set_publication_counts(&counts, &prov)?;
@@ -354,7 +550,8 @@ fn write_library(store: &Store, name: &str, source: &str, sets: Vec<GeneSet>, pr
     Ok(lib)
 }
 
-/// Ingests the gene catalogue and the GO_BP, GO_MF, GO_CC and PubMed libraries. Each library is
+/// Ingests the gene catalogue, the GO_BP, GO_MF, GO_CC and PubMed libraries and the
+/// [`ANNOTATION_TABLES`] libraries (KEGG, Pfam, PROSITE, EC). Each library is
 /// replaced atomically; re-running gives the same store.
 pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
     let org = open(&paths.org)?;
@@ -388,6 +585,7 @@ pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
     store.replace_term_synonyms(&go_synonyms(&go, &paths.go)?)?;
     let sets = pubmed_sets(&org, &paths.org, &to_entrez)?;
     libs.push(write_library(store, "PubMed", "org.Hs.eg.db gene-PubMed links", sets, &prov, &version)?);
+    libs.extend(annotation_libraries(store, &org, &paths.org, &to_entrez, &prov)?);
     Ok(libs)
 }
 
@@ -403,6 +601,13 @@ mod tests {
             offspring: HashMap::from([(1, vec![2, 3])]),
             direct: vec![("B".into(), 1), ("B".into(), 2), ("C".into(), 1)],
         }
+    }
+
+    #[test]
+    fn ec_numbers_belong_to_their_parent_classes() {
+        assert_eq!(ec_classes("1.1.1.1"), ["1.1.1.1", "1.1.1.-", "1.1.-.-", "1.-.-.-"]);
+        assert_eq!(ec_classes("3.4.21.-"), ["3.4.21.-", "3.4.-.-", "3.-.-.-"]);
+        assert_eq!(ec_classes("2.7.11.n1"), ["2.7.11.n1", "2.7.11.-", "2.7.-.-", "2.-.-.-"]);
     }
 
     #[test]

@@ -81,3 +81,71 @@ fn go_annotation_cases_split_stored_sets_and_training_never_sees_the_hidden_gene
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("names a training set"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Symbol (or Entrez id) -> Entrez id, read from an org.Hs.eg.db file without genekg.
+fn entrez_by_symbol(org: &std::path::Path) -> BTreeMap<String, String> {
+    let conn = rusqlite::Connection::open(org).unwrap();
+    let mut stmt = conn.prepare("SELECT i.symbol, g.gene_id FROM genes g JOIN gene_info i ON i._id = g._id").unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+    let mut map = BTreeMap::new();
+    for (symbol, entrez) in rows.map(Result::unwrap) {
+        map.insert(entrez.clone(), entrez.clone());
+        map.insert(symbol, entrez);
+    }
+    map
+}
+
+#[test]
+fn time_split_cases_are_the_old_sets_and_what_the_newer_release_added() {
+    // The old release (3.12, no genetype table) ingests as the default data does.
+    let old = TestDir::new();
+    let dev_source = fixture("dev/GO.sqlite").parent().unwrap().to_str().unwrap().to_string();
+    let new_source = fixture("GO.sqlite").parent().unwrap().to_str().unwrap().to_string();
+    old.ok(&["ingest", "default", "--source", &dev_source]);
+    let stats = old.stats();
+    assert_eq!(stats["provenance"]["genes"]["ncbi_gene_date"], "2020-Sep23");
+    assert_eq!(stats["provenance"]["GO_BP"]["go.GOSOURCEDATE"], "2020-09-10");
+    let new = TestDir::new();
+    new.ingest_fixture_orgdb();
+
+    let symbols = entrez_by_symbol(&fixture("dev/org.Hs.eg.sqlite"));
+    let to_entrez = |field: &str| -> BTreeSet<String> { genes(field).iter().map(|g| symbols.get(g).cloned().unwrap_or_else(|| panic!("{g} is not an old-catalogue gene"))).collect() };
+    for ontology in ["BP", "MF", "CC"] {
+        let library = format!("GO_{ontology}");
+        let out = old.dir.path().join(format!("{ontology}.tsv"));
+        old.ok(&["eval", "make-cases", "time-split", "--ontology", ontology, "--old", &dev_source, "--new", &new_source, "--out", out.to_str().unwrap()]);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let old_sets = gmt_sets(&old.ok(&["export", "gmt", "--library", &library, "--ids", "entrez"]));
+        let new_sets = gmt_sets(&new.ok(&["export", "gmt", "--library", &library, "--ids", "entrez"]));
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("id\tinput\theld_out"));
+        let (mut cases, mut compared) = (0, 0);
+        for line in lines {
+            let f: Vec<&str> = line.split('\t').collect();
+            let term = f[0].strip_prefix(&format!("{library}:")).expect("ids are LIBRARY:term");
+            let (input, held) = (to_entrez(f[1]), to_entrez(f[2]));
+            assert_eq!(Some(&input), old_sets.get(term), "{term}: the input is the old release's stored set");
+            assert!(!held.is_empty() && input.is_disjoint(&held), "{term}");
+            if let Some(later) = new_sets.get(term) {
+                let added: BTreeSet<String> = later.difference(&input).filter(|g| symbols.contains_key(*g)).cloned().collect();
+                assert_eq!(held, added, "{term}: held out = the genes the newer release added");
+                compared += 1;
+            }
+            cases += 1;
+        }
+        // Every old term the newer release grew is a case (none missed).
+        let grown = old_sets
+            .iter()
+            .filter(|(term, genes)| new_sets.get(*term).is_some_and(|later| later.iter().any(|g| !genes.contains(g) && symbols.contains_key(g))))
+            .count();
+        assert_eq!(compared, grown, "{ontology}");
+        assert!(cases >= compared && compared > 0, "{ontology}: {cases} cases, {compared} compared");
+    }
+
+    // Two equal releases are no time split.
+    let out = old.run(&["eval", "make-cases", "time-split", "--old", &new_source, "--new", &new_source]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("same release"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = old.run(&["eval", "make-cases", "time-split", "--old", "/nonexistent", "--new", &new_source]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--old"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -187,3 +187,87 @@ fn dir_size(path: &std::path::Path) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Genes (Entrez) per identifier of one org.Hs.eg.db table, read without genekg; `class` maps a
+/// stored identifier to the set ids it belongs to.
+fn table_sets(org: &std::path::Path, table: &str, column: &str, class: impl Fn(&str) -> Vec<String>) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let conn = rusqlite::Connection::open(org).unwrap();
+    let sql = format!("SELECT g.gene_id, t.{column} FROM {table} t JOIN genes g ON g._id = t._id WHERE t.{column} IS NOT NULL");
+    let mut stmt = conn.prepare(&sql).unwrap();
+    let mut sets: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for (gene, id) in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap().map(Result::unwrap) {
+        for key in class(&id) {
+            sets.entry(key).or_default().insert(gene.clone());
+        }
+    }
+    sets
+}
+
+#[test]
+fn orgdb_ingest_adds_kegg_pfam_prosite_and_ec_libraries() {
+    // The dev fixture (3.12) carries the annotation tables; the main one leaves them out.
+    let t = TestDir::new();
+    let source = fixture("dev/GO.sqlite").parent().unwrap().to_str().unwrap().to_string();
+    t.ok(&["ingest", "default", "--source", &source]);
+    let org = fixture("dev/org.Hs.eg.sqlite");
+    let exported = |library: &str| -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+        t.ok(&["export", "gmt", "--library", library, "--ids", "entrez"])
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].to_string(), f[2..].iter().map(|g| g.to_string()).collect())
+            })
+            .collect()
+    };
+    // EC classes written out by hand: a gene with 2.7.11.1 is in 2.7.11.-, 2.7.-.- and 2.-.-.-.
+    let ec = |n: &str| -> Vec<String> {
+        let p: Vec<&str> = n.split('.').collect();
+        let mut out = vec![n.to_string()];
+        for keep in (1..4).rev() {
+            if p[..keep].iter().all(|x| *x != "-") && p[keep] != "-" {
+                out.push(p[..keep].iter().copied().chain(std::iter::repeat("-").take(4 - keep)).collect::<Vec<_>>().join("."));
+            }
+        }
+        out
+    };
+    for (library, table, column, max, term_prefix) in
+        [("KEGG", "kegg", "path_id", 2000, "hsa"), ("Pfam", "pfam", "pfam_id", 1000, ""), ("PROSITE", "prosite", "prosite_id", 1000, ""), ("EC", "ec", "ec_number", 2000, "")]
+    {
+        let expected: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = table_sets(&org, table, column, |id| if table == "ec" { ec(id) } else { vec![id.to_string()] })
+            .into_iter()
+            .filter(|(_, g)| (5..=max).contains(&g.len()))
+            .map(|(id, g)| (format!("{term_prefix}{id}"), g))
+            .collect();
+        assert!(!expected.is_empty(), "{library}: the fixture has sets of 5 genes or more");
+        assert_eq!(exported(library), expected, "{library}");
+    }
+    let stats = t.stats();
+    // KEGG in org.Hs.eg.db is KEGG's 2011 release, whatever the package's year; the date is kept.
+    assert_eq!(stats["provenance"]["KEGG"]["org.KEGGSOURCEDATE"], "2011-Mar15");
+    assert!(stats["libraries"]["EC"]["sets"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_store_ingested_before_the_annotation_libraries_gets_them_with_if_empty() {
+    let t = TestDir::new();
+    let source = fixture("dev/GO.sqlite").parent().unwrap().to_str().unwrap().to_string();
+    // An older store: the same data from an org.Hs.eg.db without the annotation tables, which
+    // ingests with a warning and no such libraries.
+    let old = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("dev/GO.sqlite"), old.path().join("GO.sqlite")).unwrap();
+    std::fs::copy(fixture("dev/org.Hs.eg.sqlite"), old.path().join("org.Hs.eg.sqlite")).unwrap();
+    let conn = rusqlite::Connection::open(old.path().join("org.Hs.eg.sqlite")).unwrap();
+    conn.execute_batch("DROP TABLE kegg; DROP TABLE pfam; DROP TABLE prosite; DROP TABLE ec;").unwrap();
+    drop(conn);
+    t.ok(&["ingest", "default", "--source", old.path().to_str().unwrap()]);
+    assert!(t.stats()["libraries"]["KEGG"].is_null());
+    t.ok(&["ingest", "default", "--source", &source, "--if-empty"]);
+    let added = t.stats()["libraries"].clone();
+    let full = TestDir::new();
+    full.ok(&["ingest", "default", "--source", &source]);
+    let expected = full.stats()["libraries"].clone();
+    for lib in ["KEGG", "Pfam", "PROSITE", "EC"] {
+        assert!(added[lib]["sets"].as_u64().unwrap() > 0, "{lib}");
+        assert_eq!(added[lib]["members"], expected[lib]["members"], "{lib}");
+    }
+}
