@@ -30,11 +30,9 @@ pub struct SetEntry {
 }
 
 impl SetEntry {
-    /// A set named only by its id: a literature set is named "PMID n" (org.Hs.eg.db has no paper
-    /// titles), a GMT set may repeat its term. Such sets say nothing to a reader scanning a list.
+    /// See [`crate::store::is_untitled`].
     pub fn is_untitled(&self) -> bool {
-        let name = self.name_upper.as_ref();
-        name.is_empty() || name == self.term.to_uppercase() || name.strip_prefix("PMID ") == Some(&self.term)
+        crate::store::is_untitled_upper(&self.term, &self.name_upper)
     }
 }
 
