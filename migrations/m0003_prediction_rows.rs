@@ -1,5 +1,5 @@
-//! Version 3: a gene's predicted functions become one row per (gene, set), keyed by gene,
-//! library and descending z (`model_gene_functions`, with counts in
+//! Version 3: a gene's predicted functions are stored per gene and library in order of
+//! descending z, in chunks of rows (`model_gene_functions`, with counts in
 //! `model_gene_function_counts`; see `store::predictions`), so that a page of them is a short
 //! range read. Before, each gene had one value listing every set it was predicted for by set
 //! number (`model_gene_predictions`), resolved through `model_set_index`, and a page of ten
@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::super::predictions::{function_key, library_prefix, FunctionCounts, FunctionValue, FUNCTION_COUNT_TREE, FUNCTION_TREE};
+use super::super::predictions::{count_rows, write_rows, FunctionValue, FUNCTION_COUNT_TREE, FUNCTION_TREE};
 use super::super::records::{is_untitled, GeneSet, Library};
-use super::super::{decode, encode};
+use super::super::decode;
 
 const OLD_GENE_TREE: &str = "model_gene_predictions";
 const OLD_SET_INDEX_TREE: &str = "model_set_index";
@@ -93,15 +93,16 @@ pub fn up(db: &sled::Db) -> sled::Result<()> {
 
     let mut genes = old_genes.iter().peekable();
     while genes.peek().is_some() {
-        let mut batch = sled::Batch::default();
-        let mut counts: BTreeMap<Vec<u8>, FunctionCounts> = BTreeMap::new();
+        let (mut rows, mut counts) = (sled::Batch::default(), sled::Batch::default());
         for kv in genes.by_ref().take(GENES_PER_BATCH) {
             let (k, v) = kv?;
             let entrez = u32::from_be_bytes(k.as_ref().try_into().map_err(|_| corrupt("gene key is not a u32"))?);
             let hits: Vec<OldGeneHit> = decode(OLD_GENE_TREE, &v).map_err(corrupt)?;
+            let mut by_library: BTreeMap<&str, Vec<FunctionValue>> = BTreeMap::new();
             for h in hits {
                 let Some(set) = sets.get(&h.set) else { continue };
-                let value = FunctionValue {
+                by_library.entry(&set.library).or_default().push(FunctionValue {
+                    set: h.set,
                     term: set.term.clone(),
                     probability: h.probability,
                     z: h.z,
@@ -109,17 +110,15 @@ pub fn up(db: &sled::Db) -> sled::Result<()> {
                     known: h.known,
                     set_auroc: set.auroc,
                     untitled: set.untitled,
-                };
-                batch.insert(function_key(entrez, &set.library, h.z, h.set), encode(&value));
-                counts.entry(library_prefix(entrez, &set.library)).or_default().add(h.known, set.untitled);
+                });
+            }
+            for (library, list) in by_library {
+                count_rows(&mut counts, entrez, library, &list);
+                write_rows(&mut rows, entrez, library, list);
             }
         }
-        functions.apply_batch(batch)?;
-        let mut batch = sled::Batch::default();
-        for (k, c) in counts {
-            batch.insert(k, encode(&c));
-        }
-        counts_tree.apply_batch(batch)?;
+        functions.apply_batch(rows)?;
+        counts_tree.apply_batch(counts)?;
     }
     db.flush()?;
     db.drop_tree(OLD_GENE_TREE)?;

@@ -2,10 +2,12 @@
 //! of the store's module docs). `crate::model::predictions` computes them; this module is the
 //! only one that knows their keys.
 //!
-//! A gene page asks for "this gene's top 10 predicted sets of GO_BP": one row per (gene, set)
-//! keyed by gene, library, then descending z, so that such a page is a range read of ten keys
-//! rather than the decoding of every prediction of the gene. Counts per (gene, library) answer
-//! `totalCount` without walking the rows. A set's predicted members and a gene's partners are
+//! A gene page asks for "this gene's top 10 predicted sets of GO_BP": a gene's rows of one
+//! library are stored in order of descending z, [`CHUNK_ROWS`] to a key (gene, library, chunk
+//! number), so that such a page reads one or two keys rather than decoding every prediction of
+//! the gene. One key per row would be the most direct, but sled keeps per-key overhead: for the
+//! default data's ~10 million rows the store grew fivefold and took minutes to open. Counts per
+//! (gene, library) answer `totalCount` without walking the rows. A set's predicted members and a gene's partners are
 //! always read whole, so each is one value.
 
 use std::collections::BTreeMap;
@@ -16,7 +18,8 @@ use super::{decode, encode, Result, Store};
 
 /// `LIBRARY:term` → [`SetPredictions`].
 pub const SET_TREE: &str = "model_set_predictions";
-/// Entrez (u32 BE) + library + 0 + [`z_key`] + set number (u32 BE) → one predicted function.
+/// Entrez (u32 BE) + library + 0 + chunk number (u32 BE) → up to [`CHUNK_ROWS`] predicted
+/// functions, by descending z then set number.
 pub const FUNCTION_TREE: &str = "model_gene_functions";
 /// Entrez (u32 BE) + library → [`FunctionCounts`].
 pub const FUNCTION_COUNT_TREE: &str = "model_gene_function_counts";
@@ -24,6 +27,8 @@ pub const FUNCTION_COUNT_TREE: &str = "model_gene_function_counts";
 pub const PARTNER_TREE: &str = "model_partners";
 /// `meta` key of the last complete prediction run's report (JSON); null while one is written.
 pub const META_KEY: &str = "model_predictions";
+/// Rows per key of [`FUNCTION_TREE`]: a page of 10 to 50 rows reads one or two keys.
+pub const CHUNK_ROWS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetPrediction {
@@ -52,6 +57,8 @@ pub struct Partner {
 /// The value of a [`FUNCTION_TREE`] row: what a page shows, so that no other record is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct FunctionValue {
+    /// The set's number in its prediction run: orders rows of equal z.
+    pub set: u32,
     pub term: String,
     pub probability: f32,
     pub z: f32,
@@ -146,31 +153,60 @@ fn rows_prefix(entrez: u32, library: &str) -> Vec<u8> {
     k
 }
 
-pub(crate) fn function_key(entrez: u32, library: &str, z: f32, set: u32) -> Vec<u8> {
-    let mut k = rows_prefix(entrez, library);
-    k.extend_from_slice(&z_key(z));
-    k.extend_from_slice(&set.to_be_bytes());
-    k
+impl FunctionValue {
+    /// Where the row sorts among a gene's rows of every library.
+    fn position(&self) -> [u8; 8] {
+        let mut p = [0u8; 8];
+        p[..4].copy_from_slice(&z_key(self.z));
+        p[4..].copy_from_slice(&self.set.to_be_bytes());
+        p
+    }
 }
 
-/// Rows of one (gene, library) in key order, each with its position (z, then set number).
+/// Adds one (gene, library)'s counts to `batch`; returns the bytes.
+pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, rows: &[FunctionValue]) -> u64 {
+    let mut c = FunctionCounts::default();
+    for r in rows {
+        c.add(r.known, r.untitled);
+    }
+    let (key, value) = (library_prefix(entrez, library), encode(&c));
+    let bytes = (key.len() + value.len()) as u64;
+    batch.insert(key, value);
+    bytes
+}
+
+/// Sorts one (gene, library)'s rows and adds their keys and values to `batch`; returns the bytes.
+pub(crate) fn write_rows(batch: &mut sled::Batch, entrez: u32, library: &str, mut rows: Vec<FunctionValue>) -> u64 {
+    rows.sort_by_key(FunctionValue::position);
+    let mut bytes = 0;
+    for (i, chunk) in rows.chunks(CHUNK_ROWS).enumerate() {
+        let mut key = rows_prefix(entrez, library);
+        key.extend_from_slice(&(i as u32).to_be_bytes());
+        let value = encode(&chunk);
+        bytes += (key.len() + value.len()) as u64;
+        batch.insert(key, value);
+    }
+    bytes
+}
+
+/// Rows of one (gene, library) in order, each with its position (z, then set number).
 struct LibraryRows {
     library: String,
-    prefix_len: usize,
-    iter: sled::Iter,
+    chunks: sled::Iter,
+    /// The current chunk, reversed so that the next row pops off the end.
+    pending: Vec<FunctionValue>,
 }
 
 impl LibraryRows {
     fn next_row(&mut self) -> Result<Option<([u8; 8], FunctionRow)>> {
-        let Some(kv) = self.iter.next() else { return Ok(None) };
-        let (k, v) = kv?;
-        let mut position = [0u8; 8];
-        let tail = &k[self.prefix_len..];
-        if tail.len() != 8 {
-            return Err(super::StoreError::Corrupt { tree: FUNCTION_TREE, reason: format!("key of {} bytes", k.len()) });
+        if self.pending.is_empty() {
+            let Some(v) = self.chunks.next() else { return Ok(None) };
+            let (_, v) = v?;
+            self.pending = decode(FUNCTION_TREE, &v)?;
+            self.pending.reverse();
         }
-        position.copy_from_slice(tail);
-        let f: FunctionValue = decode(FUNCTION_TREE, &v)?;
+        let Some(f) = self.pending.pop() else { return Ok(None) };
+        let position = f.position();
         let row = FunctionRow {
             library: self.library.clone(),
             term: f.term,
@@ -211,8 +247,7 @@ impl Store {
     }
 
     fn library_rows(&self, tree: &sled::Tree, entrez: u32, library: &str) -> LibraryRows {
-        let prefix = rows_prefix(entrez, library);
-        LibraryRows { library: library.to_string(), prefix_len: prefix.len(), iter: tree.scan_prefix(prefix) }
+        LibraryRows { library: library.to_string(), chunks: tree.scan_prefix(rows_prefix(entrez, library)), pending: Vec::new() }
     }
 
     /// The rows `offset..offset + limit` (all from `offset` when `limit` is `None`) of a gene's
@@ -304,7 +339,7 @@ impl Store {
             counts_tree: self.tree(FUNCTION_COUNT_TREE)?,
             partners: self.tree(PARTNER_TREE)?,
             store: self.clone(),
-            counts: BTreeMap::new(),
+            rows: BTreeMap::new(),
             bytes: 0,
         };
         for t in [&writer.sets, &writer.functions, &writer.counts_tree, &writer.partners] {
@@ -331,22 +366,22 @@ pub struct PredictionWriter {
     functions: sled::Tree,
     counts_tree: sled::Tree,
     partners: sled::Tree,
-    counts: BTreeMap<Vec<u8>, FunctionCounts>,
+    /// A gene's rows come from every set: they are gathered here and written at the end.
+    rows: BTreeMap<(u32, String), Vec<FunctionValue>>,
     bytes: u64,
 }
 
 impl PredictionWriter {
-    /// Writes sets and, for each listed gene, its row in the gene's functions.
+    /// Writes sets and gathers, for each listed gene, its row in the gene's functions.
     pub fn add_sets(&mut self, sets: &[PredictedSet<'_>]) -> Result<()> {
         let mut set_batch = sled::Batch::default();
-        let mut rows = sled::Batch::default();
         for s in sets {
             let value = encode(&s.predictions);
             self.bytes += (s.library.len() + 1 + s.term.len() + value.len()) as u64;
             set_batch.insert(format!("{}:{}", s.library, s.term).as_bytes(), value);
             for g in &s.predictions.genes {
-                let key = function_key(g.entrez, s.library, g.z, s.number);
-                let value = encode(&FunctionValue {
+                self.rows.entry((g.entrez, s.library.to_string())).or_default().push(FunctionValue {
+                    set: s.number,
                     term: s.term.to_string(),
                     probability: g.probability,
                     z: g.z,
@@ -355,13 +390,9 @@ impl PredictionWriter {
                     set_auroc: s.predictions.auroc,
                     untitled: s.untitled,
                 });
-                self.bytes += (key.len() + value.len()) as u64;
-                rows.insert(key, value);
-                self.counts.entry(library_prefix(g.entrez, s.library)).or_default().add(g.known, s.untitled);
             }
         }
         self.sets.apply_batch(set_batch)?;
-        self.functions.apply_batch(rows)?;
         Ok(())
     }
 
@@ -378,20 +409,24 @@ impl PredictionWriter {
 
     /// Genes with at least one predicted function so far.
     pub fn genes_with_functions(&self) -> usize {
-        let mut genes: Vec<&[u8]> = self.counts.keys().map(|k| &k[..4]).collect();
+        let mut genes: Vec<u32> = self.rows.keys().map(|k| k.0).collect();
         genes.dedup();
         genes.len()
     }
 
-    /// Writes the counts and flushes; returns the bytes (keys plus values) written in all.
+    /// Writes the gathered rows and their counts and flushes; returns the bytes (keys plus
+    /// values) written in all.
     pub fn flush(&mut self) -> Result<u64> {
-        let mut batch = sled::Batch::default();
-        for (k, c) in std::mem::take(&mut self.counts) {
-            let value = encode(&c);
-            self.bytes += (k.len() + value.len()) as u64;
-            batch.insert(k, value);
+        let (mut rows, mut counts) = (sled::Batch::default(), sled::Batch::default());
+        for (n, ((entrez, library), list)) in std::mem::take(&mut self.rows).into_iter().enumerate() {
+            self.bytes += count_rows(&mut counts, entrez, &library, &list);
+            self.bytes += write_rows(&mut rows, entrez, &library, list);
+            if n % 4096 == 4095 {
+                self.functions.apply_batch(std::mem::take(&mut rows))?;
+            }
         }
-        self.counts_tree.apply_batch(batch)?;
+        self.functions.apply_batch(rows)?;
+        self.counts_tree.apply_batch(counts)?;
         self.store.flush()?;
         Ok(self.bytes)
     }
