@@ -7,17 +7,14 @@
 # builds (19 dropped them). Versions and sha256 sums are written to web/graphiql/VERSIONS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/npm-vendor.sh
 GRAPHIQL_VERSION=3.8.3
 REACT_VERSION=18.3.1
 OUT=web/graphiql
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-( cd "$tmp" && npm pack --silent "graphiql@$GRAPHIQL_VERSION" "react@$REACT_VERSION" "react-dom@$REACT_VERSION" >/dev/null )
-for pkg in "graphiql-$GRAPHIQL_VERSION" "react-$REACT_VERSION" "react-dom-$REACT_VERSION"; do
-  mkdir -p "$tmp/$pkg"
-  tar -xzf "$tmp/$pkg.tgz" -C "$tmp/$pkg"
-done
+npm_unpack "$tmp" "graphiql@$GRAPHIQL_VERSION" "react@$REACT_VERSION" "react-dom@$REACT_VERSION"
 
 mkdir -p "$OUT"
 cp "$tmp/graphiql-$GRAPHIQL_VERSION/package/graphiql.min.js" "$OUT/"
@@ -29,9 +26,9 @@ cp "$tmp/react-$REACT_VERSION/package/LICENSE" "$OUT/LICENSE.react"
 
 {
   echo "# Vendored by scripts/vendor-graphiql.sh from the npm registry; do not edit by hand."
-  echo "graphiql $GRAPHIQL_VERSION (MIT) tarball sha256 $(sha256sum "$tmp/graphiql-$GRAPHIQL_VERSION.tgz" | cut -d' ' -f1)"
-  echo "react $REACT_VERSION (MIT) tarball sha256 $(sha256sum "$tmp/react-$REACT_VERSION.tgz" | cut -d' ' -f1)"
-  echo "react-dom $REACT_VERSION (MIT) tarball sha256 $(sha256sum "$tmp/react-dom-$REACT_VERSION.tgz" | cut -d' ' -f1)"
+  echo "graphiql $GRAPHIQL_VERSION (MIT) tarball sha256 $(tarball_sha "$tmp" graphiql "$GRAPHIQL_VERSION")"
+  echo "react $REACT_VERSION (MIT) tarball sha256 $(tarball_sha "$tmp" react "$REACT_VERSION")"
+  echo "react-dom $REACT_VERSION (MIT) tarball sha256 $(tarball_sha "$tmp" react-dom "$REACT_VERSION")"
   (cd "$OUT" && sha256sum graphiql.min.js graphiql.min.css react.production.min.js react-dom.production.min.js)
 } > "$OUT/VERSIONS"
 echo "[vendor-graphiql] wrote $OUT (graphiql $GRAPHIQL_VERSION, react $REACT_VERSION)" >&2

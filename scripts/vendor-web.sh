@@ -7,17 +7,14 @@
 # Versions, tarball sha256 sums and file sums are written to web/app/vendor/VERSIONS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/npm-vendor.sh
 HTM_VERSION=3.1.1
 CYTOSCAPE_VERSION=3.35.0
 OUT=web/app/vendor
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-( cd "$tmp" && npm pack --silent "htm@$HTM_VERSION" "cytoscape@$CYTOSCAPE_VERSION" >/dev/null )
-for pkg in "htm-$HTM_VERSION" "cytoscape-$CYTOSCAPE_VERSION"; do
-  mkdir -p "$tmp/$pkg"
-  tar -xzf "$tmp/$pkg.tgz" -C "$tmp/$pkg"
-done
+npm_unpack "$tmp" "htm@$HTM_VERSION" "cytoscape@$CYTOSCAPE_VERSION"
 
 mkdir -p "$OUT"
 cp "$tmp/htm-$HTM_VERSION/package/preact/standalone.module.js" "$OUT/preact-htm.js"
@@ -27,8 +24,8 @@ cp "$tmp/cytoscape-$CYTOSCAPE_VERSION/package/LICENSE" "$OUT/LICENSE.cytoscape"
 
 {
   echo "# Vendored by scripts/vendor-web.sh from the npm registry; do not edit by hand."
-  echo "htm $HTM_VERSION (Apache-2.0; preact/standalone bundles Preact 10 and its hooks, MIT) tarball sha256 $(sha256sum "$tmp/htm-$HTM_VERSION.tgz" | cut -d' ' -f1)"
-  echo "cytoscape $CYTOSCAPE_VERSION (MIT) tarball sha256 $(sha256sum "$tmp/cytoscape-$CYTOSCAPE_VERSION.tgz" | cut -d' ' -f1)"
+  echo "htm $HTM_VERSION (Apache-2.0; preact/standalone bundles Preact 10 and its hooks, MIT) tarball sha256 $(tarball_sha "$tmp" htm "$HTM_VERSION")"
+  echo "cytoscape $CYTOSCAPE_VERSION (MIT) tarball sha256 $(tarball_sha "$tmp" cytoscape "$CYTOSCAPE_VERSION")"
   (cd "$OUT" && sha256sum preact-htm.js cytoscape.esm.min.js)
 } > "$OUT/VERSIONS"
 echo "[vendor-web] wrote $OUT (htm $HTM_VERSION, cytoscape $CYTOSCAPE_VERSION)" >&2
