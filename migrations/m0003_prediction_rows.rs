@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use super::super::predictions::{count_rows, write_rows, FunctionValue, FUNCTION_COUNT_TREE, FUNCTION_TREE};
-use super::super::records::{is_untitled, GeneSet, Library};
+use super::super::records::{GeneSet, Library};
+use crate::domain::is_untitled_set;
 use super::super::decode;
 
 const OLD_GENE_TREE: &str = "model_gene_predictions";
@@ -85,7 +86,7 @@ pub fn up(db: &sled::Db) -> sled::Result<()> {
             key.extend_from_slice(term.as_bytes());
             if let Some(v) = sets_tree.get(key)? {
                 let set: GeneSet = decode("sets", &v).map_err(corrupt)?;
-                untitled = is_untitled(&set.term, &set.name);
+                untitled = is_untitled_set(&set.term, &set.name);
             }
         }
         sets.insert(number, SetInfo { library: library.to_string(), term: term.to_string(), auroc: entry.auroc, untitled });

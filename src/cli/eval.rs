@@ -49,14 +49,17 @@ pub enum EvalCommand {
         threads: i32,
     },
     /// Reliability of the model's probabilities: predicted against observed rate of held-out
-    /// members per probability bin (docs/model.md).
+    /// members per probability bin (docs/model.md). By default on the sets the model's recipe
+    /// kept out of training (the half not used to fit its probability map).
     Calibration {
         /// Cases TSV as for `holdout` (e.g. `make-cases go-annotations` with a model trained
-        /// `--hold-out` on it); without it, the sets of `--library` with half of each hidden.
+        /// `--hold-out` on it).
         #[arg(long, conflicts_with = "library")]
         cases: Option<PathBuf>,
-        #[arg(long, default_value = "GO_BP")]
-        library: String,
+        /// The sets of this library with half of each hidden [default without calibration sets:
+        /// GO_BP]; in-sample when the model trained on it.
+        #[arg(long)]
+        library: Option<String>,
         #[arg(long, default_value_t = 7)]
         seed: u64,
         /// Cases used at most (the first of the split).
@@ -71,6 +74,29 @@ pub enum EvalCommand {
         json: bool,
         #[arg(long, default_value_t = 2)]
         threads: i32,
+    },
+    /// Model-augmented enrichment on lists with a known answer: a few random members of a
+    /// stored set as the query, and where each result order puts that set (docs/enrichment.md).
+    EnrichmentRecovery {
+        #[arg(long, default_value = "GO_BP")]
+        library: String,
+        #[arg(long, default_value_t = 100)]
+        cases: usize,
+        /// Genes per query.
+        #[arg(long, default_value_t = 3)]
+        query_size: usize,
+        /// Source sets have this many genes in the model's vocabulary.
+        #[arg(long, default_value_t = 15)]
+        min_set: usize,
+        #[arg(long, default_value_t = 200)]
+        max_set: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Model directory [default: DATA_DIR/model].
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Write evaluation cases (TSV) built from the store.
     #[command(subcommand)]
@@ -222,20 +248,55 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             let note = "train with `genekg train --hold-out FILE` (GO kept in training, the hidden genes removed)".to_string();
             write_cases(&store, &library, cases, out, &note)
         }
+        EvalCommand::EnrichmentRecovery { library, cases, query_size, min_set, max_set, seed, model, json } => {
+            let store = ctx.open_store()?;
+            let gsfm = Gsfm::load(&model.unwrap_or_else(|| ctx.paths.model_dir()))?;
+            let index = crate::enrich::EnrichIndex::build(&store, Some(std::slice::from_ref(&library)))?;
+            let opts = crate::enrich::recovery::RecoveryOptions { library, cases, query_size, min_set, max_set, seed };
+            let r = crate::enrich::recovery::recovery(&index, &gsfm, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} cases from {} ({min_set}-{max_set} genes), {query_size} random members each; median {} sets tested",
+                    r.cases, r.library, r.sets_tested
+                );
+                println!("{:<22} {:>11} {:>8} {:>6} {:>6} {:>6}", "order", "median rank", "MRR", "top1", "top10", "top50");
+                for o in &r.orders {
+                    println!(
+                        "{:<22} {:>11.1} {:>8.3} {:>6.2} {:>6.2} {:>6.2}",
+                        o.order, o.median_rank, o.mean_reciprocal_rank, o.top1, o.top10, o.top50
+                    );
+                }
+            }
+            Ok(())
+        }
         EvalCommand::Calibration { cases: path, library, seed, max_cases, bins, model, json, threads } => {
+            let library_given = library.is_some();
+            let library = library.unwrap_or_else(|| "GO_BP".into());
             crate::model::limit_threads(threads);
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(|| ctx.paths.model_dir()))?;
-            let (mut all, source) = match &path {
-                Some(p) => (cases::read_cases(p, &store.resolver()?)?.cases, p.display().to_string()),
-                None => {
+            let training = gsfm.config().training.clone();
+            let reserve = match (&path, library_given, &training) {
+                (None, false, Some(t)) if t.calibration_sets > 0 => Some(Corpus::for_recipe(&store, t)?.reserve_cases(t.seed).1),
+                _ => None,
+            };
+            let held_out = reserve.is_some();
+            let (mut all, source) = match (&path, reserve) {
+                (Some(p), _) => (cases::read_cases(p, &store.resolver()?)?.cases, p.display().to_string()),
+                (None, Some(check)) => {
+                    let n = check.len();
+                    (check, format!("{n} sets kept out of training (the check half of the calibration sets, not used to fit the map)"))
+                }
+                (None, None) => {
                     let sets = library_sets(&store, &library)?;
                     (cases::random_split(&library, &sets, seed, 4), format!("{library}, half of each set hidden (seed {seed})"))
                 }
             };
             all.truncate(max_cases);
-            let training = gsfm.config().training.clone();
-            let seen = training.as_ref().is_some_and(|t| t.hold_out.is_none() && t.before_pmid.is_none())
+            let seen = !held_out
+                && training.as_ref().is_some_and(|t| t.hold_out.is_none() && t.before_pmid.is_none())
                 && all.iter().filter_map(|c| c.id.split_once(':')).any(|(l, _)| training.as_ref().is_some_and(|t| t.libraries.iter().any(|x| x == l)));
             if seen {
                 eprintln!("note: the model was trained on these sets; their hidden genes are held out of the input, not of training");
@@ -298,7 +359,13 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 if train_libs.is_empty() {
                     anyhow::bail!("the model does not record its training libraries; pass --libraries for the baselines");
                 }
-                let recipe = crate::model::TrainConfig { libraries: train_libs.clone(), before_pmid, hold_out: hold_out.clone(), ..Default::default() };
+                let recipe = crate::model::TrainConfig {
+                    libraries: train_libs.clone(),
+                    before_pmid,
+                    hold_out: hold_out.clone(),
+                    calibration_sets: training.as_ref().map_or(0, |t| t.calibration_sets),
+                    ..Default::default()
+                };
                 Corpus::for_recipe(&store, &recipe)?.sets.into_iter().map(|s| s.genes).collect()
             } else {
                 vec![]

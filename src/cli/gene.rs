@@ -34,6 +34,37 @@ fn set_name(store: &Store, set_id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Set ids with their names, split into named sets and untitled ones (papers, GMT sets named
+/// by their id; `domain::is_untitled_set`), each in the given order. Named sets are what a
+/// reader scans; untitled ones are shown by id with their count.
+fn split_titled(store: &Store, ids: impl IntoIterator<Item = String>) -> (Vec<(String, String)>, Vec<String>) {
+    let (mut named, mut untitled) = (Vec::new(), Vec::new());
+    for id in ids {
+        let name = set_name(store, &id);
+        let term = id.split_once(':').map_or(id.as_str(), |(_, t)| t);
+        if crate::domain::is_untitled_set(term, &name) {
+            untitled.push(id);
+        } else {
+            named.push((id, name));
+        }
+    }
+    (named, untitled)
+}
+
+/// "PMID 1, PMID 2, … (n in all)" for untitled set ids: a paper's id is its link.
+fn untitled_line(ids: &[String], first: usize) -> String {
+    let shown: Vec<String> = ids
+        .iter()
+        .take(first)
+        .map(|id| match id.split_once(':') {
+            Some((lib, t)) if lib == crate::domain::LITERATURE_LIBRARY => format!("PMID {t}"),
+            _ => id.clone(),
+        })
+        .collect();
+    let more = if ids.len() > shown.len() { format!(", … ({} in all)", ids.len()) } else { String::new() };
+    format!("{}{more}", shown.join(", "))
+}
+
 pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let symbol_of = |c: u32| store.gene(c).ok().flatten().map(|g| g.symbol);
@@ -47,20 +78,28 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let known_total: usize = memberships.values().map(Vec::len).sum();
     let predicted = prediction_report(&store)?.is_some();
     let functions = if predicted { functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)? } else { vec![] };
-    // Stored by descending z; new ones first is what a reader wants from "what does it do".
-    let new_functions: Vec<_> = functions.iter().filter(|f| !f.known).take(args.first).collect();
+    // Stored by descending z; new ones first is what a reader wants from "what does it do",
+    // named sets before papers known only by their PMID.
+    let by_id: std::collections::HashMap<&str, &crate::model::predictions::GeneFunction> =
+        functions.iter().map(|f| (f.set_id.as_str(), f)).collect();
+    let (named_functions, untitled_functions) =
+        split_titled(&store, functions.iter().filter(|f| !f.known).map(|f| f.set_id.clone()));
+    let new_functions: Vec<(&crate::model::predictions::GeneFunction, &str)> =
+        named_functions.iter().take(args.first).map(|(id, name)| (by_id[id.as_str()], name.as_str())).collect();
+    let known_split: std::collections::BTreeMap<&String, (Vec<(String, String)>, Vec<String>)> = memberships
+        .iter()
+        .map(|(lib, terms)| (lib, split_titled(&store, terms.iter().map(|t| format!("{lib}:{t}")))))
+        .collect();
     let partners = if predicted { partners_of_gene(&store, entrez)? } else { vec![] };
 
     if args.json {
-        let known: serde_json::Map<String, serde_json::Value> = memberships
+        let known: serde_json::Map<String, serde_json::Value> = known_split
             .iter()
-            .map(|(lib, terms)| {
-                let sets: Vec<_> = terms
-                    .iter()
-                    .take(args.first)
-                    .map(|t| json!({"id": format!("{lib}:{t}"), "name": set_name(&store, &format!("{lib}:{t}"))}))
-                    .collect();
-                (lib.clone(), json!({"count": terms.len(), "sets": sets}))
+            .map(|(lib, (named, untitled))| {
+                let sets: Vec<_> = named.iter().take(args.first).map(|(id, name)| json!({"id": id, "name": name})).collect();
+                let untitled: Vec<_> = untitled.iter().take(args.first).collect();
+                let count = memberships[*lib].len();
+                (lib.to_string(), json!({"count": count, "named": named.len(), "sets": sets, "untitled": untitled}))
             })
             .collect();
         let out = json!({
@@ -68,10 +107,11 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
             "links": links,
             "known_sets": {"count": known_total, "libraries": known},
             "predictions_stored": predicted,
-            "predicted_functions": new_functions.iter().map(|f| json!({
-                "set_id": f.set_id, "name": set_name(&store, &f.set_id), "z": f.z,
+            "predicted_functions": new_functions.iter().map(|(f, name)| json!({
+                "set_id": f.set_id, "name": name, "z": f.z,
                 "probability": f.probability, "rank": f.rank, "set_auroc": f.set_auroc,
             })).collect::<Vec<_>>(),
+            "predicted_untitled": {"count": untitled_functions.len(), "set_ids": untitled_functions.iter().take(args.first).collect::<Vec<_>>()},
             "predicted_partners": partners.iter().take(args.first).map(|p| json!({
                 "entrez": p.entrez, "symbol": symbol_of(p.entrez), "z": p.z, "probability": p.probability,
             })).collect::<Vec<_>>(),
@@ -118,13 +158,17 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
 
     let per_lib: Vec<String> = memberships.iter().map(|(lib, t)| format!("{lib} {}", t.len())).collect();
     println!("\nknown sets: {known_total} ({})", if per_lib.is_empty() { "none".into() } else { per_lib.join(", ") });
-    for (lib, terms) in &memberships {
-        for t in terms.iter().take(args.first.min(5)) {
-            let id = format!("{lib}:{t}");
-            println!("  {id:<24} {}", set_name(&store, &id));
+    let shown = args.first.min(5);
+    for (lib, (named, untitled)) in &known_split {
+        for (id, name) in named.iter().take(shown) {
+            println!("  {id:<24} {name}");
         }
-        if terms.len() > args.first.min(5) {
-            println!("  … {} more in {lib}", terms.len() - args.first.min(5));
+        if named.len() > shown {
+            println!("  … {} more named sets in {lib}", named.len() - shown);
+        }
+        if !untitled.is_empty() {
+            let what = if lib.as_str() == crate::domain::LITERATURE_LIBRARY { "papers" } else { "untitled sets" };
+            println!("  {lib} {what} ({}): {}", untitled.len(), untitled_line(untitled, shown));
         }
     }
 
@@ -132,13 +176,16 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
         println!("\npredicted functions and partners: {NO_PREDICTIONS}");
         return Ok(());
     }
-    println!("\npredicted functions (sets not containing {}, by z of the model's score)", gene.symbol);
+    println!("\npredicted functions (named sets not containing {}, by z of the model's score)", gene.symbol);
     if new_functions.is_empty() {
         println!("  none listed (the gene is in no set's top predictions)");
     }
-    for f in &new_functions {
+    for (f, name) in &new_functions {
         let auroc = f.set_auroc.map(|a| format!("{a:.2}")).unwrap_or_else(|| "-".into());
-        println!("  {:<24} z {:>6.2}  p {:.3}  set AUROC {auroc}  {}", f.set_id, f.z, f.probability, set_name(&store, &f.set_id));
+        println!("  {:<24} z {:>6.2}  p {:.3}  set AUROC {auroc}  {name}", f.set_id, f.z, f.probability);
+    }
+    if !untitled_functions.is_empty() {
+        println!("  also predicted, untitled ({}, by z): {}", untitled_functions.len(), untitled_line(&untitled_functions, args.first));
     }
     println!("\npredicted partners (the model's top genes for {} alone)", gene.symbol);
     if partners.is_empty() {

@@ -53,11 +53,17 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 20)]
         top: usize,
     },
-    /// Refit the model's calibration (Platt scaling) on its training corpus and save it, for
-    /// models trained before the scale existed; then run `model predict` and `index build`.
+    /// Refit the model's probability map on sets it did not train on (the calibration sets its
+    /// recipe kept out, or `--cases`) and save it; then run `model predict` and `index build`.
+    /// A model from before the logit scale existed also gets its logit fit (Platt scaling).
     Calibrate {
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Cases TSV (as for `eval holdout`) the model did not train on, e.g. `eval make-cases
+        /// go-annotations` for a model trained `--hold-out` on them [default: the model's
+        /// calibration sets].
+        #[arg(long)]
+        cases: Option<PathBuf>,
         #[arg(long, default_value_t = 2)]
         threads: i32,
     },
@@ -163,12 +169,35 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 println!("{}\t{}\t{:.4}\t{:.3}", g.entrez, sym, g.probability, g.logit);
             }
         }
-        ModelCommand::Calibrate { model, threads } => {
+        ModelCommand::Calibrate { model, cases, threads } => {
+            use crate::model::calibrate::{recalibrate, HeldOut};
             crate::model::limit_threads(threads);
             let store = ctx.open_store()?;
             let dir = model.unwrap_or_else(default_dir);
-            let (c, fingerprint) = crate::model::calibrate::recalibrate(&store, &dir)?;
-            println!("{}", serde_json::json!({ "logit_scale": c.scale, "logit_offset": c.offset, "fingerprint": fingerprint }));
+            let file = match &cases {
+                Some(p) => Some(crate::model::eval::cases::read_cases(p, &store.resolver()?)?.cases),
+                None => None,
+            };
+            let held_out = file.as_deref().map_or(HeldOut::Reserve, HeldOut::Cases);
+            let fit = recalibrate(&store, &dir, held_out, true)?;
+            let gsfm = Gsfm::load(&dir)?;
+            let kind = match fit.chosen {
+                crate::model::calibrate::ProbabilityMap::Platt { .. } => "platt",
+                crate::model::calibrate::ProbabilityMap::Isotonic { .. } => "isotonic",
+            };
+            println!(
+                "{}",
+                serde_json::json!({
+                    "kept": kind,
+                    "fit_cases": fit.fit_cases,
+                    "check_cases": fit.isotonic_check.cases,
+                    "check_ece": { "platt": fit.platt_check.ece, "isotonic": fit.isotonic_check.ece },
+                    "logit_scale": gsfm.config().model.logit_scale,
+                    "logit_offset": gsfm.config().model.logit_offset,
+                    "fingerprint": gsfm.fingerprint(),
+                })
+            );
+            eprintln!("the model has a new fingerprint: run `genekg model predict` and `genekg index build`");
         }
         ModelCommand::Info { model, json } => {
             let dir = model.unwrap_or_else(default_dir);

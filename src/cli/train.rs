@@ -32,6 +32,11 @@ pub struct TrainArgs {
     /// from the training sets with the same ids, for an evaluation on them.
     #[arg(long)]
     hold_out: Option<PathBuf>,
+    /// Training sets kept out of training to fit and check the probability map (at most a
+    /// tenth of the sets); 0 keeps none, and the probabilities stay `sigmoid(logit)`
+    /// [default: 800].
+    #[arg(long)]
+    calibration_sets: Option<usize>,
     /// Genes in fewer training sets stay out of the vocabulary.
     #[arg(long)]
     min_gene_sets: Option<usize>,
@@ -105,6 +110,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         weight_decay: args.weight_decay,
         // Absolute, so `eval holdout` finds it from any directory.
         hold_out: args.hold_out.map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string()),
+        calibration_sets: args.calibration_sets.unwrap_or(d.calibration_sets),
     };
     let architecture = ModelConfig {
         d_model: args.d_model,

@@ -19,6 +19,8 @@ use crate::store::Store;
 /// Cached results: at most this many queries and this many rows over all of them (~100 MB).
 const CACHE_ENTRIES: usize = 64;
 const CACHE_ROWS: usize = 500_000;
+/// Null rungs kept across requests: ~20 per ranking, so the last ~200 rankings (~0.5 MB).
+const NULL_CACHE_RUNGS: usize = 4096;
 
 /// Entrez (or, for GMT files, name number) -> dense gene id. Fx rather than SipHash: building
 /// an index looks up every membership (~1.5M for the default libraries), and the keys are our
@@ -68,6 +70,10 @@ pub struct EnrichIndex {
     libraries: Vec<LibraryIndex>,
     table: LogFactorial,
     cache: ResultCache,
+    /// Null rungs of recent rankings for [`rank_enrich`](Self::rank_enrich).
+    null_cache: rank::NullCache,
+    /// Set id -> genes, for answers that weigh a shared set by its size.
+    set_sizes: FxHashMap<Arc<str>, u32>,
 }
 
 impl EnrichIndex {
@@ -175,7 +181,12 @@ impl EnrichIndex {
             libs[l].id_order.iter_mut().for_each(|r| *r += offset);
             offset += libs[l].set_count() as u32;
         }
+        let set_sizes = libs
+            .iter()
+            .flat_map(|l| (0..l.set_count()).map(move |i| (l.set_ids[i].clone(), l.members(i).len() as u32)))
+            .collect();
         Self {
+            set_sizes,
             table: LogFactorial::new(entrez.len()),
             resolver,
             entrez,
@@ -183,6 +194,7 @@ impl EnrichIndex {
             dense_of,
             libraries: libs,
             cache: ResultCache::new(CACHE_ENTRIES, CACHE_ROWS),
+            null_cache: rank::NullCache::new(NULL_CACHE_RUNGS),
         }
     }
 
@@ -222,6 +234,21 @@ impl EnrichIndex {
         Some(lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect())
     }
 
+    /// Genes in a set (`LIBRARY:term`), if the index has it.
+    pub fn set_size(&self, set_id: &str) -> Option<usize> {
+        self.set_sizes.get(set_id).map(|&n| n as usize)
+    }
+
+    /// Every set of library `name` (id, member genes as Entrez), if the index has it.
+    pub fn library_sets(&self, name: &str) -> Option<Vec<(Arc<str>, Vec<u32>)>> {
+        let lib = self.libraries.iter().find(|l| &*l.name == name)?;
+        Some(
+            (0..lib.set_count())
+                .map(|i| (lib.set_ids[i].clone(), lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect()))
+                .collect(),
+        )
+    }
+
     #[cfg(feature = "model")]
     pub(crate) fn resolver(&self) -> &GeneLookup {
         &self.resolver
@@ -235,6 +262,11 @@ impl EnrichIndex {
 
     pub fn clear_cache(&self) {
         self.cache.clear();
+    }
+
+    /// Null rungs held for the rank test (see [`rank::NullCache`]).
+    pub fn null_rungs_cached(&self) -> usize {
+        self.null_cache.len()
     }
 
     /// Indices of the requested libraries (all when `None`), or an error naming unknown ones.
@@ -363,7 +395,7 @@ impl EnrichIndex {
     pub fn rank_enrich(&self, scores: &[(u32, f32)], options: &RankOptions) -> Result<Vec<RankRow>> {
         let libraries = self.select_libraries(options.libraries.as_deref())?;
         let libs: Vec<&LibraryIndex> = libraries.iter().map(|&l| &self.libraries[l]).collect();
-        rank::run(scores, &libs, &self.dense_of, &self.entrez, options)
+        rank::run(scores, &libs, &self.dense_of, &self.entrez, options, &self.null_cache)
     }
 }
 

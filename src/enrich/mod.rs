@@ -17,6 +17,8 @@
 
 #[cfg(feature = "model")]
 pub mod augmented;
+#[cfg(feature = "model")]
+pub mod recovery;
 mod cache;
 pub mod fdr;
 pub mod fisher;

@@ -118,6 +118,17 @@ impl Ranking {
         self.weights.len()
     }
 
+    /// SHA-256 of the weights in ranking order: the null depends on the ranking only through
+    /// them, so two requests with equal weights share null rungs ([`NullCache`]).
+    fn signature(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for w in &self.weights {
+            h.update(w.to_bits().to_le_bytes());
+        }
+        h.finalize().into()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.weights.is_empty()
     }
@@ -169,6 +180,57 @@ pub struct NullModel {
     rungs: Vec<[f64; 4]>,
 }
 
+/// Fitted null rungs of recent rankings, keyed by (the ranking's weights, set size), shared
+/// across requests.
+///
+/// Why keyed by the ranking and not by (model, size) alone: the weighted running sum's null
+/// depends on the whole weight profile, and for model-augmented enrichment that profile is the
+/// model's logits for the request's own list, so a null fitted for one list gives wrong
+/// p-values for another. Fitting it is most of a request's cost (~19 rungs x 1,000 random
+/// sets); a repeated ranking (the next page, other libraries or size limits, the web page and
+/// the language front asking about the same list) reuses every rung. Random sets are seeded
+/// by their size, so a cached rung equals a refitted one exactly.
+pub struct NullCache {
+    entries: std::sync::Mutex<(rustc_hash::FxHashMap<([u8; 32], usize), [f64; 4]>, std::collections::VecDeque<([u8; 32], usize)>)>,
+    max_entries: usize,
+}
+
+impl NullCache {
+    /// Keeps at most `max_entries` rungs (each 80 bytes), dropping the oldest first.
+    pub fn new(max_entries: usize) -> Self {
+        Self { entries: Default::default(), max_entries }
+    }
+
+    fn get(&self, signature: [u8; 32], m: usize) -> Option<[f64; 4]> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).0.get(&(signature, m)).copied()
+    }
+
+    fn put(&self, signature: [u8; 32], m: usize, rung: [f64; 4]) {
+        if self.max_entries == 0 {
+            return;
+        }
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *guard;
+        if map.insert((signature, m), rung).is_none() {
+            order.push_back((signature, m));
+        }
+        while order.len() > self.max_entries {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+    }
+
+    /// Rungs held.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Set sizes the null is fitted at for sets of `min..=max` ranked genes: a geometric ladder
 /// (ratio ~1.4) with both ends, so interpolating in log size never spans much.
 pub fn null_sizes(min: usize, max: usize) -> Vec<usize> {
@@ -190,12 +252,19 @@ pub fn null_sizes(min: usize, max: usize) -> Vec<usize> {
 impl NullModel {
     /// Draws [`NULL_PERMUTATIONS`] random sets of each size of `sizes` from `ranking`, scores
     /// each by its signed peak (as blitzGSEA) and fits a gamma to the positive ones; the p of
-    /// an ES is then P(a random set's signed peak >= ES) = share positive x gamma tail.
-    pub fn fit(ranking: &Ranking, sizes: &[usize]) -> Result<Self> {
+    /// an ES is then P(a random set's signed peak >= ES) = share positive x gamma tail. Rungs
+    /// already in `cache` for this ranking are reused; the others are fitted and kept there.
+    pub fn fit(ranking: &Ranking, sizes: &[usize], cache: &NullCache) -> Result<Self> {
         let total = ranking.len();
-        let rungs: Vec<[f64; 4]> = sizes
+        let signature = ranking.signature();
+        let known: Vec<Option<[f64; 4]>> = sizes.iter().map(|&m| cache.get(signature, m)).collect();
+        let fitted: Vec<[f64; 4]> = sizes
             .par_iter()
-            .map(|&m| {
+            .zip(known.par_iter())
+            .map(|(&m, known)| {
+                if let Some(rung) = known {
+                    return Ok(*rung);
+                }
                 let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(m as u64);
                 let mut taken = vec![0u64; total.div_ceil(64)];
                 let mut positions = Vec::with_capacity(m);
@@ -213,7 +282,12 @@ impl NullModel {
                 Ok([(m as f64).ln(), shape, scale, (es.len() as f64 / nonzero as f64).ln()])
             })
             .collect::<Result<_>>()?;
-        Ok(Self { rungs })
+        for ((&m, known), rung) in sizes.iter().zip(&known).zip(&fitted) {
+            if known.is_none() {
+                cache.put(signature, m, *rung);
+            }
+        }
+        Ok(Self { rungs: fitted })
     }
 
     /// Gamma shape, scale and ln share positive at `m` genes: linear in ln m between rungs,
@@ -375,7 +449,51 @@ fn rank_positions(scores: &[(u32, f32)], dense_of: &DenseIds, genes: usize) -> R
 /// The sort key of the result order (see the module docs): a total order, so pages never
 /// skip or repeat a set.
 pub fn result_order(r: &RankRow) -> (bool, f64, f64, u32) {
-    (r.fdr > SIGNIFICANT_FDR, -r.es, r.log10_p, r.id_order)
+    RankOrder::DEFAULT.key(r)
+}
+
+/// Orders a result can be sorted in; `genekg eval enrichment-recovery` measures how each finds
+/// the set a list was drawn from (docs/enrichment.md), which is how [`RankOrder::DEFAULT`] was
+/// chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankOrder {
+    /// FDR <= [`SIGNIFICANT_FDR`] first, then ES, then p.
+    FdrThenEs,
+    /// FDR <= [`SIGNIFICANT_FDR`] first, then NES, then p.
+    FdrThenNes,
+    /// p alone (blitzGSEA's order), then ES.
+    P,
+    /// NES alone, then p.
+    Nes,
+    /// ES alone, then p.
+    Es,
+}
+
+impl RankOrder {
+    pub const DEFAULT: RankOrder = RankOrder::FdrThenEs;
+    pub const ALL: [RankOrder; 5] = [RankOrder::FdrThenEs, RankOrder::FdrThenNes, RankOrder::P, RankOrder::Nes, RankOrder::Es];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RankOrder::FdrThenEs => "FDR<=0.05, then ES",
+            RankOrder::FdrThenNes => "FDR<=0.05, then NES",
+            RankOrder::P => "p",
+            RankOrder::Nes => "NES",
+            RankOrder::Es => "ES",
+        }
+    }
+
+    /// Ascending sort key, ending in the set id's position so the order is total.
+    pub fn key(self, r: &RankRow) -> (bool, f64, f64, u32) {
+        let gate = r.fdr > SIGNIFICANT_FDR;
+        match self {
+            RankOrder::FdrThenEs => (gate, -r.es, r.log10_p, r.id_order),
+            RankOrder::FdrThenNes => (gate, -r.nes, r.log10_p, r.id_order),
+            RankOrder::P => (false, r.log10_p, -r.es, r.id_order),
+            RankOrder::Nes => (false, -r.nes, r.log10_p, r.id_order),
+            RankOrder::Es => (false, -r.es, r.log10_p, r.id_order),
+        }
+    }
 }
 
 /// One tested set before the null is known.
@@ -394,6 +512,7 @@ pub(crate) fn run(
     dense_of: &DenseIds,
     entrez: &[u32],
     options: &RankOptions,
+    cache: &NullCache,
 ) -> Result<Vec<RankRow>> {
     let min_size = options.min_size.unwrap_or(DEFAULT_MIN_SIZE).max(1);
     let max_size = options.max_size.unwrap_or(usize::MAX);
@@ -431,7 +550,7 @@ pub(crate) fn run(
         return Ok(Vec::new());
     }
     let (lo, hi) = tested.iter().fold((usize::MAX, 0), |(lo, hi), t| (lo.min(t.hits.len()), hi.max(t.hits.len())));
-    let null = NullModel::fit(&ranking, &null_sizes(lo, hi))?;
+    let null = NullModel::fit(&ranking, &null_sizes(lo, hi), cache)?;
     let mut rows: Vec<(RankRow, f64)> = tested
         .into_par_iter()
         .map(|t| {
@@ -543,6 +662,29 @@ mod tests {
         }
         // Each position is drawn with probability 1/10: ~200 times in 2,000 draws.
         assert!(seen.iter().all(|&c| (120..280).contains(&c)), "{seen:?}");
+    }
+
+    #[test]
+    fn null_rungs_are_cached_per_ranking_and_equal_a_refit() {
+        let scores: Vec<f32> = (0..500).map(|i| ((500 - i) as f32).powf(1.5) / 100.0).collect();
+        let ranking = Ranking::new(&scores);
+        let sizes = null_sizes(5, 60);
+        let cache = NullCache::new(100);
+        let first = NullModel::fit(&ranking, &sizes, &cache).unwrap();
+        assert_eq!(cache.len(), sizes.len());
+        let again = NullModel::fit(&ranking, &sizes, &cache).unwrap();
+        assert_eq!(cache.len(), sizes.len(), "the same ranking fits no new rung");
+        let fresh = NullModel::fit(&ranking, &sizes, &NullCache::new(0)).unwrap();
+        assert_eq!(first.rungs, fresh.rungs, "a cached rung equals a refitted one");
+        assert_eq!(again.rungs, fresh.rungs);
+        // Another weight profile is another null.
+        let flatter: Vec<f32> = scores.iter().map(|s| s.sqrt()).collect();
+        let other = NullModel::fit(&Ranking::new(&flatter), &sizes, &cache).unwrap();
+        assert_eq!(cache.len(), 2 * sizes.len());
+        assert_ne!(other.rungs, first.rungs);
+        let small = NullCache::new(3);
+        NullModel::fit(&ranking, &sizes, &small).unwrap();
+        assert_eq!(small.len(), 3, "the cache is bounded");
     }
 
     #[test]

@@ -189,14 +189,16 @@ impl EnrichQueries {
     }
 
     /// Model-augmented enrichment: the model ranks every gene of its vocabulary for the list,
-    /// and each set is tested for sitting near the top of that ranking (Kolmogorov-Smirnov
-    /// running sum, analytic p-values). Finds function even where the list overlaps no set.
+    /// and each set is tested for sitting near the top of that ranking (GSEA's weighted running
+    /// sum, a null fitted per set size as blitzGSEA; docs/enrichment.md). Finds function even
+    /// where the list overlaps no set.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn augmented_enrichment(
         &self,
         ctx: &Context<'_>,
-        genes: Vec<String>,
+        #[graphql(desc = "The gene list; or give `userGeneSet` instead.")] genes: Option<Vec<String>>,
+        #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<async_graphql::ID>,
         #[graphql(desc = "Library names; all when absent.")] libraries: Option<Vec<String>>,
         #[graphql(desc = "Keep the input genes in the ranking (they top it, so the test then repeats the overlap).", default = false)]
         include_input: bool,
@@ -204,6 +206,7 @@ impl EnrichQueries {
         after: Option<String>,
     ) -> async_graphql::Result<AugmentedEnrichmentResult> {
         let page = PageRequest::parse(first, after.as_deref())?;
+        let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         if genes.len() > crate::model::MAX_INPUT_GENES {
             return Err(ApiError::BadInput(format!(
                 "the gene list has {} entries; the model reads at most {}",

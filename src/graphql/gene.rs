@@ -155,7 +155,7 @@ impl GeneNode {
     /// Genes the model predicts from this gene alone, best first. Only the top
     /// `predictedPartnerCount` are stored (`genekg model predict`); a larger `first` is refused.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
-    async fn predicted_partners(&self, ctx: &Context<'_>, #[graphql(default = 10)] first: i32) -> async_graphql::Result<Vec<super::model::PredictedGene>> {
+    async fn predicted_partners(&self, ctx: &Context<'_>, #[graphql(default = 10)] first: i32) -> async_graphql::Result<Vec<super::model::PredictedPartner>> {
         super::model::predicted_partners(ctx, self.0.entrez, first).await
     }
 

@@ -84,15 +84,40 @@ pub struct PredictedFunction {
     pub set_auroc: Option<f32>,
 }
 
-/// A gene predicted for a set, or as a partner of a gene.
+/// A gene predicted for a set.
 #[derive(SimpleObject)]
 pub struct PredictedGene {
     pub gene: GeneNode,
     pub probability: f32,
     pub z_score: f32,
     pub rank: u32,
+    /// The gene is already in the set.
     pub known: bool,
 }
+
+/// A gene predicted as a partner of another.
+#[derive(SimpleObject)]
+pub struct PredictedPartner {
+    pub gene: GeneNode,
+    pub probability: f32,
+    pub z_score: f32,
+    pub rank: u32,
+    /// The pairing is on record in a curated library: `knownIn` is not empty.
+    pub known: bool,
+    /// Curated libraries (not the literature) in which the two genes share a specific set, one
+    /// of at most 200 genes (a GO term both are annotated to, a pathway). Broad terms such as
+    /// "cell cycle" hold most well-studied pairs and say nothing about the pair, so they do
+    /// not count.
+    pub known_in: Vec<String>,
+    /// The smallest curated set holding both genes, if any: the most specific record of the
+    /// pairing.
+    pub closest_shared_set: Option<GeneSetNode>,
+    /// Papers (literature sets) listing both genes.
+    pub shared_papers: u32,
+}
+
+/// Largest curated set whose co-membership counts as a pairing on record (`PredictedPartner`).
+pub const KNOWN_PAIR_MAX_SET: usize = 200;
 
 #[derive(SimpleObject)]
 pub struct SimilarGene {
@@ -152,11 +177,22 @@ pub async fn predicted_functions(
     first: i32,
     after: Option<String>,
 ) -> async_graphql::Result<Page<PredictedFunction>> {
-    model(ctx)?;
+    let model = model(ctx)?;
     let page = PageRequest::parse(first, after.as_deref())?;
     let st = state(ctx)?;
     for l in filter.libraries.iter().flatten() {
         super::library::known_library(st, l)?;
+    }
+    // As `predictedMembers`: predictions from another model, or older than a library's data,
+    // would answer for other data, so say which step to run instead.
+    let libraries: Vec<Option<&str>> = match &filter.libraries {
+        Some(ls) => ls.iter().map(|l| Some(l.as_str())).collect(),
+        None => vec![None],
+    };
+    for library in libraries {
+        if let Some(why) = predictions::stale_reason(&st.store, model.fingerprint(), library).map_err(ApiError::internal)? {
+            return Err(ApiError::NotFound(why).into());
+        }
     }
     let wanted = crate::store::FunctionFilter {
         min_z: filter.min_z,
@@ -197,12 +233,17 @@ pub fn predicted_partner_count(ctx: &Context<'_>, entrez: u32) -> async_graphql:
     Ok(predictions::partners_of_gene(&state(ctx)?.store, entrez).map_err(ApiError::internal)?.len())
 }
 
-/// For a partner, `known` means the two genes already share a stored set (a GO term both are
-/// annotated to, a paper reporting both): the pairing is on record, not new.
-pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> async_graphql::Result<Vec<PredictedGene>> {
-    model(ctx)?;
+/// For a partner, `known` means the pairing is on record in a curated library (a specific set
+/// holding both genes); papers listing both are counted apart, since a well-studied gene shares
+/// a paper with nearly every gene it is predicted with.
+pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> async_graphql::Result<Vec<PredictedPartner>> {
+    let model = model(ctx)?;
     let first = check_first(first)?;
     let st = state(ctx)?;
+    // Partners come from the model alone (no library's sets): only another model makes them stale.
+    if let Some(why) = predictions::stale_reason(&st.store, model.fingerprint(), Some("")).map_err(ApiError::internal)? {
+        return Err(ApiError::NotFound(why).into());
+    }
     let partners = predictions::partners_of_gene(&st.store, entrez).map_err(ApiError::internal)?;
     if first > partners.len() && !partners.is_empty() {
         return Err(ApiError::BadInput(format!(
@@ -222,18 +263,62 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
             .collect())
     };
     let own = sets_of(entrez)?;
-    let known: Vec<bool> = partners
-        .iter()
-        .map(|p| Ok(!sets_of(p.entrez)?.is_disjoint(&own)))
-        .collect::<ApiResult<_>>()?;
+    let mut records = Vec::with_capacity(partners.len());
+    for p in partners {
+        let shared: Vec<String> = sets_of(p.entrez)?.intersection(&own).cloned().collect();
+        records.push(pair_record(st, &shared));
+    }
     let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
+    let closest = load_sets(ctx, &records.iter().filter_map(|r| r.closest.clone()).collect::<Vec<_>>()).await?;
+    let mut closest = closest.into_iter();
     Ok(partners
         .iter()
         .zip(genes)
-        .zip(known)
+        .zip(records)
         .enumerate()
-        .map(|(i, ((p, gene), known))| PredictedGene { gene, probability: p.probability, z_score: p.z, rank: i as u32 + 1, known })
+        .map(|(i, ((p, gene), r))| PredictedPartner {
+            gene,
+            probability: p.probability,
+            z_score: p.z,
+            rank: i as u32 + 1,
+            known: !r.known_in.is_empty(),
+            known_in: r.known_in,
+            closest_shared_set: r.closest.is_some().then(|| closest.next()).flatten(),
+            shared_papers: r.papers,
+        })
         .collect())
+}
+
+/// What the store records about a pair of genes, from the ids of the sets holding both.
+struct PairRecord {
+    known_in: Vec<String>,
+    closest: Option<SetId>,
+    papers: u32,
+}
+
+fn pair_record(st: &super::AppState, shared: &[String]) -> PairRecord {
+    let mut known_in = std::collections::BTreeSet::new();
+    let mut closest: Option<(usize, &str)> = None;
+    let mut papers = 0;
+    for id in shared {
+        let Some((library, _)) = id.split_once(':') else { continue };
+        if library == crate::domain::LITERATURE_LIBRARY {
+            papers += 1;
+            continue;
+        }
+        let Some(size) = st.enrich.set_size(id) else { continue };
+        if size <= KNOWN_PAIR_MAX_SET {
+            known_in.insert(library.to_string());
+        }
+        if closest.is_none_or(|(s, c)| (size, id.as_str()) < (s, c)) {
+            closest = Some((size, id));
+        }
+    }
+    PairRecord {
+        known_in: known_in.into_iter().collect(),
+        closest: closest.and_then(|(_, id)| SetId::parse(id).ok()),
+        papers,
+    }
 }
 
 pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async_graphql::Result<Vec<SimilarGene>> {
@@ -327,6 +412,20 @@ pub struct AugmentResult {
     pub model_fingerprint: String,
 }
 
+/// Library sets near a gene list, and which entries of the list were not used (as `augment`
+/// reports them).
+#[derive(SimpleObject)]
+pub struct SimilarSetsResult {
+    /// Nearest sets first.
+    pub sets: Vec<SimilarSet>,
+    /// Input strings that name no known gene; not used.
+    pub unknown_genes: Vec<String>,
+    /// Input strings that are aliases of several genes; not used (name one of the candidates).
+    pub ambiguous_genes: Vec<AmbiguousInput>,
+    /// Known input genes the model cannot read; not used, so they do not move the list's place.
+    pub out_of_vocabulary: Vec<GeneNode>,
+}
+
 #[derive(Default)]
 pub struct ModelQueries;
 
@@ -387,7 +486,7 @@ impl ModelQueries {
         #[graphql(desc = "The id of a list registered with `addGeneSet`, in place of `genes`.")] user_gene_set: Option<ID>,
         library: Option<String>,
         #[graphql(default = 10)] first: i32,
-    ) -> async_graphql::Result<Vec<SimilarSet>> {
+    ) -> async_graphql::Result<SimilarSetsResult> {
         let first = check_first(first)?;
         let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
         if let Some(l) = &library {
@@ -397,7 +496,7 @@ impl ModelQueries {
         let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
         // Genes the model cannot read are left out, as in `augment`: they would only switch on
         // the `<unk>` column and move the list's embedding.
-        let (ids, _) = model.split_vocabulary(&list.genes);
+        let (ids, oov) = model.split_vocabulary(&list.genes);
         if ids.is_empty() {
             return Err(ApiError::BadInput(format!(
                 "none of the {} known input genes is in the model's vocabulary; it cannot place this list",
@@ -408,6 +507,11 @@ impl ModelQueries {
         check_index_data(&hood, &state(ctx)?.store, library.as_deref())?;
         let found = read_index(&hood, |h| h.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None))?
             .map_err(set_search_error)?;
-        similar_set_nodes(ctx, found).await
+        Ok(SimilarSetsResult {
+            sets: similar_set_nodes(ctx, found).await?,
+            unknown_genes: list.unknown,
+            ambiguous_genes: ambiguous_nodes(ctx, &list.ambiguous).await?,
+            out_of_vocabulary: load_genes(ctx, &oov).await?,
+        })
     }
 }

@@ -30,9 +30,9 @@ pub struct SetEntry {
 }
 
 impl SetEntry {
-    /// See [`crate::store::is_untitled`].
+    /// See [`crate::domain::is_untitled_set`].
     pub fn is_untitled(&self) -> bool {
-        crate::store::is_untitled_upper(&self.term, &self.name_upper)
+        crate::domain::is_untitled_set(&self.term, &self.name_upper)
     }
 }
 

@@ -81,32 +81,219 @@ pub fn fit(network: &Network, item_item: Option<(&ItemItem, f64)>, examples: &[V
     fit_platt(&xs, &ys)
 }
 
-/// Refits the calibration of a trained model in `dir` on its training corpus, as training does
-/// (same sets, hidden share and seed), and saves it. The model gets a new fingerprint (its
-/// answers change), so stored predictions and indexes count as stale. For models trained
-/// before the scale existed; needs the recipe in `config.json` and the store it was trained on.
-pub fn recalibrate(store: &crate::store::Store, dir: &std::path::Path) -> super::Result<(Calibration, String)> {
+/// A map from the model's logit to a probability, fitted on sets the model did not train on.
+///
+/// Why a second map after the logit calibration: the logit's Platt fit above is made on
+/// training sets, where the model knows the hidden genes too well; on sets it never saw, the
+/// same probabilities over-stated the top (0.97 predicted, 0.71 observed) and under-stated the
+/// middle by up to 0.28. So training keeps a reserve of sets out (`TrainConfig::
+/// calibration_sets`), fits both a Platt map and an isotonic map (pool-adjacent-violators) on
+/// half of it, and keeps whichever has the lower expected calibration error on the other half
+/// ([`fit_held_out`]). Both are non-decreasing, so ranks never change.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProbabilityMap {
+    /// `sigmoid(scale * logit + offset)`.
+    Platt { scale: f64, offset: f64 },
+    /// `[logit, probability]` knots, both non-decreasing; linear between knots, flat beyond.
+    Isotonic { knots: Vec<[f64; 2]> },
+}
+
+impl ProbabilityMap {
+    pub fn probability(&self, logit: f32) -> f32 {
+        let x = logit as f64;
+        match self {
+            ProbabilityMap::Platt { scale, offset } => sigmoid(scale * x + offset) as f32,
+            ProbabilityMap::Isotonic { knots } => {
+                let (Some(first), Some(last)) = (knots.first(), knots.last()) else { return sigmoid(x) as f32 };
+                if x <= first[0] {
+                    return first[1] as f32;
+                }
+                if x >= last[0] {
+                    return last[1] as f32;
+                }
+                let i = knots.partition_point(|k| k[0] <= x);
+                let (a, b) = (knots[i - 1], knots[i]);
+                let t = if b[0] > a[0] { (x - a[0]) / (b[0] - a[0]) } else { 1.0 };
+                (a[1] + t * (b[1] - a[1])) as f32
+            }
+        }
+    }
+}
+
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Fewest predictions behind one block of an isotonic map: fewer and a block is noise (three
+/// genes that all came back would claim probability 1).
+const MIN_BLOCK: f64 = 200.0;
+/// Most blocks kept; neighbours closest in probability are pooled first.
+const MAX_BLOCKS: usize = 200;
+
+/// Isotonic regression of `ys` on `xs` by pool-adjacent-violators: equal `xs` pooled first,
+/// then adjacent blocks pooled while a block's rate is not below the next one's. Blocks of
+/// fewer than [`MIN_BLOCK`] predictions are pooled with their upper neighbour, and at most
+/// [`MAX_BLOCKS`] are kept; pooling neighbours of a non-decreasing sequence keeps it
+/// non-decreasing. Each block gives knots at its lowest and highest logit with its member
+/// rate, so the map is flat within a block and linear between blocks (as scikit-learn's).
+pub fn fit_isotonic(xs: &[f32], ys: &[bool]) -> ProbabilityMap {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_unstable_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+    // [count, members, lowest x, highest x], in x order.
+    let pool = |a: [f64; 4], b: [f64; 4]| [a[0] + b[0], a[1] + b[1], a[2], b[3]];
+    let mut blocks: Vec<[f64; 4]> = Vec::new();
+    for &i in &order {
+        let (x, y) = (xs[i] as f64, ys[i] as u8 as f64);
+        match blocks.last_mut() {
+            Some(b) if b[3] == x => *b = pool(*b, [1.0, y, x, x]),
+            _ => blocks.push([1.0, y, x, x]),
+        }
+        while blocks.len() >= 2 {
+            let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
+            if a[1] / a[0] < b[1] / b[0] {
+                break;
+            }
+            blocks.pop();
+            *blocks.last_mut().expect("two blocks") = pool(a, b);
+        }
+    }
+    let mut sized: Vec<[f64; 4]> = Vec::new();
+    for b in blocks {
+        match sized.last_mut() {
+            Some(last) if last[0] < MIN_BLOCK => *last = pool(*last, b),
+            _ => sized.push(b),
+        }
+    }
+    if sized.len() >= 2 && sized[sized.len() - 1][0] < MIN_BLOCK {
+        let b = sized.pop().expect("two blocks");
+        let last = sized.last_mut().expect("one block");
+        *last = pool(*last, b);
+    }
+    let rate = |b: &[f64; 4]| b[1] / b[0];
+    while sized.len() > MAX_BLOCKS {
+        let i = (0..sized.len() - 1)
+            .min_by(|&i, &j| (rate(&sized[i + 1]) - rate(&sized[i])).total_cmp(&(rate(&sized[j + 1]) - rate(&sized[j]))))
+            .expect("two blocks");
+        let b = sized.remove(i + 1);
+        sized[i] = pool(sized[i], b);
+    }
+    let mut knots = Vec::with_capacity(2 * sized.len());
+    for b in &sized {
+        knots.push([b[2], rate(b)]);
+        if b[3] > b[2] {
+            knots.push([b[3], rate(b)]);
+        }
+    }
+    ProbabilityMap::Isotonic { knots }
+}
+
+/// The outcome of [`fit_held_out`]: the map kept, and both candidates' reliability on the check half.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HeldOutFit {
+    pub chosen: ProbabilityMap,
+    pub platt: ProbabilityMap,
+    pub isotonic: ProbabilityMap,
+    pub fit_cases: usize,
+    pub platt_check: super::eval::calibration::Reliability,
+    pub isotonic_check: super::eval::calibration::Reliability,
+}
+
+/// Fits a Platt and an isotonic map from `model`'s logits to probabilities on `fit` (cases the
+/// model did not train on) and keeps the one with the lower ECE on `check` (disjoint from
+/// `fit`, also unseen). See [`ProbabilityMap`].
+pub fn fit_held_out(model: &super::Gsfm, fit: &[super::eval::cases::Case], check: &[super::eval::cases::Case], bins: usize) -> HeldOutFit {
+    use super::eval::calibration::{pairs, table};
+    let on_fit = pairs(model, fit);
+    let c = fit_platt(&on_fit.logits, &on_fit.members);
+    let platt = ProbabilityMap::Platt { scale: c.scale, offset: c.offset };
+    let isotonic = fit_isotonic(&on_fit.logits, &on_fit.members);
+    drop(on_fit);
+    let on_check = pairs(model, check);
+    let platt_check = table(&on_check, |l| platt.probability(l), bins);
+    let isotonic_check = table(&on_check, |l| isotonic.probability(l), bins);
+    let chosen = if isotonic_check.ece <= platt_check.ece { isotonic.clone() } else { platt.clone() };
+    HeldOutFit { chosen, platt, isotonic, fit_cases: fit.len(), platt_check, isotonic_check }
+}
+
+/// Where the probability map of [`recalibrate`] is fitted.
+pub enum HeldOut<'a> {
+    /// The sets the model's recipe kept out of training (`calibration_sets`).
+    Reserve,
+    /// Cases the model did not train on (e.g. `eval make-cases go-annotations` for a model
+    /// trained `--hold-out` on them): alternate cases fit and check.
+    Cases(&'a [super::eval::cases::Case]),
+}
+
+/// Fits the probability map of the model in `dir` on held-out data (see [`ProbabilityMap`])
+/// and saves it. A model from before the logit scale existed gets its Platt logit fit first,
+/// as training does. With `new_fingerprint` the model gets a new fingerprint (its answers
+/// change, so stored predictions count as stale); training keeps its own.
+pub fn recalibrate(store: &crate::store::Store, dir: &std::path::Path, held_out: HeldOut, new_fingerprint: bool) -> super::Result<HeldOutFit> {
     let mut model = super::checkpoint::load(dir)?;
     let recipe = model.file.training.clone().ok_or_else(|| {
         super::ModelError::Invalid("the model records no training recipe (imported?); it cannot be recalibrated".into())
     })?;
     let corpus = super::corpus::Corpus::for_recipe(store, &recipe)?;
-    let examples: Vec<Vec<i64>> = corpus
-        .sets
-        .iter()
-        .map(|s| model.vocab.encode(&s.genes))
-        .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
-        .collect();
+    let (fit_cases, check_cases) = match held_out {
+        HeldOut::Cases(cases) => {
+            let (fit, check): (Vec<_>, Vec<_>) = cases.iter().cloned().enumerate().partition(|(i, _)| i % 2 == 0);
+            (fit.into_iter().map(|c| c.1).collect(), check.into_iter().map(|c| c.1).collect())
+        }
+        HeldOut::Reserve if corpus.reserve.is_empty() => {
+            return Err(super::ModelError::Invalid(format!(
+                "the model in {} was trained on every set of its libraries (its recipe keeps no calibration sets), so no \
+                 held-out sets are left to fit its probabilities on; retrain it (`genekg train` keeps {} sets out by default), \
+                 or pass `--cases FILE` with cases it did not train on",
+                dir.display(),
+                super::config::DEFAULT_CALIBRATION_SETS
+            )))
+        }
+        HeldOut::Reserve => corpus.reserve_cases(recipe.seed),
+    };
     let config = &model.file.model;
-    let hide = if config.input_dropout > 0.0 { config.input_dropout } else { 0.5 };
-    let blend = model.item_item.as_ref().zip(config.item_item.map(|c| c.weight));
-    let c = fit(&model.network, blend, &examples, hide, recipe.seed);
-    model.file.model.logit_scale = Some(c.scale);
-    model.file.model.logit_offset = Some(c.offset);
-    use sha2::Digest;
-    let fingerprint = hex::encode(sha2::Sha256::digest(format!("{}:calibration:{}:{}", model.fingerprint, c.scale, c.offset)));
-    super::checkpoint::save(dir, &model.network, &model.vocab, &model.file, model.item_item.as_ref(), &fingerprint)?;
-    Ok((c, fingerprint))
+    if config.logit_scale.is_none() && config.objective == super::Objective::Multinomial {
+        let examples: Vec<Vec<i64>> = corpus
+            .sets
+            .iter()
+            .map(|s| model.vocab.encode(&s.genes))
+            .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
+            .collect();
+        let hide = if config.input_dropout > 0.0 { config.input_dropout } else { 0.5 };
+        let blend = model.item_item.as_ref().zip(config.item_item.map(|c| c.weight));
+        let c = fit(&model.network, blend, &examples, hide, recipe.seed);
+        model.file.model.logit_scale = Some(c.scale);
+        model.file.model.logit_offset = Some(c.offset);
+    }
+    model.file.model.probability_map = None;
+    let (scale, offset) = (model.file.model.logit_scale, model.file.model.logit_offset);
+    let gsfm = super::Gsfm::from_dir(model);
+    let outcome = fit_held_out(&gsfm, &fit_cases, &check_cases, 10);
+    drop(gsfm);
+    // The weights moved into the scorer and are unchanged: read them again to save.
+    let mut saved = super::checkpoint::load(dir)?;
+    saved.file.model.logit_scale = scale;
+    saved.file.model.logit_offset = offset;
+    saved.file.model.probability_map = Some(outcome.chosen.clone());
+    let fingerprint = if new_fingerprint {
+        use sha2::Digest;
+        let map = serde_json::to_string(&saved.file.model.probability_map).expect("map serialises");
+        hex::encode(sha2::Sha256::digest(format!(
+            "{}:calibration:{:?}:{:?}:{map}",
+            saved.fingerprint, saved.file.model.logit_scale, saved.file.model.logit_offset
+        )))
+    } else {
+        saved.fingerprint.clone()
+    };
+    super::checkpoint::save(dir, &saved.network, &saved.vocab, &saved.file, saved.item_item.as_ref(), &fingerprint)?;
+    tracing::info!(
+        fit_cases = outcome.fit_cases,
+        platt_ece = format!("{:.4}", outcome.platt_check.ece),
+        isotonic_ece = format!("{:.4}", outcome.isotonic_check.ece),
+        kept = match outcome.chosen { ProbabilityMap::Platt { .. } => "platt", ProbabilityMap::Isotonic { .. } => "isotonic" },
+        "probability map fitted on held-out sets"
+    );
+    Ok(outcome)
 }
 
 /// Platt scaling: the `(scale, offset)` minimising cross-entropy against Platt's smoothed
@@ -224,6 +411,41 @@ mod tests {
         let ys: Vec<bool> = xs.iter().map(|&x| x > 100.0).collect();
         let c = fit_platt(&xs, &ys);
         assert!(c.scale.is_finite() && c.scale > 0.0 && c.offset.is_finite(), "{c:?}");
+    }
+
+    #[test]
+    fn isotonic_follows_a_shape_platt_cannot_and_stays_monotone() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        // P(member) rises as a step from 0.02 to 0.6 at x = 0, then stays: no logistic fits it.
+        let truth = |x: f64| if x < 0.0 { 0.02 } else { 0.6 };
+        let xs: Vec<f32> = (0..100_000).map(|_| rng.gen_range(-10.0..10.0)).collect();
+        let ys: Vec<bool> = xs.iter().map(|&x| rng.gen_bool(truth(x as f64))).collect();
+        let map = fit_isotonic(&xs, &ys);
+        let ProbabilityMap::Isotonic { knots } = &map else { panic!("isotonic") };
+        assert!(knots.len() <= 2 * MAX_BLOCKS && knots.windows(2).all(|w| w[0][0] <= w[1][0] && w[0][1] <= w[1][1]), "{knots:?}");
+        for x in [-8.0f32, -3.0, 3.0, 8.0] {
+            let p = map.probability(x) as f64;
+            assert!((p - truth(x as f64)).abs() < 0.03, "isotonic at {x}: {p}");
+        }
+        let c = fit_platt(&xs, &ys);
+        let platt = ProbabilityMap::Platt { scale: c.scale, offset: c.offset };
+        let worst = [-8.0f32, -3.0, 3.0, 8.0].iter().map(|&x| (platt.probability(x) as f64 - truth(x as f64)).abs()).fold(0.0, f64::max);
+        assert!(worst > 0.05, "a logistic cannot follow a step: off by {worst}");
+        // Flat beyond the ends, and a block is never fewer than MIN_BLOCK predictions.
+        assert_eq!(map.probability(-1e6), knots[0][1] as f32);
+        assert_eq!(map.probability(1e6), knots[knots.len() - 1][1] as f32);
+        let few = fit_isotonic(&[1.0, 2.0, 3.0], &[false, true, true]);
+        assert_eq!(few, ProbabilityMap::Isotonic { knots: vec![[1.0, 2.0 / 3.0], [3.0, 2.0 / 3.0]] }, "three predictions make one block");
+    }
+
+    #[test]
+    fn probability_maps_round_trip_through_json() {
+        for map in [ProbabilityMap::Platt { scale: 0.1, offset: -5.0 }, ProbabilityMap::Isotonic { knots: vec![[-3.0, 0.001], [4.0, 0.7]] }] {
+            let text = serde_json::to_string(&map).unwrap();
+            assert_eq!(serde_json::from_str::<ProbabilityMap>(&text).unwrap(), map, "{text}");
+        }
+        let iso = ProbabilityMap::Isotonic { knots: vec![[-3.0, 0.1], [1.0, 0.5]] };
+        assert!((iso.probability(-1.0) - 0.3).abs() < 1e-6, "linear between knots");
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub struct ModelConfig {
     /// change. Left out of the JSON when `None` (models calibrated by offset alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logit_scale: Option<f64>,
+    /// Logit -> probability, fitted on sets the model did not train on (`calibrate.rs`);
+    /// `None` = `sigmoid(logit)` (models from before it). Left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_map: Option<super::calibrate::ProbabilityMap>,
     /// Inputs with more vocabulary genes than this are answered as a mixture of chunks of at
     /// most this many (`mixture.rs`); `None` runs every input whole, as published. Not in the
     /// published config; left out of the JSON when `None`.
@@ -131,6 +135,7 @@ impl ModelConfig {
             objective: Objective::Bce,
             logit_offset: None,
             logit_scale: None,
+            probability_map: None,
             input_chunk: None,
             item_item: None,
         }
@@ -213,7 +218,18 @@ pub struct TrainConfig {
     /// the training sets with the same ids, so an evaluation on it never saw them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_out: Option<String>,
+    /// Training sets kept out of training for the probability map: half to fit it, half to
+    /// check it (`calibrate.rs`). 0 (older recipes) = none; left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub calibration_sets: usize,
 }
+
+fn is_zero_usize(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Sets kept out of training by default for the probability map (~2% of the default corpus).
+pub const DEFAULT_CALIBRATION_SETS: usize = 800;
 
 impl Default for TrainConfig {
     /// The default recipe; docs/model.md records the evaluation behind each choice.
@@ -229,6 +245,7 @@ impl Default for TrainConfig {
             seed: 42,
             weight_decay: 0.0,
             hold_out: None,
+            calibration_sets: DEFAULT_CALIBRATION_SETS,
         }
     }
 }

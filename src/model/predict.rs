@@ -42,7 +42,7 @@ pub struct Gsfm {
 pub struct ScoredGene {
     pub entrez: u32,
     pub logit: f32,
-    /// sigmoid(logit)
+    /// The model's probability map at the logit ([`Gsfm::probability`]).
     pub probability: f32,
     /// The gene was in the input list.
     pub input: bool,
@@ -101,6 +101,16 @@ impl Gsfm {
 
     pub fn config(&self) -> &ModelFile {
         &self.file
+    }
+
+    /// The probability that a gene with this logit belongs with the input: the model's
+    /// probability map, fitted on sets it did not train on (`calibrate.rs`), or
+    /// `sigmoid(logit)` for a model without one.
+    pub fn probability(&self, logit: f32) -> f32 {
+        match &self.file.model.probability_map {
+            Some(map) => map.probability(logit),
+            None => super::calibrate::sigmoid(logit as f64) as f32,
+        }
     }
 
     fn with_network<T>(&self, f: impl FnOnce(&Network) -> T) -> T {
@@ -251,7 +261,7 @@ impl Gsfm {
             .map(|(&entrez, logit)| ScoredGene {
                 entrez,
                 logit,
-                probability: 1.0 / (1.0 + (-logit).exp()),
+                probability: self.probability(logit),
                 input: input.contains(&entrez),
             })
             .collect();

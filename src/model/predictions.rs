@@ -101,12 +101,9 @@ fn z_scores(logits: &[f32], live: &[bool]) -> Vec<f32> {
     logits.iter().map(|&l| ((l as f64 - mean) / sd) as f32).collect()
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
 /// The listed genes of one set (see the module docs).
-fn list_set(logits: &[f32], genes: &[u32], live: &[bool], members: &[usize], top_n: usize) -> Vec<SetPrediction> {
+/// `probability` maps a logit to the model's probability ([`Gsfm::probability`]).
+fn list_set(logits: &[f32], genes: &[u32], live: &[bool], members: &[usize], top_n: usize, probability: &(dyn Fn(f32) -> f32 + Sync)) -> Vec<SetPrediction> {
     let z = z_scores(logits, live);
     let member: std::collections::HashSet<usize> = members.iter().copied().collect();
     let mut listed: Vec<usize> = (0..logits.len()).filter(|&c| live[c] && (logits[c] > 0.0 || z[c] > Z_THRESHOLD)).collect();
@@ -119,7 +116,7 @@ fn list_set(logits: &[f32], genes: &[u32], live: &[bool], members: &[usize], top
         }
         let known = member.contains(&c);
         new += !known as usize;
-        out.push(SetPrediction { entrez: genes[c], probability: sigmoid(logits[c]), z: z[c], rank: r as u32 + 1, known });
+        out.push(SetPrediction { entrez: genes[c], probability: probability(logits[c]), z: z[c], rank: r as u32 + 1, known });
     }
     out
 }
@@ -160,7 +157,7 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
     let data: crate::store::DataVersions = libraries.iter().map(|l| (l.name.clone(), l.generation)).collect();
     for lib in libraries {
         for s in store.library_sets(&lib.name)? {
-            let untitled = crate::store::is_untitled(&s.term, &s.name);
+            let untitled = crate::domain::is_untitled_set(&s.term, &s.name);
             all_sets.push((lib.name.clone(), s.term, untitled, s.genes));
         }
     }
@@ -201,7 +198,7 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
         let computed: Vec<(Vec<SetPrediction>, Option<f32>)> = (0..chunk.len())
             .into_par_iter()
             .map(|i| {
-                let rows = list_set(&logits[i], &genes, &live, &members[i], options.top_n);
+                let rows = list_set(&logits[i], &genes, &live, &members[i], options.top_n, &|l| model.probability(l));
                 let auroc = (!splits[i].is_empty()).then(|| {
                     let mut v: Vec<f64> = splits[i]
                         .iter()
@@ -277,7 +274,7 @@ fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: 
                 }
                 order.truncate(k);
                 order.sort_by(by_logit);
-                order.into_iter().map(|c| Partner { entrez: genes[c], probability: sigmoid(row[c]), z: z[c] }).collect()
+                order.into_iter().map(|c| Partner { entrez: genes[c], probability: model.probability(row[c]), z: z[c] }).collect()
             })
             .collect();
         let lists: Vec<(u32, Vec<Partner>)> = chunk.iter().map(|&(_, g)| g).zip(lists).collect();
@@ -369,11 +366,12 @@ mod tests {
         logits.extend(std::iter::repeat(-4.0).take(40));
         let genes: Vec<u32> = (100..143).collect();
         let live = vec![true; 43];
-        let rows = list_set(&logits, &genes, &live, &[0], 1);
+        let sigmoid = |l: f32| crate::model::calibrate::sigmoid(l as f64) as f32;
+        let rows = list_set(&logits, &genes, &live, &[0], 1, &sigmoid);
         assert_eq!(rows.len(), 2, "the member, then one new gene (cap 1)");
         assert!(rows[0].known && rows[0].rank == 1 && rows[0].entrez == 100);
         assert!(!rows[1].known && rows[1].rank == 2 && rows[1].entrez == 101);
-        let all = list_set(&logits, &genes, &live, &[0], 100);
+        let all = list_set(&logits, &genes, &live, &[0], 100, &sigmoid);
         assert_eq!(all.len(), 3, "negative logits with low z are not listed");
         assert!(all.iter().all(|r| r.z > Z_THRESHOLD || sigmoid(logits[(r.entrez - 100) as usize]) > 0.5));
     }

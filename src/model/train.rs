@@ -256,6 +256,9 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     };
     checkpoint::save(&opts.out_dir, &network, &vocab, &file, item_item.as_ref(), &fingerprint)?;
     checkpoint::remove_checkpoint(&opts.out_dir);
+    if !corpus.reserve.is_empty() {
+        calibrate::recalibrate(store, &opts.out_dir, calibrate::HeldOut::Reserve, false)?;
+    }
     Ok(TrainReport {
         out_dir: opts.out_dir.display().to_string(),
         fingerprint,

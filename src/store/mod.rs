@@ -49,7 +49,7 @@ pub use gene_list::{split_gene_args, split_gene_list, AmbiguousInput, ResolvedLi
 pub use genes::{GeneResolver, Resolution};
 pub use libraries::{changed_libraries, DataVersions, LibraryWriter};
 pub use predictions::{FunctionCounts, FunctionFilter, FunctionRow, Partner, SetPrediction, SetPredictions};
-pub use records::{is_untitled, is_untitled_upper, Gene, GeneSet, Library, UserSet};
+pub use records::{Gene, GeneSet, Library, UserSet};
 
 #[path = "../../migrations/mod.rs"]
 mod migrations;

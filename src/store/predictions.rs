@@ -65,7 +65,7 @@ pub(crate) struct FunctionValue {
     pub rank: u32,
     pub known: bool,
     pub set_auroc: Option<f32>,
-    /// The set is named only by its id (see [`super::is_untitled`]).
+    /// The set is named only by its id (see [`crate::domain::is_untitled_set`]).
     pub untitled: bool,
 }
 

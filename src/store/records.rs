@@ -55,17 +55,6 @@ pub struct GeneSet {
     pub url: Option<String>,
 }
 
-/// A set named only by its id: a literature set is named "PMID n" (org.Hs.eg.db has no paper
-/// titles), a GMT set may repeat its term. Such sets say nothing to a reader scanning a list.
-pub fn is_untitled(term: &str, name: &str) -> bool {
-    is_untitled_upper(term, &name.to_uppercase())
-}
-
-/// [`is_untitled`] for a name already in upper case.
-pub fn is_untitled_upper(term: &str, name_upper: &str) -> bool {
-    name_upper.is_empty() || name_upper == term.to_uppercase() || name_upper.strip_prefix("PMID ") == Some(term)
-}
-
 /// A gene list a user registered through the API (like Enrichr's addList).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserSet {

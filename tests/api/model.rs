@@ -89,21 +89,36 @@ async fn model_fields_end_to_end() {
     assert_eq!(sims.len(), 3);
     assert!(sims.iter().all(|s| s["key"] != "GO_BP:GO:0006260" && s["geneSet"]["id"] == s["key"]));
 
-    // predictedPartners: `known` is whether the two genes share a stored set; the list ends at
-    // the stored count, and a larger `first` is refused.
+    // predictedPartners: `known` is whether the pairing is on record in a curated library (a set
+    // of at most 200 genes holding both, `knownIn` naming the libraries); papers listing both
+    // are counted apart; the list ends at the stored count, and a larger `first` is refused.
     let r = app
-        .query("{ gene(id: \"MCM6\") { knownSets(first: 500) { nodes { id } } predictedPartnerCount predictedPartners(first: 20) { known gene { knownSets(first: 500) { nodes { id } } } } } }")
+        .query(
+            "{ gene(id: \"MCM6\") { knownSets(first: 500) { nodes { id size } } predictedPartnerCount
+               predictedPartners(first: 20) { known knownIn sharedPapers closestSharedSet { id size }
+                 gene { knownSets(first: 500) { nodes { id size } } } } } }",
+        )
         .await;
     let g = &r["data"]["gene"];
-    let ids = |v: &serde_json::Value| -> std::collections::HashSet<String> {
-        v["knownSets"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_string()).collect()
+    let sets = |v: &serde_json::Value| -> std::collections::HashMap<String, u64> {
+        v["knownSets"]["nodes"].as_array().unwrap().iter().map(|n| (n["id"].as_str().unwrap().to_string(), n["size"].as_u64().unwrap())).collect()
     };
-    let own = ids(g);
-    let partners = g["predictedPartners"].as_array().expect("partners");
+    let own = sets(g);
+    let partners = g["predictedPartners"].as_array().unwrap_or_else(|| panic!("{r}"));
     for p in partners {
-        assert_eq!(p["known"], !ids(&p["gene"]).is_disjoint(&own), "{p}");
+        let theirs = sets(&p["gene"]);
+        let shared: Vec<(&String, u64)> = theirs.iter().filter(|(id, _)| own.contains_key(*id)).map(|(id, &n)| (id, n)).collect();
+        let papers = shared.iter().filter(|(id, _)| id.starts_with("PubMed:")).count();
+        let curated: Vec<&(&String, u64)> = shared.iter().filter(|(id, _)| !id.starts_with("PubMed:")).collect();
+        let known_in: std::collections::BTreeSet<&str> =
+            curated.iter().filter(|(_, n)| *n <= 200).map(|(id, _)| id.split_once(':').unwrap().0).collect();
+        assert_eq!(p["knownIn"], json!(known_in.iter().collect::<Vec<_>>()), "{p}");
+        assert_eq!(p["known"], !known_in.is_empty(), "{p}");
+        assert_eq!(p["sharedPapers"], papers, "{p}");
+        let closest = curated.iter().map(|(id, n)| (*n, id.as_str())).min();
+        assert_eq!(p["closestSharedSet"]["id"].as_str(), closest.map(|c| c.1), "{p}");
     }
-    assert!(partners.iter().any(|p| p["known"] == true), "MCM6 shares GO terms with some partner: {r}");
+    assert!(partners.iter().any(|p| p["known"] == true), "MCM6 shares specific GO terms with some partner: {r}");
     let stored = g["predictedPartnerCount"].as_u64().unwrap();
     assert!(stored >= 20, "{r}");
     let r = app.query(&format!("{{ gene(id: \"MCM6\") {{ predictedPartners(first: {}) {{ rank }} }} }}", stored + 1)).await;
@@ -136,7 +151,7 @@ async fn model_fields_end_to_end() {
     assert!(go["totalCount"].as_u64() < all_go["totalCount"].as_u64(), "MCM2's own GO terms are predicted too: {all_go}");
 
     // A registered list is private: nobody's similarSets lists it, even for the same genes;
-    // its owner passes its id to similarSets, augment and enrich, with the same answers as the
+    // its owner passes its id to similarSets, augment, enrich and augmentedEnrichment, with the same answers as the
     // genes give.
     let r = app
         .query_with("mutation($g: [String!]!) { addGeneSet(genes: $g, description: \"replication\") { id } }", json!({"g": REPLICATION}))
@@ -144,16 +159,16 @@ async fn model_fields_end_to_end() {
     let id = r["data"]["addGeneSet"]["id"].as_str().unwrap().to_string();
     let by_genes = app
         .query_with(
-            "query($g: [String!]!) { similarSets(genes: $g, first: 20) { key cosine geneSet { id } } augment(genes: $g, first: 5) { genes { gene { symbol } } } enrich(genes: $g, first: 3) { genesUsed results { nodes { geneSet { id } } } } }",
+            "query($g: [String!]!) { similarSets(genes: $g, first: 20) { sets { key cosine geneSet { id } } } augment(genes: $g, first: 5) { genes { gene { symbol } } } enrich(genes: $g, first: 3) { genesUsed results { nodes { geneSet { id } } } } augmentedEnrichment(genes: $g, libraries: [\"GO_BP\"], first: 3) { genesUsed results { nodes { geneSet { id } pValue } } } }",
             json!({"g": REPLICATION}),
         )
         .await;
-    let sims = by_genes["data"]["similarSets"].as_array().unwrap();
+    let sims = by_genes["data"]["similarSets"]["sets"].as_array().unwrap();
     assert_eq!(sims.len(), 20, "{by_genes}");
     assert!(sims.iter().all(|s| !s["key"].as_str().unwrap().starts_with("user:") && s["geneSet"]["id"] == s["key"]), "{by_genes}");
     let by_id = app
         .query_with(
-            "query($id: ID!) { similarSets(userGeneSet: $id, first: 20) { key cosine geneSet { id } } augment(userGeneSet: $id, first: 5) { genes { gene { symbol } } } enrich(userGeneSet: $id, first: 3) { genesUsed results { nodes { geneSet { id } } } } }",
+            "query($id: ID!) { similarSets(userGeneSet: $id, first: 20) { sets { key cosine geneSet { id } } } augment(userGeneSet: $id, first: 5) { genes { gene { symbol } } } enrich(userGeneSet: $id, first: 3) { genesUsed results { nodes { geneSet { id } } } } augmentedEnrichment(userGeneSet: $id, libraries: [\"GO_BP\"], first: 3) { genesUsed results { nodes { geneSet { id } pValue } } } }",
             json!({"id": id}),
         )
         .await;
@@ -163,7 +178,7 @@ async fn model_fields_end_to_end() {
     assert!(r["errors"][0]["message"].as_str().unwrap().contains(&format!("userGeneSet(id: \"{id}\")")), "{r}");
     let r = app.query_with("query($g: [String!]!) { augment(genes: $g, userGeneSet: \"1\") { unknownGenes } }", json!({"g": REPLICATION})).await;
     assert_eq!(code(&r), "BAD_INPUT", "{r}");
-    let r = app.query("{ similarSets { key } }").await;
+    let r = app.query("{ similarSets { sets { key } } }").await;
     assert_eq!(code(&r), "BAD_INPUT", "{r}");
     let r = app.query("{ enrich(userGeneSet: \"999999999\") { genesUsed } }").await;
     assert_eq!(code(&r), "NOT_FOUND", "{r}");
@@ -208,6 +223,18 @@ async fn model_fields_end_to_end() {
         assert!(es > 0.0 && es <= 1.0);
         assert!(n["leadingEdge"].as_array().unwrap().iter().all(|g| !REPLICATION.contains(&g["symbol"].as_str().unwrap())), "{n}");
     }
+    // The fitted null is kept across requests: asking again about the same list (here a
+    // longer page) fits no new rung.
+    let cached = app.state.enrich.null_rungs_cached();
+    assert!(cached > 0, "the null's rungs are cached");
+    let again = app
+        .query_with(
+            "query($g: [String!]!) { augmentedEnrichment(genes: $g, libraries: [\"GO_BP\"], first: 8) { results { nodes { geneSet { id } pValue } } } }",
+            json!({"g": with_unknown()}),
+        )
+        .await;
+    assert!(again["errors"].is_null(), "{again}");
+    assert_eq!(app.state.enrich.null_rungs_cached(), cached, "the same ranking reuses its null");
     let with_input = app
         .query_with(
             "query($g: [String!]!) { augmentedEnrichment(genes: $g, libraries: [\"GO_BP\"], includeInput: true, first: 1) { rankedGenes } }",
@@ -268,7 +295,7 @@ async fn a_sets_index_that_no_longer_matches_the_store_names_the_step_to_run() {
     let stale = app.state.neighbourhood.as_ref().unwrap().read().unwrap().sets_stale.clone();
     assert!(stale.as_deref().is_some_and(|s| s.contains("GO_CC:") && s.contains("genekg index build")), "{stale:?}");
     let r = app
-        .query_with("query($g: [String!]!) { similarSets(genes: $g) { key } }", json!({"g": REPLICATION}))
+        .query_with("query($g: [String!]!) { similarSets(genes: $g) { sets { key } } }", json!({"g": REPLICATION}))
         .await;
     assert_eq!(code(&r), "NOT_FOUND", "{r}");
     assert!(r["errors"][0]["message"].as_str().unwrap().contains("genekg index build"), "{r}");
@@ -333,10 +360,16 @@ async fn augment_reports_inputs_it_left_out_and_they_change_nothing() {
     let msg = none["errors"][0]["message"].as_str().unwrap();
     assert!(msg.contains("CTF") && msg.contains("NOT_A_GENE_XYZ"), "{msg}");
 
-    let sets = "query($g: [String!]!) { similarSets(genes: $g, first: 3) { key cosine } }";
+    // similarSets leaves out the same inputs, and says so as augment does.
+    let sets = "query($g: [String!]!) { similarSets(genes: $g, first: 3) { sets { key cosine } unknownGenes ambiguousGenes { input } outOfVocabulary { symbol } } }";
     let (a, b) = (app.query_with(sets, json!({"g": REPLICATION})).await, app.query_with(sets, json!({"g": more})).await);
     assert!(b["errors"].is_null(), "{b}");
-    assert_eq!(a["data"], b["data"], "similarSets leaves out the same inputs");
+    let (a, b) = (&a["data"]["similarSets"], &b["data"]["similarSets"]);
+    assert_eq!(a["sets"], b["sets"], "inputs left out do not move the list: {a} {b}");
+    assert_eq!(a["outOfVocabulary"], json!([]), "{a}");
+    assert_eq!(b["unknownGenes"], json!(["NOT_A_GENE_XYZ"]), "{b}");
+    assert_eq!(b["ambiguousGenes"], json!([{"input": "CTF"}]), "{b}");
+    assert_eq!(b["outOfVocabulary"], json!([{"symbol": oov.symbol}]), "{b}");
 }
 
 /// Similar genes carry a confidence: the cosine pulled toward the background by the evidence.
@@ -375,9 +408,20 @@ async fn answers_needing_a_step_not_yet_run_name_the_step() {
     assert_eq!(code(&r), "NOT_FOUND", "{r}");
     let msg = r["errors"][0]["message"].as_str().unwrap();
     assert!(msg.contains("NEWLIB") && msg.contains("genekg model predict"), "{msg}");
-    let r = app.query("{ similarSets(genes: [\"MCM2\", \"MCM4\"], library: \"NEWLIB\") { key } }").await;
+    let r = app.query("{ similarSets(genes: [\"MCM2\", \"MCM4\"], library: \"NEWLIB\") { sets { key } } }").await;
     assert_eq!(code(&r), "NOT_FOUND", "{r}");
     assert!(r["errors"][0]["message"].as_str().unwrap().contains("genekg index build"), "{r}");
+
+    // predictedFunctions too: for the new library, or for all libraries (which include it),
+    // it names the step; for libraries whose data did not change it answers.
+    for args in ["libraries: [\"NEWLIB\"]", "first: 3"] {
+        let r = app.query(&format!("{{ gene(id: \"MCM2\") {{ predictedFunctions({args}) {{ totalCount }} }} }}")).await;
+        assert_eq!(code(&r), "NOT_FOUND", "{args}: {r}");
+        let msg = r["errors"][0]["message"].as_str().unwrap();
+        assert!(msg.contains("NEWLIB") && msg.contains("genekg model predict"), "{msg}");
+    }
+    let r = app.query("{ gene(id: \"MCM2\") { predictedFunctions(libraries: [\"GO_BP\"], first: 3) { totalCount } } }").await;
+    assert!(r["errors"].is_null() && r["data"]["gene"]["predictedFunctions"]["totalCount"].as_u64() > Some(0), "{r}");
 
     // (The sets index is refused as a whole once it does not match the store; stored
     // predictions are judged per library.)

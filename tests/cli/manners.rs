@@ -170,3 +170,27 @@ fn gene_shows_stored_predictions_after_model_predict() {
     let text = t.ok(&["gene", "MCM2"]);
     assert!(text.contains("predicted partners") && !text.contains("genekg model predict"), "{text}");
 }
+
+/// Untitled sets (papers named only "PMID n") do not crowd out named terms: named sets are
+/// listed by name, papers by PMID with their count, in the known sets and the predictions.
+#[test]
+fn gene_lists_named_sets_first_and_papers_by_pmid() {
+    let (t, model) = with_model();
+    t.ok(&["model", "predict", "--model", model.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&t.ok(&["gene", "MCM2", "--json", "--first", "500"])).unwrap();
+    let pubmed = &v["known_sets"]["libraries"]["PubMed"];
+    let papers = pubmed["untitled"].as_array().unwrap();
+    assert!(!papers.is_empty() && pubmed["named"] == 0, "{pubmed}");
+    assert_eq!(papers.len() as u64, pubmed["count"].as_u64().unwrap(), "{pubmed}");
+    assert!(pubmed["sets"].as_array().unwrap().is_empty(), "papers are not listed as named sets: {pubmed}");
+    let go = &v["known_sets"]["libraries"]["GO_BP"];
+    assert_eq!(go["named"], go["count"], "GO terms have names: {go}");
+    for f in v["predicted_functions"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        assert!(!name.starts_with("PMID "), "untitled sets are counted apart, not listed: {f}");
+    }
+    assert!(v["predicted_untitled"]["count"].is_u64(), "{v}");
+    let text = t.ok(&["gene", "MCM2"]);
+    assert!(text.contains(&format!("PubMed papers ({}): PMID ", papers.len())), "{text}");
+    assert!(!text.lines().any(|l| l.trim_start().starts_with("PubMed:")), "no paper is listed like a named term: {text}");
+}

@@ -91,9 +91,18 @@ impl Bins {
     }
 }
 
-/// The reliability table of `model` on `cases`. Input genes outside the vocabulary are left out
-/// (as in `augment`); held-out genes outside it cannot be predicted and are not counted.
-pub fn reliability(model: &Gsfm, cases: &[Case], bins: usize) -> Reliability {
+/// Every prediction of `model` on `cases`: for each case, each vocabulary gene outside its
+/// input is one (logit, held-out member or not) pair. Input genes outside the vocabulary are
+/// left out (as in `augment`); held-out genes outside it cannot be predicted and are not counted.
+pub struct Pairs {
+    pub logits: Vec<f32>,
+    pub members: Vec<bool>,
+    pub cases: usize,
+    /// Cases with no input or no held-out gene in the vocabulary.
+    pub skipped: usize,
+}
+
+pub fn pairs(model: &Gsfm, cases: &[Case]) -> Pairs {
     let vocab = model.vocab();
     let mut usable: Vec<(Vec<u32>, std::collections::HashSet<u32>)> = Vec::new();
     let mut skipped = 0;
@@ -106,18 +115,33 @@ pub fn reliability(model: &Gsfm, cases: &[Case], bins: usize) -> Reliability {
         }
         usable.push((input, held.into_iter().collect()));
     }
-    let mut acc = Bins::new(bins);
+    let (mut logits, mut members) = (Vec::new(), Vec::new());
     for chunk in usable.chunks(crate::model::predict::INFERENCE_BATCH) {
         let refs: Vec<&[u32]> = chunk.iter().map(|(i, _)| i.as_slice()).collect();
         for (row, (input, held)) in model.logits(&refs).into_iter().zip(chunk) {
             for (&g, &logit) in vocab.iter().zip(&row) {
                 if g != 0 && !input.contains(&g) {
-                    acc.add(1.0 / (1.0 + (-(logit as f64)).exp()), held.contains(&g));
+                    logits.push(logit);
+                    members.push(held.contains(&g));
                 }
             }
         }
     }
-    acc.summary(usable.len(), skipped)
+    Pairs { logits, members, cases: usable.len(), skipped }
+}
+
+/// The reliability table of `pairs` with probabilities from `probability` (a logit -> probability map).
+pub fn table(pairs: &Pairs, probability: impl Fn(f32) -> f32, bins: usize) -> Reliability {
+    let mut acc = Bins::new(bins);
+    for (&logit, &member) in pairs.logits.iter().zip(&pairs.members) {
+        acc.add(probability(logit) as f64, member);
+    }
+    acc.summary(pairs.cases, pairs.skipped)
+}
+
+/// The reliability table of `model`'s own probabilities on `cases`.
+pub fn reliability(model: &Gsfm, cases: &[Case], bins: usize) -> Reliability {
+    table(&pairs(model, cases), |l| model.probability(l), bins)
 }
 
 #[cfg(test)]

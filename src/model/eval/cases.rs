@@ -74,17 +74,21 @@ pub fn write_cases(out: &mut dyn Write, cases: &[Case], symbol: &HashMap<u32, St
 /// Hides a random half of each set (sets with fewer than `min_size` genes are left out, so each
 /// side can reach the evaluator's 5-gene minimum).
 pub fn random_split(library: &str, sets: &[GeneSet], seed: u64, min_size: usize) -> Vec<Case> {
+    split_halves(sets.iter().map(|s| (format!("{library}:{}", s.term), s.genes.as_slice())), seed, min_size)
+}
+
+/// [`random_split`] over `(id, genes)` pairs.
+pub fn split_halves<'a>(sets: impl Iterator<Item = (String, &'a [u32])>, seed: u64, min_size: usize) -> Vec<Case> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    sets.iter()
-        .filter(|s| s.genes.len() >= min_size)
-        .map(|s| {
-            let mut genes = s.genes.clone();
+    sets.filter(|(_, genes)| genes.len() >= min_size)
+        .map(|(id, genes)| {
+            let mut genes = genes.to_vec();
             genes.shuffle(&mut rng);
             let held_out = genes.split_off(genes.len() / 2);
             let (mut input, mut held_out) = (genes, held_out);
             input.sort_unstable();
             held_out.sort_unstable();
-            Case { id: format!("{library}:{}", s.term), input, held_out }
+            Case { id, input, held_out }
         })
         .collect()
 }
