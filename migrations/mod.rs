@@ -7,6 +7,7 @@
 
 mod m0001_initial;
 mod m0002_publications;
+mod m0003_prediction_rows;
 
 pub struct Migration {
     pub version: u32,
@@ -17,6 +18,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "initial trees: genes, libraries, sets, gene_sets, user_sets", up: m0001_initial::up },
     Migration { version: 2, name: "gene_publications and explanations trees", up: m0002_publications::up },
+    Migration { version: 3, name: "predicted functions as rows per gene, library and z", up: m0003_prediction_rows::up },
 ];
 
 /// The schema version this build writes.

@@ -15,10 +15,13 @@
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextResolve,
+    NextValidation, ResolveInfo,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+
+use super::spec_response::SpecForRequest;
 
 use super::errors::{classify, ErrorCode, TOO_COMPLEX_MESSAGE};
 use super::query_cache::QueryCache;
@@ -47,7 +50,8 @@ pub fn too_complex_message(validator_message: &str) -> String {
 
 /// Classifies errors (see [`classify`]), counts them, and adds two headers to every answer:
 /// `x-query-cost` (the validated complexity, as Open Targets does) and `x-data-version`.
-/// It also serves parses and validations from the [`QueryCache`].
+/// It also serves parses and validations from the [`QueryCache`], and applies the GraphQL spec's
+/// response rules (see `spec_response`) with the document it parsed.
 #[derive(Default)]
 pub struct ResponsePolicy {
     cache: Arc<QueryCache>,
@@ -55,7 +59,12 @@ pub struct ResponsePolicy {
 
 impl ExtensionFactory for ResponsePolicy {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PolicyForRequest { cost: Mutex::new(None), validation_key: Mutex::new(None), cache: self.cache.clone() })
+        Arc::new(PolicyForRequest {
+            cost: Mutex::new(None),
+            validation_key: Mutex::new(None),
+            cache: self.cache.clone(),
+            spec: SpecForRequest::default(),
+        })
     }
 }
 
@@ -64,6 +73,7 @@ struct PolicyForRequest {
     /// Set by `parse_query` when this request's validation may be cached.
     validation_key: Mutex<Option<String>>,
     cache: Arc<QueryCache>,
+    spec: SpecForRequest,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -78,14 +88,16 @@ impl Extension for PolicyForRequest {
         let doc = match self.cache.parsed(query) {
             Some(doc) => doc,
             None => {
-                let doc = next.run(ctx, query, variables).await?;
-                self.cache.store_parsed(query, &doc);
+                let doc = Arc::new(next.run(ctx, query, variables).await?);
+                self.cache.store_parsed(query, doc.clone());
                 doc
             }
         };
         let variables_json = serde_json::to_string(variables).unwrap_or_default();
         *self.validation_key.lock().unwrap_or_else(|e| e.into_inner()) = QueryCache::validation_key(query, &variables_json, &doc);
-        Ok(doc)
+        self.spec.set_document(doc.clone());
+        // The executor takes the document by value: the one copy a request makes.
+        Ok(Arc::unwrap_or_clone(doc))
     }
 
     async fn validation(
@@ -109,6 +121,19 @@ impl Extension for PolicyForRequest {
             *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some(v.complexity);
         }
         result
+    }
+
+    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+        self.spec.execute(ctx, operation_name, next).await
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<async_graphql::Value>> {
+        self.spec.resolve(ctx, info, next).await
     }
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {

@@ -52,8 +52,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
-        // First, so that it sees every parse, including those the policy's cache answers.
-        .extension(spec_response::SpecResponse)
+        // Also applies the spec's response rules (spec_response).
         .extension(limits::ResponsePolicy::default())
 }
 

@@ -14,7 +14,7 @@ use super::gene::{load_genes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::limits::MAX_PAGE;
 use super::state;
-use crate::domain::SetId;
+use crate::domain::{LibraryName, SetId};
 use crate::index::Neighbourhood;
 use crate::model::{predictions, Gsfm};
 use crate::store::ResolvedList;
@@ -194,21 +194,26 @@ pub async fn predicted_functions(
             return Err(ApiError::NotFound(why).into());
         }
     }
-    let prefixes: Option<Vec<String>> = filter.libraries.as_ref().map(|ls| ls.iter().map(|l| format!("{l}:")).collect());
-    let rows: Vec<_> = predictions::functions_of_gene(&st.store, entrez, None, filter.min_z)
-        .map_err(ApiError::internal)?
-        .into_iter()
-        .filter(|r| !filter.new_only || !r.known)
-        .filter(|r| prefixes.as_ref().is_none_or(|ps| ps.iter().any(|p| r.set_id.starts_with(p.as_str()))))
-        .filter(|r| {
-            filter.include_untitled
-                || SetId::parse(&r.set_id).ok().and_then(|id| st.set_entry(&id).map(|e| !e.is_untitled())).unwrap_or(true)
-        })
-        .collect();
-    let range = page.range(rows.len());
-    let ids = set_ids(rows[range.clone()].iter().map(|r| r.set_id.clone()));
+    let wanted = crate::store::FunctionFilter {
+        min_z: filter.min_z,
+        new_only: filter.new_only,
+        include_untitled: filter.include_untitled,
+    };
+    let libraries = filter.libraries.map(|mut l| {
+        l.sort_unstable();
+        l.dedup();
+        l
+    });
+    let (total, rows) = st
+        .store
+        .functions_page(entrez, libraries.as_deref(), &wanted, page.offset, Some(page.limit))
+        .map_err(ApiError::internal)?;
+    let ids = rows
+        .iter()
+        .map(|r| Ok(SetId::new(LibraryName::parse(&r.library).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?, r.term.clone())))
+        .collect::<ApiResult<Vec<SetId>>>()?;
     let sets = load_sets(ctx, &ids).await?;
-    let nodes = rows[range]
+    let nodes = rows
         .iter()
         .zip(sets)
         .map(|(r, gene_set)| PredictedFunction {
@@ -220,7 +225,7 @@ pub async fn predicted_functions(
             set_auroc: r.set_auroc,
         })
         .collect();
-    Ok(page.connection(rows.len(), nodes))
+    Ok(page.connection(total, nodes))
 }
 
 pub fn predicted_partner_count(ctx: &Context<'_>, entrez: u32) -> async_graphql::Result<usize> {

@@ -33,13 +33,13 @@ fn insert_bounded<V>(map: &Mutex<HashMap<String, V>>, key: String, value: V) {
 }
 
 impl QueryCache {
-    pub fn parsed(&self, query: &str) -> Option<ExecutableDocument> {
-        self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(query).map(|d| (**d).clone())
+    pub fn parsed(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+        self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(query).cloned()
     }
 
-    pub fn store_parsed(&self, query: &str, doc: &ExecutableDocument) {
+    pub fn store_parsed(&self, query: &str, doc: Arc<ExecutableDocument>) {
         if query.len() <= MAX_CACHED_QUERY {
-            insert_bounded(&self.parsed, query.to_string(), Arc::new(doc.clone()));
+            insert_bounded(&self.parsed, query.to_string(), doc);
         }
     }
 

@@ -14,33 +14,25 @@
 //! - every object value is rebuilt in the order of its selection set (fragments included).
 //!
 //! The common path costs one atomic load and one order check per object; paths are only
-//! formatted when something failed.
+//! formatted when something failed. It runs inside the request policy (`limits`), which owns the
+//! one parse hook and hands over the parsed document it caches, so a request neither parses nor
+//! copies its document twice.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve, ResolveInfo,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, NextExecute, NextResolve, ResolveInfo};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, PathSegment, Positioned, QueryPathNode, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, PathSegment, Positioned, QueryPathNode, Response, ServerError, ServerResult, Value};
 
 /// The message of the marker a non-null position returns after recording its real error.
 const PROPAGATED: &str = "\u{0}genekg: null propagated to the parent";
 
+/// The rules' state for one request.
 #[derive(Default)]
-pub struct SpecResponse;
-
-impl ExtensionFactory for SpecResponse {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SpecForRequest::default())
-    }
-}
-
-#[derive(Default)]
-struct SpecForRequest {
+pub struct SpecForRequest {
     doc: Mutex<Option<Arc<ExecutableDocument>>>,
     /// Errors of failed positions, in the order they failed.
     errors: Mutex<Vec<ServerError>>,
@@ -63,6 +55,11 @@ fn path_segments(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
 }
 
 impl SpecForRequest {
+    /// The request's parsed document, which selection order is read from.
+    pub fn set_document(&self, doc: Arc<ExecutableDocument>) {
+        *self.doc.lock().expect("doc lock") = Some(doc);
+    }
+
     fn take_nulled(&self, node: &QueryPathNode<'_>) -> bool {
         self.any_nulled.load(Ordering::Acquire) && self.nulled.lock().expect("nulled lock").remove(&node.to_string())
     }
@@ -117,18 +114,6 @@ fn response_keys(doc: &ExecutableDocument, selection: &Positioned<SelectionSet>,
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for SpecForRequest {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        *self.doc.lock().expect("doc lock") = Some(Arc::new(doc.clone()));
-        Ok(doc)
-    }
-
     async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         response.errors.retain(|e| e.message != PROPAGATED);

@@ -15,16 +15,9 @@
 //! | `fingerprint`        | sha256 over the training data and the config (see [`train`])      |
 //! | `checkpoint/`        | the last finished epoch, for `genekg train --resume`               |
 //!
-//! # Stored predictions (sled trees written by [`predictions::predict_and_store`])
-//! | tree                    | key                         | value (postcard)                        |
-//! |-------------------------|-----------------------------|-----------------------------------------|
-//! | `model_set_index`       | set number (u32 BE)         | set id string `LIBRARY:term`            |
-//! | `model_set_predictions` | set id string               | [`predictions::SetPredictions`]         |
-//! | `model_gene_predictions`| Entrez id (u32 BE)          | `Vec<`[`predictions::GeneHit`]`>`       |
-//! | `model_partners`        | Entrez id (u32 BE)          | `Vec<`[`predictions::Partner`]`>`       |
-//!
-//! One value per set and per gene (not one key per row) because readers always want a whole
-//! list, and because writing millions of small keys would dominate the time to store.
+//! # Stored predictions
+//! [`predictions::predict_and_store`] writes them through [`crate::store::predictions`], whose
+//! trees are listed with the store's others (`crate::store`).
 //! The store's `meta` holds `model_predictions` (fingerprint, counts, bytes written). Evaluation
 //! summaries live with the model, in `MODEL_DIR/evaluation.json` (see [`eval::EVALUATION_FILE`]).
 

@@ -1,7 +1,7 @@
 //! Precomputed predictions in sled, for the API: per set the genes the model adds to it, per
 //! gene the sets it is predicted to belong to, per set how trustworthy its predictions are, and
-//! per gene its predicted partners. Trees and keys are listed in the module docs of
-//! [`crate::model`].
+//! per gene its predicted partners. They are stored through [`crate::store::predictions`], which
+//! owns their trees and keys.
 //!
 //! The listing rule is the reference site's: for a set, z-score the logits across all
 //! vocabulary genes; a gene is listed if its logit > 0 or z > 1.645; rank is its position among
@@ -17,9 +17,8 @@
 //! (the decoder's completion), with the same z-score as above.
 //!
 //! Rewriting is not atomic across trees: the `model_predictions` meta record is removed first
-//! and written last, so readers that find it see a complete, matching set of trees.
-
-use std::collections::HashMap;
+//! and written last (see [`Store::prediction_writer`]), so readers that find it see a complete,
+//! matching set of trees.
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -31,57 +30,14 @@ use super::eval::metrics;
 use super::predict::Gsfm;
 use super::Result;
 use crate::ingest::Progress;
-use crate::store::{decode as decode_value, encode as encode_value, Store};
+use crate::store::predictions::{PredictedSet, PredictionWriter, META_KEY};
+pub use crate::store::{FunctionFilter, FunctionRow, Partner, SetPrediction, SetPredictions};
+use crate::store::Store;
 
-pub const SET_INDEX_TREE: &str = "model_set_index";
-pub const SET_TREE: &str = "model_set_predictions";
-pub const GENE_TREE: &str = "model_gene_predictions";
-pub const PARTNER_TREE: &str = "model_partners";
-pub const META_KEY: &str = "model_predictions";
 pub const Z_THRESHOLD: f32 = 1.645;
 const AUROC_SPLITS: usize = 5;
 const AUROC_MIN_GENES: usize = 10;
 const SETS_PER_CHUNK: usize = 256;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetPrediction {
-    pub entrez: u32,
-    pub probability: f32,
-    pub z: f32,
-    /// 1-based rank among the set's listed genes.
-    pub rank: u32,
-    /// Already a member of the set.
-    pub known: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetPredictions {
-    pub auroc: Option<f32>,
-    pub genes: Vec<SetPrediction>,
-}
-
-/// A gene's listing in one set; `set` is the set's number in `model_set_index`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GeneHit {
-    pub set: u32,
-    pub probability: f32,
-    pub z: f32,
-    pub rank: u32,
-    pub known: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetIndexEntry {
-    pub id: String,
-    pub auroc: Option<f32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Partner {
-    pub entrez: u32,
-    pub probability: f32,
-    pub z: f32,
-}
 
 /// A predicted function of a gene, for the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -194,35 +150,28 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
     let vocab = model.vocabulary();
     let first = super::vocab::Vocab::first_gene_column();
 
-    let mut all_sets: Vec<(String, Vec<u32>)> = Vec::new();
+    /// A set to predict: library, term, untitled, genes.
+    type SetInput = (String, String, bool, Vec<u32>);
+    let mut all_sets: Vec<SetInput> = Vec::new();
     let libraries = store.libraries()?;
     let data: crate::store::DataVersions = libraries.iter().map(|l| (l.name.clone(), l.generation)).collect();
     for lib in libraries {
         for s in store.library_sets(&lib.name)? {
-            all_sets.push((format!("{}:{}", lib.name, s.term), s.genes));
+            let untitled = crate::domain::is_untitled_set(&s.term, &s.name);
+            all_sets.push((lib.name.clone(), s.term, untitled, s.genes));
         }
     }
-    // Readers treat a null record as "no predictions" while the trees are rewritten.
-    store.set_meta_json(META_KEY, &serde_json::Value::Null)?;
-    let index_tree = store.tree(SET_INDEX_TREE)?;
-    let set_tree = store.tree(SET_TREE)?;
-    let gene_tree = store.tree(GENE_TREE)?;
-    let partner_tree = store.tree(PARTNER_TREE)?;
-    for t in [&index_tree, &set_tree, &gene_tree, &partner_tree] {
-        t.clear()?;
-    }
+    let mut writer = store.prediction_writer()?;
 
     let progress = Progress::new("predict sets", all_sets.len() as u64);
-    let mut bytes = 0u64;
     let mut set_rows = 0u64;
     let mut aurocs = Vec::new();
-    let mut by_gene: HashMap<u32, Vec<GeneHit>> = HashMap::new();
     for (chunk_no, chunk) in all_sets.chunks(SETS_PER_CHUNK).enumerate() {
         let members: Vec<Vec<usize>> = chunk
             .iter()
-            .map(|(_, g)| g.iter().filter_map(|&e| vocab.column(e)).map(|c| c - first).collect())
+            .map(|(.., g)| g.iter().filter_map(|&e| vocab.column(e)).map(|c| c - first).collect())
             .collect();
-        let inputs: Vec<&[u32]> = chunk.iter().map(|(_, g)| g.as_slice()).collect();
+        let inputs: Vec<&[u32]> = chunk.iter().map(|(.., g)| g.as_slice()).collect();
         let logits = model.logits(&inputs);
         // Split inputs for the AUROC, all sets of the chunk in one batch.
         let splits: Vec<Vec<(Vec<usize>, Vec<usize>)>> = members
@@ -261,48 +210,28 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
                 (rows, auroc)
             })
             .collect();
-        let mut batch = sled::Batch::default();
-        let mut index_batch = sled::Batch::default();
-        for (i, ((id, _), (rows, auroc))) in chunk.iter().zip(computed).enumerate() {
-            let number = (chunk_no * SETS_PER_CHUNK + i) as u32;
+        let mut predicted = Vec::with_capacity(chunk.len());
+        for (i, ((library, term, untitled, _), (rows, auroc))) in chunk.iter().zip(computed).enumerate() {
             if let Some(a) = auroc {
                 aurocs.push(a as f64);
             }
-            for r in &rows {
-                by_gene.entry(r.entrez).or_default().push(GeneHit {
-                    set: number,
-                    probability: r.probability,
-                    z: r.z,
-                    rank: r.rank,
-                    known: r.known,
-                });
-            }
             set_rows += rows.len() as u64;
-            let value = encode_value(&SetPredictions { auroc, genes: rows });
-            bytes += (id.len() + value.len()) as u64;
-            batch.insert(id.as_bytes(), value);
-            let entry = encode_value(&SetIndexEntry { id: id.clone(), auroc });
-            bytes += 4 + entry.len() as u64;
-            index_batch.insert(&number.to_be_bytes(), entry);
+            predicted.push(PredictedSet {
+                number: (chunk_no * SETS_PER_CHUNK + i) as u32,
+                library,
+                term,
+                untitled: *untitled,
+                predictions: SetPredictions { auroc, genes: rows },
+            });
         }
-        set_tree.apply_batch(batch)?;
-        index_tree.apply_batch(index_batch)?;
+        writer.add_sets(&predicted)?;
         progress.inc(chunk.len() as u64);
     }
     progress.finish(format!("{} sets predicted", all_sets.len()));
 
-    let mut batch = sled::Batch::default();
-    let genes_with_predictions = by_gene.len();
-    for (gene, mut hits) in by_gene {
-        hits.sort_by(|a, b| b.z.total_cmp(&a.z));
-        let value = encode_value(&hits);
-        bytes += 4 + value.len() as u64;
-        batch.insert(&gene.to_be_bytes(), value);
-    }
-    gene_tree.apply_batch(batch)?;
-
-    let partner_rows = store_partners(model, &genes, &live, options.partners, &partner_tree, &mut bytes)?;
-    store.flush()?;
+    let genes_with_predictions = writer.genes_with_functions();
+    let partner_rows = store_partners(model, &genes, &live, options.partners, &mut writer)?;
+    let bytes = writer.flush()?;
     let median_set_auroc = metrics::median(&mut aurocs);
     let report = PredictionReport {
         fingerprint: model.fingerprint().to_string(),
@@ -319,12 +248,11 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
         seconds: started.elapsed().as_secs_f64(),
         created_at: chrono::Utc::now().to_rfc3339(),
     };
-    store.set_meta_json(META_KEY, &serde_json::to_value(&report).expect("report serialises"))?;
-    store.flush()?;
+    writer.finish(&serde_json::to_value(&report).expect("report serialises"))?;
     Ok(report)
 }
 
-fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, tree: &sled::Tree, bytes: &mut u64) -> Result<u64> {
+fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: &mut PredictionWriter) -> Result<u64> {
     let known: Vec<(usize, u32)> = genes.iter().copied().enumerate().filter(|(_, g)| *g != 0).collect();
     let progress = Progress::new("predict partners", known.len() as u64);
     let mut rows = 0u64;
@@ -349,14 +277,9 @@ fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, tree: &s
                 order.into_iter().map(|c| Partner { entrez: genes[c], probability: model.probability(row[c]), z: z[c] }).collect()
             })
             .collect();
-        let mut batch = sled::Batch::default();
-        for (&(_, g), list) in chunk.iter().zip(lists) {
-            rows += list.len() as u64;
-            let value = encode_value(&list);
-            *bytes += 4 + value.len() as u64;
-            batch.insert(&g.to_be_bytes(), value);
-        }
-        tree.apply_batch(batch)?;
+        let lists: Vec<(u32, Vec<Partner>)> = chunk.iter().map(|&(_, g)| g).zip(lists).collect();
+        rows += lists.iter().map(|(_, l)| l.len() as u64).sum::<u64>();
+        writer.add_partners(&lists)?;
         progress.inc(chunk.len() as u64);
     }
     progress.finish(format!("{rows} partner rows"));
@@ -402,32 +325,25 @@ pub fn stale_reason(store: &Store, model_fingerprint: &str, library: Option<&str
 /// Predicted functions of a gene: the sets it is listed in, by descending z, optionally of one
 /// library only and with z at least `min_z`.
 pub fn functions_of_gene(store: &Store, entrez: u32, library: Option<&str>, min_z: f32) -> Result<Vec<GeneFunction>> {
-    let Some(v) = store.tree(GENE_TREE)?.get(entrez.to_be_bytes())? else { return Ok(vec![]) };
-    let hits: Vec<GeneHit> = decode_value(GENE_TREE, &v)?;
-    let index = store.tree(SET_INDEX_TREE)?;
-    let prefix = library.map(|l| format!("{l}:"));
-    let mut out = Vec::new();
-    for h in hits.into_iter().filter(|h| h.z >= min_z) {
-        let Some(e) = index.get(h.set.to_be_bytes())? else { continue };
-        let entry: SetIndexEntry = decode_value(SET_INDEX_TREE, &e)?;
-        if prefix.as_deref().is_some_and(|p| !entry.id.starts_with(p)) {
-            continue;
-        }
-        out.push(GeneFunction {
-            set_id: entry.id,
-            probability: h.probability,
-            z: h.z,
-            rank: h.rank,
-            known: h.known,
-            set_auroc: entry.auroc,
-        });
-    }
-    Ok(out)
+    let libraries = library.map(|l| vec![l.to_string()]);
+    let filter = FunctionFilter { min_z, ..FunctionFilter::ALL };
+    let (_, rows) = store.functions_page(entrez, libraries.as_deref(), &filter, 0, None)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| GeneFunction {
+            set_id: r.set_id(),
+            probability: r.probability,
+            z: r.z,
+            rank: r.rank,
+            known: r.known,
+            set_auroc: r.set_auroc,
+        })
+        .collect())
 }
 
 /// The listed genes of a set (`LIBRARY:term`) and its AUROC; `None` if it was not predicted.
 pub fn members_of_set(store: &Store, set_id: &str) -> Result<Option<SetPredictions>> {
-    Ok(store.tree(SET_TREE)?.get(set_id.as_bytes())?.map(|v| decode_value(SET_TREE, &v)).transpose()?)
+    Ok(store.set_predictions(set_id)?)
 }
 
 pub fn set_auroc(store: &Store, set_id: &str) -> Result<Option<f32>> {
@@ -436,10 +352,7 @@ pub fn set_auroc(store: &Store, set_id: &str) -> Result<Option<f32>> {
 
 /// A gene's predicted partners, best first.
 pub fn partners_of_gene(store: &Store, entrez: u32) -> Result<Vec<Partner>> {
-    match store.tree(PARTNER_TREE)?.get(entrez.to_be_bytes())? {
-        None => Ok(vec![]),
-        Some(v) => Ok(decode_value(PARTNER_TREE, &v)?),
-    }
+    Ok(store.partners(entrez)?)
 }
 
 #[cfg(test)]

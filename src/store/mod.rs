@@ -1,4 +1,4 @@
-//! The sled store: genes, libraries of gene sets, user sets and (later) model predictions.
+//! The sled store: genes, libraries of gene sets, user sets and the model's stored predictions.
 //!
 //! # Trees and keys
 //! | tree        | key                                   | value (postcard)            |
@@ -13,6 +13,15 @@
 //! | `term_synonyms` | term (GO id)                      | `Vec<String>` labels        |
 //! | `gene_publications` | Entrez id (u32 BE)            | papers linked (u32 BE)      |
 //! | `explanations` | see [`crate::explain`] (cache of explanations, per model and LLM) |
+//! | `model_set_predictions` | `LIBRARY:term`            | [`SetPredictions`]          |
+//! | `model_gene_functions` | Entrez id (u32 BE) + library + 0 + z (4 bytes, descending) + set number (u32 BE) | one predicted function of the gene |
+//! | `model_gene_function_counts` | Entrez id (u32 BE) + library | [`FunctionCounts`] |
+//! | `model_partners` | Entrez id (u32 BE)               | `Vec<`[`Partner`]`>`, best first |
+//!
+//! `meta` keys: `schema_version` and `migration:NNNN` (see migrations/), `publication_counts`
+//! (provenance of `gene_publications`), `model_predictions` (the report of the prediction run
+//! the `model_*` trees hold; null while they are rewritten). [`predictions`] says why the
+//! prediction trees are keyed as they are.
 //!
 //! Why genes and their lookup keys share one tree: a sled batch is atomic only within one tree,
 //! and a gene and the keys that find it must change together.
@@ -26,6 +35,7 @@
 mod gene_list;
 mod genes;
 mod libraries;
+pub mod predictions;
 mod publications;
 mod records;
 mod synonyms;
@@ -38,6 +48,7 @@ use thiserror::Error;
 pub use gene_list::{split_gene_args, split_gene_list, AmbiguousInput, ResolvedList};
 pub use genes::{GeneResolver, Resolution};
 pub use libraries::{changed_libraries, DataVersions, LibraryWriter};
+pub use predictions::{FunctionCounts, FunctionFilter, FunctionRow, Partner, SetPrediction, SetPredictions};
 pub use records::{Gene, GeneSet, Library, UserSet};
 
 #[path = "../../migrations/mod.rs"]

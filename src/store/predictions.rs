@@ -1,0 +1,456 @@
+//! Stored model predictions, laid out for the reads the API makes (the trees are in the table
+//! of the store's module docs). `crate::model::predictions` computes them; this module is the
+//! only one that knows their keys.
+//!
+//! A gene page asks for "this gene's top 10 predicted sets of GO_BP": a gene's rows of one
+//! library are stored in order of descending z, [`CHUNK_ROWS`] to a key (gene, library, chunk
+//! number), so that such a page reads one or two keys rather than decoding every prediction of
+//! the gene. One key per row would be the most direct, but sled keeps per-key overhead: for the
+//! default data's ~10 million rows the store grew fivefold and took minutes to open. Counts per
+//! (gene, library) answer `totalCount` without walking the rows. A set's predicted members and a gene's partners are
+//! always read whole, so each is one value.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, encode, Result, Store};
+
+/// `LIBRARY:term` → [`SetPredictions`].
+pub const SET_TREE: &str = "model_set_predictions";
+/// Entrez (u32 BE) + library + 0 + chunk number (u32 BE) → up to [`CHUNK_ROWS`] predicted
+/// functions, by descending z then set number.
+pub const FUNCTION_TREE: &str = "model_gene_functions";
+/// Entrez (u32 BE) + library → [`FunctionCounts`].
+pub const FUNCTION_COUNT_TREE: &str = "model_gene_function_counts";
+/// Entrez (u32 BE) → `Vec<`[`Partner`]`>`, best first.
+pub const PARTNER_TREE: &str = "model_partners";
+/// `meta` key of the last complete prediction run's report (JSON); null while one is written.
+pub const META_KEY: &str = "model_predictions";
+/// Rows per key of [`FUNCTION_TREE`]: a page of 10 to 50 rows reads one or two keys.
+pub const CHUNK_ROWS: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetPrediction {
+    pub entrez: u32,
+    pub probability: f32,
+    pub z: f32,
+    /// 1-based rank among the set's listed genes.
+    pub rank: u32,
+    /// Already a member of the set.
+    pub known: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetPredictions {
+    pub auroc: Option<f32>,
+    pub genes: Vec<SetPrediction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partner {
+    pub entrez: u32,
+    pub probability: f32,
+    pub z: f32,
+}
+
+/// The value of a [`FUNCTION_TREE`] row: what a page shows, so that no other record is read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FunctionValue {
+    /// The set's number in its prediction run: orders rows of equal z.
+    pub set: u32,
+    pub term: String,
+    pub probability: f32,
+    pub z: f32,
+    pub rank: u32,
+    pub known: bool,
+    pub set_auroc: Option<f32>,
+    /// The set is named only by its id (see [`crate::domain::is_untitled_set`]).
+    pub untitled: bool,
+}
+
+/// A set the model predicts a gene belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionRow {
+    pub library: String,
+    pub term: String,
+    pub probability: f32,
+    pub z: f32,
+    pub rank: u32,
+    pub known: bool,
+    pub set_auroc: Option<f32>,
+    pub untitled: bool,
+}
+
+impl FunctionRow {
+    /// `LIBRARY:term`.
+    pub fn set_id(&self) -> String {
+        format!("{}:{}", self.library, self.term)
+    }
+}
+
+/// Rows of one (gene, library), by the filters a page may combine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCounts {
+    pub all: u32,
+    pub titled: u32,
+    pub new: u32,
+    pub new_titled: u32,
+}
+
+impl FunctionCounts {
+    pub(crate) fn add(&mut self, known: bool, untitled: bool) {
+        self.all += 1;
+        self.titled += !untitled as u32;
+        self.new += !known as u32;
+        self.new_titled += (!known && !untitled) as u32;
+    }
+
+    fn matching(&self, f: &FunctionFilter) -> u32 {
+        match (f.new_only, f.include_untitled) {
+            (false, true) => self.all,
+            (false, false) => self.titled,
+            (true, true) => self.new,
+            (true, false) => self.new_titled,
+        }
+    }
+}
+
+/// Which of a gene's predicted functions to list.
+#[derive(Debug, Clone, Copy)]
+pub struct FunctionFilter {
+    pub min_z: f32,
+    pub new_only: bool,
+    pub include_untitled: bool,
+}
+
+impl FunctionFilter {
+    pub const ALL: Self = Self { min_z: f32::NEG_INFINITY, new_only: false, include_untitled: true };
+
+    fn keeps(&self, r: &FunctionRow) -> bool {
+        r.z >= self.min_z && (!self.new_only || !r.known) && (self.include_untitled || !r.untitled)
+    }
+}
+
+/// z as 4 bytes that sort in descending `f32::total_cmp` order.
+pub(crate) fn z_key(z: f32) -> [u8; 4] {
+    let bits = z.to_bits();
+    let ascending = if bits >> 31 == 1 { !bits } else { bits | 0x8000_0000 };
+    (!ascending).to_be_bytes()
+}
+
+pub(crate) fn library_prefix(entrez: u32, library: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(5 + library.len());
+    k.extend_from_slice(&entrez.to_be_bytes());
+    k.extend_from_slice(library.as_bytes());
+    k
+}
+
+/// Rows of one library sort after the library name and a 0 byte, so `GO_BP` never takes in `GO_BP2`.
+fn rows_prefix(entrez: u32, library: &str) -> Vec<u8> {
+    let mut k = library_prefix(entrez, library);
+    k.push(0);
+    k
+}
+
+impl FunctionValue {
+    /// Where the row sorts among a gene's rows of every library.
+    fn position(&self) -> [u8; 8] {
+        let mut p = [0u8; 8];
+        p[..4].copy_from_slice(&z_key(self.z));
+        p[4..].copy_from_slice(&self.set.to_be_bytes());
+        p
+    }
+}
+
+/// Adds one (gene, library)'s counts to `batch`; returns the bytes.
+pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, rows: &[FunctionValue]) -> u64 {
+    let mut c = FunctionCounts::default();
+    for r in rows {
+        c.add(r.known, r.untitled);
+    }
+    let (key, value) = (library_prefix(entrez, library), encode(&c));
+    let bytes = (key.len() + value.len()) as u64;
+    batch.insert(key, value);
+    bytes
+}
+
+/// Sorts one (gene, library)'s rows and adds their keys and values to `batch`; returns the bytes.
+pub(crate) fn write_rows(batch: &mut sled::Batch, entrez: u32, library: &str, mut rows: Vec<FunctionValue>) -> u64 {
+    rows.sort_by_key(FunctionValue::position);
+    let mut bytes = 0;
+    for (i, chunk) in rows.chunks(CHUNK_ROWS).enumerate() {
+        let mut key = rows_prefix(entrez, library);
+        key.extend_from_slice(&(i as u32).to_be_bytes());
+        let value = encode(&chunk);
+        bytes += (key.len() + value.len()) as u64;
+        batch.insert(key, value);
+    }
+    bytes
+}
+
+/// Rows of one (gene, library) in order, each with its position (z, then set number).
+struct LibraryRows {
+    library: String,
+    chunks: sled::Iter,
+    /// The current chunk, reversed so that the next row pops off the end.
+    pending: Vec<FunctionValue>,
+}
+
+impl LibraryRows {
+    fn next_row(&mut self) -> Result<Option<([u8; 8], FunctionRow)>> {
+        if self.pending.is_empty() {
+            let Some(v) = self.chunks.next() else { return Ok(None) };
+            let (_, v) = v?;
+            self.pending = decode(FUNCTION_TREE, &v)?;
+            self.pending.reverse();
+        }
+        let Some(f) = self.pending.pop() else { return Ok(None) };
+        let position = f.position();
+        let row = FunctionRow {
+            library: self.library.clone(),
+            term: f.term,
+            probability: f.probability,
+            z: f.z,
+            rank: f.rank,
+            known: f.known,
+            set_auroc: f.set_auroc,
+            untitled: f.untitled,
+        };
+        Ok(Some((position, row)))
+    }
+}
+
+impl Store {
+    fn prediction_tree(&self, name: &str) -> Result<sled::Tree> {
+        self.tree(name)
+    }
+
+    /// Libraries with predicted functions for the gene, by name.
+    pub fn function_libraries(&self, entrez: u32) -> Result<Vec<String>> {
+        self.prediction_tree(FUNCTION_COUNT_TREE)?
+            .scan_prefix(entrez.to_be_bytes())
+            .keys()
+            .map(|k| {
+                let k = k?;
+                String::from_utf8(k[4..].to_vec())
+                    .map_err(|e| super::StoreError::Corrupt { tree: FUNCTION_COUNT_TREE, reason: e.to_string() })
+            })
+            .collect()
+    }
+
+    pub fn function_counts(&self, entrez: u32, library: &str) -> Result<FunctionCounts> {
+        match self.prediction_tree(FUNCTION_COUNT_TREE)?.get(library_prefix(entrez, library))? {
+            None => Ok(FunctionCounts::default()),
+            Some(v) => decode(FUNCTION_COUNT_TREE, &v),
+        }
+    }
+
+    fn library_rows(&self, tree: &sled::Tree, entrez: u32, library: &str) -> LibraryRows {
+        LibraryRows { library: library.to_string(), chunks: tree.scan_prefix(rows_prefix(entrez, library)), pending: Vec::new() }
+    }
+
+    /// The rows `offset..offset + limit` (all from `offset` when `limit` is `None`) of a gene's
+    /// predicted functions in `libraries` (every library when `None`) that pass `filter`, by
+    /// descending z (ties by set number), and how many rows pass in all. Reads only the rows up
+    /// to the page's end (and, with a `min_z`, the rows above it to count them).
+    pub fn functions_page(
+        &self,
+        entrez: u32,
+        libraries: Option<&[String]>,
+        filter: &FunctionFilter,
+        offset: usize,
+        limit: Option<usize>,
+    ) -> Result<(usize, Vec<FunctionRow>)> {
+        let libraries = match libraries {
+            Some(l) => l.to_vec(),
+            None => self.function_libraries(entrez)?,
+        };
+        let tree = self.prediction_tree(FUNCTION_TREE)?;
+        let mut total = 0usize;
+        for lib in &libraries {
+            total += if filter.min_z == f32::NEG_INFINITY {
+                self.function_counts(entrez, lib)?.matching(filter) as usize
+            } else {
+                // Rows are in descending z: those at or above min_z are a prefix of the range.
+                let mut rows = self.library_rows(&tree, entrez, lib);
+                let mut n = 0;
+                while let Some((_, r)) = rows.next_row()? {
+                    if r.z < filter.min_z {
+                        break;
+                    }
+                    n += filter.keeps(&r) as usize;
+                }
+                n
+            };
+        }
+        let end = limit.map_or(usize::MAX, |l| offset.saturating_add(l));
+        let mut heads = Vec::with_capacity(libraries.len());
+        for lib in &libraries {
+            let mut rows = self.library_rows(&tree, entrez, lib);
+            if let Some(head) = rows.next_row()? {
+                heads.push((head, rows));
+            }
+        }
+        let mut out = Vec::new();
+        let mut seen = 0usize;
+        while seen < end {
+            // The next row overall is the least position among the libraries' next rows.
+            let Some(i) = (0..heads.len()).min_by_key(|&i| heads[i].0 .0) else { break };
+            if heads[i].0 .1.z < filter.min_z {
+                // This library's remaining rows are lower still.
+                heads.swap_remove(i);
+                continue;
+            }
+            let row = match heads[i].1.next_row()? {
+                Some(next) => std::mem::replace(&mut heads[i].0, next).1,
+                None => heads.swap_remove(i).0 .1,
+            };
+            if filter.keeps(&row) {
+                if seen >= offset {
+                    out.push(row);
+                }
+                seen += 1;
+            }
+        }
+        Ok((total, out))
+    }
+
+    /// The listed genes of a set (`LIBRARY:term`) and its AUROC; `None` if it was not predicted.
+    pub fn set_predictions(&self, set_id: &str) -> Result<Option<SetPredictions>> {
+        self.prediction_tree(SET_TREE)?.get(set_id.as_bytes())?.map(|v| decode(SET_TREE, &v)).transpose()
+    }
+
+    /// A gene's predicted partners, best first.
+    pub fn partners(&self, entrez: u32) -> Result<Vec<Partner>> {
+        match self.prediction_tree(PARTNER_TREE)?.get(entrez.to_be_bytes())? {
+            None => Ok(vec![]),
+            Some(v) => decode(PARTNER_TREE, &v),
+        }
+    }
+
+    /// Starts rewriting every prediction tree: the report is nulled first (readers then see no
+    /// predictions) and written last by [`PredictionWriter::finish`].
+    pub fn prediction_writer(&self) -> Result<PredictionWriter> {
+        self.set_meta_json(META_KEY, &serde_json::Value::Null)?;
+        let writer = PredictionWriter {
+            sets: self.tree(SET_TREE)?,
+            functions: self.tree(FUNCTION_TREE)?,
+            counts_tree: self.tree(FUNCTION_COUNT_TREE)?,
+            partners: self.tree(PARTNER_TREE)?,
+            store: self.clone(),
+            rows: BTreeMap::new(),
+            bytes: 0,
+        };
+        for t in [&writer.sets, &writer.functions, &writer.counts_tree, &writer.partners] {
+            t.clear()?;
+        }
+        Ok(writer)
+    }
+}
+
+/// One set's predictions as [`PredictionWriter::add_sets`] takes them.
+pub struct PredictedSet<'a> {
+    /// The set's number in this run (orders sets of equal z, as the run met them).
+    pub number: u32,
+    pub library: &'a str,
+    pub term: &'a str,
+    pub untitled: bool,
+    pub predictions: SetPredictions,
+}
+
+/// Writes a prediction run (see [`Store::prediction_writer`]).
+pub struct PredictionWriter {
+    store: Store,
+    sets: sled::Tree,
+    functions: sled::Tree,
+    counts_tree: sled::Tree,
+    partners: sled::Tree,
+    /// A gene's rows come from every set: they are gathered here and written at the end.
+    rows: BTreeMap<(u32, String), Vec<FunctionValue>>,
+    bytes: u64,
+}
+
+impl PredictionWriter {
+    /// Writes sets and gathers, for each listed gene, its row in the gene's functions.
+    pub fn add_sets(&mut self, sets: &[PredictedSet<'_>]) -> Result<()> {
+        let mut set_batch = sled::Batch::default();
+        for s in sets {
+            let value = encode(&s.predictions);
+            self.bytes += (s.library.len() + 1 + s.term.len() + value.len()) as u64;
+            set_batch.insert(format!("{}:{}", s.library, s.term).as_bytes(), value);
+            for g in &s.predictions.genes {
+                self.rows.entry((g.entrez, s.library.to_string())).or_default().push(FunctionValue {
+                    set: s.number,
+                    term: s.term.to_string(),
+                    probability: g.probability,
+                    z: g.z,
+                    rank: g.rank,
+                    known: g.known,
+                    set_auroc: s.predictions.auroc,
+                    untitled: s.untitled,
+                });
+            }
+        }
+        self.sets.apply_batch(set_batch)?;
+        Ok(())
+    }
+
+    pub fn add_partners(&mut self, lists: &[(u32, Vec<Partner>)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (gene, list) in lists {
+            let value = encode(list);
+            self.bytes += 4 + value.len() as u64;
+            batch.insert(&gene.to_be_bytes(), value);
+        }
+        self.partners.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Genes with at least one predicted function so far.
+    pub fn genes_with_functions(&self) -> usize {
+        let mut genes: Vec<u32> = self.rows.keys().map(|k| k.0).collect();
+        genes.dedup();
+        genes.len()
+    }
+
+    /// Writes the gathered rows and their counts and flushes; returns the bytes (keys plus
+    /// values) written in all.
+    pub fn flush(&mut self) -> Result<u64> {
+        let (mut rows, mut counts) = (sled::Batch::default(), sled::Batch::default());
+        for (n, ((entrez, library), list)) in std::mem::take(&mut self.rows).into_iter().enumerate() {
+            self.bytes += count_rows(&mut counts, entrez, &library, &list);
+            self.bytes += write_rows(&mut rows, entrez, &library, list);
+            if n % 4096 == 4095 {
+                self.functions.apply_batch(std::mem::take(&mut rows))?;
+            }
+        }
+        self.functions.apply_batch(rows)?;
+        self.counts_tree.apply_batch(counts)?;
+        self.store.flush()?;
+        Ok(self.bytes)
+    }
+
+    /// Records the run's report, which makes the predictions visible.
+    pub fn finish(self, report: &serde_json::Value) -> Result<()> {
+        self.store.set_meta_json(META_KEY, report)?;
+        self.store.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn z_keys_sort_in_descending_z() {
+        let zs = [f32::INFINITY, 32.5, 1.645, 0.5, 0.0, -0.0, -0.5, -3.0, f32::NEG_INFINITY];
+        let keys: Vec<[u8; 4]> = zs.iter().map(|&z| z_key(z)).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        let mut by_cmp = zs.to_vec();
+        by_cmp.sort_by(|a, b| b.total_cmp(a));
+        assert_eq!(by_cmp.iter().map(|&z| z_key(z)).collect::<Vec<_>>(), sorted);
+    }
+}
