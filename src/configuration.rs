@@ -64,23 +64,6 @@ pub struct MutationPolicy {
     pub read_only: bool,
 }
 
-impl MutationPolicy {
-    /// Why a POST carrying `authorization` (the header's value) may not run mutations, if so.
-    /// The token is compared in constant time, so response times do not reveal how much of a
-    /// guess was right.
-    pub fn refusal(&self, authorization: Option<&str>) -> Option<crate::graphql::ReadOnlyRequest> {
-        use subtle::ConstantTimeEq;
-        use crate::graphql::ReadOnlyRequest;
-        if self.read_only {
-            return Some(ReadOnlyRequest::ReadOnlyServer);
-        }
-        let token = self.api_token.as_deref()?;
-        let given = authorization.and_then(|a| a.strip_prefix("Bearer ")).unwrap_or("");
-        let equal: bool = given.as_bytes().ct_eq(token.as_bytes()).into();
-        (!equal).then_some(ReadOnlyRequest::NoToken)
-    }
-}
-
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {

@@ -57,22 +57,22 @@ fn path_segments(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
 impl SpecForRequest {
     /// The request's parsed document, which selection order is read from.
     pub fn set_document(&self, doc: Arc<ExecutableDocument>) {
-        *self.doc.lock().expect("doc lock") = Some(doc);
+        *self.doc.lock().unwrap_or_else(|e| e.into_inner()) = Some(doc);
     }
 
     fn take_nulled(&self, node: &QueryPathNode<'_>) -> bool {
-        self.any_nulled.load(Ordering::Acquire) && self.nulled.lock().expect("nulled lock").remove(&node.to_string())
+        self.any_nulled.load(Ordering::Acquire) && self.nulled.lock().unwrap_or_else(|e| e.into_inner()).remove(&node.to_string())
     }
 
     fn null_parent(&self, node: &QueryPathNode<'_>) {
         let parent = node.parent.map(|p| p.to_string()).unwrap_or_default();
-        self.nulled.lock().expect("nulled lock").insert(parent);
+        self.nulled.lock().unwrap_or_else(|e| e.into_inner()).insert(parent);
         self.any_nulled.store(true, Ordering::Release);
     }
 
     fn in_selection_order(&self, value: Value, selection: &Positioned<SelectionSet>) -> Value {
         let Value::Object(map) = value else { return value };
-        let doc = self.doc.lock().expect("doc lock").clone();
+        let doc = self.doc.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let Some(doc) = doc else { return Value::Object(map) };
         let mut keys = Vec::with_capacity(map.len());
         response_keys(&doc, selection, &mut keys);
@@ -117,11 +117,11 @@ impl Extension for SpecForRequest {
     async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         response.errors.retain(|e| e.message != PROPAGATED);
-        response.errors.append(&mut self.errors.lock().expect("errors lock"));
-        if self.nulled.lock().expect("nulled lock").contains("") {
+        response.errors.append(&mut self.errors.lock().unwrap_or_else(|e| e.into_inner()));
+        if self.nulled.lock().unwrap_or_else(|e| e.into_inner()).contains("") {
             response.data = Value::Null;
         } else {
-            let doc = self.doc.lock().expect("doc lock").clone();
+            let doc = self.doc.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let operation = doc.as_deref().and_then(|doc| match (&doc.operations, operation_name) {
                 (DocumentOperations::Single(op), _) => Some(op),
                 (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
@@ -155,7 +155,7 @@ impl Extension for SpecForRequest {
                     if e.path.is_empty() {
                         e.path = path_segments(node);
                     }
-                    self.errors.lock().expect("errors lock").push(e);
+                    self.errors.lock().unwrap_or_else(|e| e.into_inner()).push(e);
                 }
             }
         }
