@@ -372,7 +372,7 @@ pub struct AnnotationTable {
     /// Sets keep this many genes (inclusive): below, a family or pathway says little about a
     /// gene's neighbours; above, it is a whole superfamily.
     pub size: (usize, usize),
-    /// Turns a stored identifier into the set's term (KEGG's `04110` -> `hsa04110`).
+    /// Turns a stored identifier into the set's term (kept for tables whose ids need a prefix).
     pub term: fn(&str) -> String,
     pub name: fn(&str) -> String,
     pub url: fn(&str) -> String,
@@ -380,19 +380,10 @@ pub struct AnnotationTable {
 }
 
 /// The gene-to-annotation tables org.Hs.eg.db ships besides GO and PubMed, ingested as
-/// libraries. KEGG there is KEGG's 2011 release (the last under an open licence; its
-/// `KEGGSOURCEDATE` is 2011-Mar15 in every Bioconductor release since).
+/// libraries. Its `kegg` table is left out on purpose: it is KEGG's 2011 release (the same in
+/// every Bioconductor version since) under KEGG's restrictive terms, which a public server
+/// should not redistribute; users with a KEGG licence bring it as a GMT.
 pub const ANNOTATION_TABLES: &[AnnotationTable] = &[
-    AnnotationTable {
-        library: "KEGG",
-        table: "kegg",
-        column: "path_id",
-        size: (5, 2000),
-        term: |id| format!("hsa{id}"),
-        name: |id| format!("KEGG pathway hsa{id}"),
-        url: |id| format!("https://www.kegg.jp/pathway/hsa{id}"),
-        source: "org.Hs.eg.db kegg table (KEGG pathways, 2011 release)",
-    },
     AnnotationTable {
         library: "Pfam",
         table: "pfam",
@@ -551,7 +542,7 @@ fn write_library(store: &Store, name: &str, source: &str, sets: Vec<GeneSet>, pr
 }
 
 /// Ingests the gene catalogue, the GO_BP, GO_MF, GO_CC and PubMed libraries and the
-/// [`ANNOTATION_TABLES`] libraries (KEGG, Pfam, PROSITE, EC). Each library is
+/// [`ANNOTATION_TABLES`] libraries (Pfam, PROSITE, EC). Each library is
 /// replaced atomically; re-running gives the same store.
 pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
     let org = open(&paths.org)?;
