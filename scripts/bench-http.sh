@@ -27,16 +27,9 @@ while [ $# -gt 0 ]; do
 done
 say() { echo "[bench-http] $*" >&2; }
 
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (Debian package)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-fi
-[ -f .deps/env.sh ] && source .deps/env.sh
-BIN="${GENEKG_BIN:-${CARGO_TARGET_DIR:-target}/release/genekg}"
-if [ ! -x "$BIN" ]; then
-  say "building genekg (release)"
-  cargo build --release --quiet
-fi
+. scripts/lib/bench-common.sh
+need_wrk
+genekg_bin
 [ -e "$DB" ] || { echo "no store at $DB; run \`$BIN ingest default\` first or pass --db" >&2; exit 1; }
 
 work=$(mktemp -d)

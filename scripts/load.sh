@@ -29,16 +29,9 @@ while [ $# -gt 0 ]; do
 done
 say() { echo "[load] $*" >&2; }
 
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (Debian package)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-fi
-[ -f .deps/env.sh ] && source .deps/env.sh
-BIN="${GENEKG_BIN:-${CARGO_TARGET_DIR:-target}/release/genekg}"
-if [ ! -x "$BIN" ]; then
-  say "building genekg (release)"
-  cargo build --release --quiet
-fi
+. scripts/lib/bench-common.sh
+need_wrk
+genekg_bin
 for need in genekg.db model index; do
   [ -e "$DATA/$need" ] || { echo "no $DATA/$need: run scripts/run.sh first or pass --data-dir" >&2; exit 1; }
 done
