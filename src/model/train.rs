@@ -254,11 +254,17 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
         imported_from: None,
         epoch_losses: state.epoch_losses.clone(),
     };
-    checkpoint::save(&opts.out_dir, &network, &vocab, &file, item_item.as_ref(), &fingerprint)?;
-    checkpoint::remove_checkpoint(&opts.out_dir);
+    // The model and its probability map are finished in a staging directory and published
+    // together: a run killed in between leaves the previous model, never an uncalibrated one
+    // under the final fingerprint.
+    let staging = crate::publish::staging(&opts.out_dir).map_err(super::io_err(&opts.out_dir))?;
+    checkpoint::write_dir(&staging, &network, &vocab, &file, item_item.as_ref(), &fingerprint)?;
     if !corpus.reserve.is_empty() {
-        calibrate::recalibrate(store, &opts.out_dir, calibrate::HeldOut::Reserve, false)?;
+        calibrate::recalibrate(store, &staging, calibrate::HeldOut::Reserve, false)?;
     }
+    let owned = |name: &str| name != checkpoint::CHECKPOINT_DIR && !staging.join(name).exists();
+    crate::publish::publish(&staging, &opts.out_dir, owned).map_err(super::io_err(&opts.out_dir))?;
+    checkpoint::remove_checkpoint(&opts.out_dir);
     Ok(TrainReport {
         out_dir: opts.out_dir.display().to_string(),
         fingerprint,

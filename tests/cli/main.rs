@@ -2,9 +2,12 @@
 
 mod helpers;
 mod ask;
+mod check;
 mod eval;
+mod faults;
 mod ingest;
 mod manners;
 mod served_store;
 mod setup;
+mod snapshot;
 mod stale;
