@@ -92,8 +92,10 @@ fn killed_training_leaves_the_previous_model_and_a_rerun_matches_an_uninterrupte
     let reference = copy_of(&t);
     reference.ok(&retrain);
 
-    // During the epochs, and after them while the final model is assembled.
-    for marks in [&["epoch done"][..], &["started", "item-item"][..]] {
+    // During the epochs, and after them while the final model is assembled and calibrated
+    // (before, the model was saved in place and then recalibrated: a kill there left an
+    // uncalibrated model under the final fingerprint).
+    for marks in [&["epoch done"][..], &["started", "item-item"][..], &["calibrated the logits"][..]] {
         kill_at(&t, &retrain, marks);
         assert_eq!(model_files(&t), before, "the previous model changed after a kill at {marks:?}");
         check_passes(&t);
@@ -131,11 +133,17 @@ fn killed_index_build_keeps_the_previous_indexes_and_a_rerun_matches_an_uninterr
     trained(&t);
     let index = |t: &TestDir| {
         let dir = t.dir.path().join("index");
-        let mut meta: serde_json::Value = serde_json::from_slice(&read(&dir.join("sets.meta.json"))).unwrap();
-        for k in ["built_at", "build_secs"] {
-            meta[k] = serde_json::Value::Null;
-        }
-        (meta, read(&dir.join("genes.keys")), read(&dir.join("sets.keys")))
+        let metas: Vec<serde_json::Value> = ["genes", "sets"]
+            .iter()
+            .map(|kind| {
+                let mut meta: serde_json::Value = serde_json::from_slice(&read(&dir.join(format!("{kind}.meta.json")))).unwrap();
+                for k in ["built_at", "build_secs"] {
+                    meta[k] = serde_json::Value::Null;
+                }
+                meta
+            })
+            .collect();
+        (metas, read(&dir.join("genes.keys")), read(&dir.join("sets.keys")))
     };
     let before = index(&t);
     let similar = t.ok(&["index", "similar-genes", "MCM2", "-k", "5"]);
@@ -152,7 +160,8 @@ fn killed_index_build_keeps_the_previous_indexes_and_a_rerun_matches_an_uninterr
     check_passes(&t);
     let (after, reference) = (index(&t), index(&reference));
     assert_eq!(after, reference, "a rerun differs from an uninterrupted run");
-    assert_eq!(after.0["params"]["max_connections"], 8);
+    assert_eq!(after.0[0]["params"]["max_connections"], 8);
+    assert_eq!(after.0[1]["params"]["max_connections"], 8);
 }
 
 struct Server {
