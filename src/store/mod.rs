@@ -18,10 +18,14 @@
 //! | `model_gene_function_counts` | Entrez id (u32 BE) + library | [`FunctionCounts`] |
 //! | `model_partners` | Entrez id (u32 BE)               | `Vec<`[`Partner`]`>`, best first |
 //!
+//! The four `model_*` trees are named `NAME@RUN`, one set per prediction run (plain `NAME` in a
+//! store predicted before runs existed).
+//!
 //! `meta` keys: `schema_version` and `migration:NNNN` (see migrations/), `publication_counts`
-//! (provenance of `gene_publications`), `model_predictions` (the report of the prediction run
-//! the `model_*` trees hold; null while they are rewritten). [`predictions`] says why the
-//! prediction trees are keyed as they are.
+//! (provenance of `gene_publications`), `model_predictions` (the report of the current
+//! prediction run) and `model_predictions_run` (its number, written in the same batch).
+//! [`predictions`] says why the prediction trees are keyed as they are. [`check`] verifies all
+//! of this (`genekg check`).
 //!
 //! Why genes and their lookup keys share one tree: a sled batch is atomic only within one tree,
 //! and a gene and the keys that find it must change together.
