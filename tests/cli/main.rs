@@ -3,6 +3,7 @@
 mod helpers;
 mod ask;
 mod check;
+mod device;
 mod eval;
 mod faults;
 mod ingest;
