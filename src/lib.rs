@@ -23,6 +23,9 @@ pub mod ingest;
 pub mod model;
 #[cfg(feature = "model")]
 pub mod nl;
+pub mod publish;
+#[cfg(feature = "model")]
+pub mod snapshot;
 #[cfg(feature = "model")]
 pub mod mcp;
 pub mod stats;

@@ -5,6 +5,8 @@
 mod ask;
 #[cfg(feature = "model")]
 mod bench;
+#[cfg(feature = "model")]
+mod check;
 mod enrich;
 #[cfg(feature = "model")]
 mod explain;
@@ -16,6 +18,8 @@ pub mod holder;
 mod index;
 mod ingest;
 #[cfg(feature = "model")]
+mod replica;
+#[cfg(feature = "model")]
 mod schema;
 #[cfg(feature = "model")]
 mod serve;
@@ -25,6 +29,8 @@ mod eval;
 mod mcp;
 #[cfg(feature = "model")]
 mod model;
+#[cfg(feature = "model")]
+mod snapshot;
 mod stats;
 #[cfg(feature = "model")]
 mod train;
@@ -99,6 +105,13 @@ enum Command {
     /// Import, inspect, benchmark the model; predict and store for every set.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    #[cfg(feature = "model")]
+    /// Verify the store's integrity and that predictions and indexes match the model.
+    Check(check::CheckArgs),
+    #[cfg(feature = "model")]
+    /// Export or import the store, model and indexes as one checksummed file (read replicas).
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
 }
 
 /// What every subcommand needs: resolved paths, and the store opened on demand (some commands
@@ -245,7 +258,9 @@ fn is_read_only(command: &Command) -> bool {
     match command {
         Command::Stats(_) | Command::Enrich(_) | Command::Export(_) => true,
         #[cfg(feature = "model")]
-        Command::Gene(_) | Command::Ask(_) | Command::Explain(_) => true,
+        Command::Gene(_) | Command::Ask(_) | Command::Explain(_) | Command::Check(_) => true,
+        #[cfg(feature = "model")]
+        Command::Snapshot(snapshot::SnapshotCommand::Export { .. }) => true,
         _ => false,
     }
 }
@@ -297,6 +312,10 @@ pub fn main() -> ExitCode {
         Command::Mcp(args) => mcp::run(&ctx, args),
         #[cfg(feature = "model")]
         Command::Explain(args) => explain::run(&ctx, args),
+        #[cfg(feature = "model")]
+        Command::Check(args) => check::run(&ctx, args),
+        #[cfg(feature = "model")]
+        Command::Snapshot(cmd) => snapshot::run(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

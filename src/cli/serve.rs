@@ -7,7 +7,7 @@ use clap::Args;
 use super::Context;
 use crate::configuration::ServerSettings;
 use crate::graphql::AppState;
-use crate::http::Application;
+use crate::http::{Application, LiveState};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -27,47 +27,86 @@ pub struct ServeArgs {
     /// Refuse every mutation.
     #[arg(long, env = "GENEKG_READ_ONLY")]
     read_only: bool,
+    /// Serve this snapshot (`genekg snapshot export`) instead of the store, read-only, and swap
+    /// in the file's new content on SIGHUP (see `replica`). Imports go to DATA_DIR/replicas.
+    #[arg(long, env = "GENEKG_SNAPSHOT")]
+    snapshot: Option<std::path::PathBuf>,
     #[command(flatten)]
     llm: crate::llm::LlmArgs,
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
-    let store = ctx.open_store()?;
-    if store.gene_count() == 0 {
-        anyhow::bail!(
-            "the store at {} holds no genes; run `genekg ingest default` first",
-            ctx.paths.db.display()
-        );
-    }
     let llm = args.llm.build()?;
-    let state = Arc::new(
-        AppState::load(store.clone())?
-            .with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?
-            .with_llm(llm)?,
-    );
+    let (state, store, replica) = match &args.snapshot {
+        Some(file) => {
+            let (replica, state) = super::replica::Replica::open(&ctx.paths.data_dir, file, llm)?;
+            (state, None, Some(Arc::new(replica)))
+        }
+        None => {
+            let store = ctx.open_store()?;
+            if store.gene_count() == 0 {
+                anyhow::bail!(
+                    "the store at {} holds no genes; run `genekg ingest default` first",
+                    ctx.paths.db.display()
+                );
+            }
+            let state = AppState::load(store.clone())?.with_model(&ctx.paths.model_dir(), &ctx.paths.index_dir())?.with_llm(llm)?;
+            (state, Some(store), None)
+        }
+    };
+    let live = Arc::new(LiveState::new(Arc::new(state)));
     let settings = ServerSettings {
         addr: args.addr,
         cors_origins: args.cors_origins,
         workers: args.workers,
         mutations: crate::configuration::MutationPolicy {
             api_token: args.api_token.filter(|t| !t.is_empty()),
-            read_only: args.read_only,
+            read_only: args.read_only || replica.is_some(),
         },
         ..ServerSettings::default()
     };
-    actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(&settings, state)
+    actix_web::rt::System::new().block_on(async {
+        let app = Application::build_live(&settings, live.clone())
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
         let url = app.url();
-        // Tells other commands on this store who holds it (see `holder`).
-        let _serving = super::holder::ServingRecord::write(&ctx.paths.db, &url)?;
+        // Tells other commands on this store who holds it (see `holder`); a replica holds none.
+        let _serving = match &store {
+            Some(_) => Some(super::holder::ServingRecord::write(&ctx.paths.db, &url)?),
+            None => None,
+        };
+        if let Some(replica) = replica {
+            actix_web::rt::spawn(reload_on_hangup(replica, live));
+        }
         // stdout carries only this line, so scripts can wait for it and read the port.
         println!("genekg serving {url}/graphql (GraphiQL at {url}/graphiql)");
         std::io::stdout().flush().ok();
         app.run_until_stopped().await?;
         anyhow::Ok(())
     })?;
-    store.flush()?;
+    if let Some(store) = store {
+        store.flush()?;
+    }
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// Swaps in the snapshot file's content on each SIGHUP; a snapshot that fails to import or load
+/// is logged and the current one keeps serving.
+async fn reload_on_hangup(replica: Arc<super::replica::Replica>, live: Arc<LiveState>) {
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("cannot listen for SIGHUP, snapshots will not be reloaded: {e}");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        let (replica, live) = (replica.clone(), live.clone());
+        match actix_web::web::block(move || replica.reload(&live)).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => tracing::info!("SIGHUP: the snapshot file is the one served; nothing to do"),
+            Ok(Err(e)) => tracing::error!("SIGHUP: the new snapshot is not served, the current one stays: {e:#}"),
+            Err(e) => tracing::error!("SIGHUP: reload failed: {e}"),
+        }
+    }
 }

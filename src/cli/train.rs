@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Context;
-use crate::model::train::{train, TrainOptions};
+use crate::model::train::{train_on, TrainOptions};
 use crate::model::config::ItemItemConfig;
 use crate::model::{InputNorm, ModelConfig, Objective, TrainConfig, WeightedLoss};
 
@@ -94,6 +94,10 @@ pub struct TrainArgs {
     /// libtorch threads.
     #[arg(long, default_value_t = 2)]
     threads: i32,
+    /// Where the epochs run: `cpu`, or `cuda` / `cuda:N` with a CUDA build of libtorch and an
+    /// NVIDIA GPU (docs/SCALING.md works out what the published corpus size needs).
+    #[arg(long, default_value = "cpu", value_parser = crate::model::train::parse_device)]
+    device: tch::Device,
 }
 
 pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
@@ -136,7 +140,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
     let out_dir = args.out.unwrap_or_else(|| ctx.paths.model_dir());
     crate::model::limit_threads(args.threads);
     let store = ctx.open_store()?;
-    let report = train(&store, &TrainOptions { recipe, architecture, out_dir, resume: args.resume, stop_after_epochs: args.stop_after })?;
+    let report = train_on(&store, &TrainOptions { recipe, architecture, out_dir, resume: args.resume, stop_after_epochs: args.stop_after }, args.device)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -15,7 +15,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextResolve,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextRequest, NextResolve,
     NextValidation, ResolveInfo,
 };
 use async_graphql::parser::types::ExecutableDocument;
@@ -64,6 +64,7 @@ impl ExtensionFactory for ResponsePolicy {
             validation_key: Mutex::new(None),
             cache: self.cache.clone(),
             spec: SpecForRequest::default(),
+            state: Mutex::new(None),
         })
     }
 }
@@ -74,10 +75,19 @@ struct PolicyForRequest {
     validation_key: Mutex<Option<String>>,
     cache: Arc<QueryCache>,
     spec: SpecForRequest,
+    /// The state the request carries (`http::live`): the `request` hook sees only the schema's
+    /// data, so `prepare_request` keeps it here.
+    state: Mutex<Option<Arc<AppState>>>,
 }
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for PolicyForRequest {
+    async fn prepare_request(&self, ctx: &ExtensionContext<'_>, request: async_graphql::Request, next: NextPrepareRequest<'_>) -> ServerResult<async_graphql::Request> {
+        let carried = request.data.get(&std::any::TypeId::of::<Arc<AppState>>()).and_then(|d| d.downcast_ref::<Arc<AppState>>());
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = carried.cloned();
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -138,7 +148,8 @@ impl Extension for PolicyForRequest {
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        let state = ctx.data_opt::<Arc<AppState>>();
+        let carried = self.state.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let state = carried.as_ref().or(ctx.data_opt::<Arc<AppState>>());
         let request_id = ctx.data_opt::<RequestId>();
         for err in &mut response.errors {
             classify(err);

@@ -85,7 +85,8 @@ pub async fn execute(
     read_only: Option<ReadOnlyRequest>,
     request_id: Option<RequestId>,
 ) -> BatchResponse {
-    let mut request = request.data(Loaders::new(state.clone()));
+    // The state travels with the request (the server's schema holds none, see `http::live`).
+    let mut request = request.data(Loaders::new(state.clone())).data(state.clone());
     if let Some(id) = request_id {
         request = request.data(id);
     }

@@ -2,9 +2,11 @@
 //! health, readiness and Prometheus metrics. `startup` assembles the app; each route lives in
 //! `routes/`; `telemetry` gives every request its span, request id and metrics.
 
+pub mod live;
 mod metrics;
 mod routes;
 pub mod startup;
 mod telemetry;
 
+pub use live::LiveState;
 pub use startup::Application;

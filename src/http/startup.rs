@@ -12,7 +12,8 @@ use actix_web::{http::header, web, App, HttpServer};
 use super::metrics::HttpMetrics;
 use super::{routes, telemetry};
 use crate::configuration::ServerSettings;
-use crate::graphql::{build_schema, AppState};
+use super::live::LiveState;
+use crate::graphql::{stateless_schema, AppState};
 
 pub struct Application {
     port: u16,
@@ -24,9 +25,14 @@ impl Application {
     /// Binds `settings.addr` and prepares the server; it serves once [`Self::run_until_stopped`]
     /// is awaited. Must be called inside a Tokio/actix runtime.
     pub fn build(settings: &ServerSettings, state: Arc<AppState>) -> std::io::Result<Self> {
+        Self::build_live(settings, Arc::new(LiveState::new(state)))
+    }
+
+    /// [`Self::build`] over a state the caller may replace while the server runs.
+    pub fn build_live(settings: &ServerSettings, live: Arc<LiveState>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.addr)?;
         let local = listener.local_addr()?;
-        let server = run(listener, settings, state)?;
+        let server = run(listener, settings, live)?;
         Ok(Self { port: local.port(), host: local.ip().to_string(), server })
     }
 
@@ -64,10 +70,11 @@ fn cors(origins: &[String]) -> Cors {
     }
 }
 
-fn run(listener: TcpListener, settings: &ServerSettings, state: Arc<AppState>) -> std::io::Result<Server> {
-    let schema = web::Data::new(build_schema(state.clone()));
-    let metrics = web::Data::new(HttpMetrics::new(&state));
-    let state = web::Data::new(state);
+fn run(listener: TcpListener, settings: &ServerSettings, live: Arc<LiveState>) -> std::io::Result<Server> {
+    // Each request brings its state (see `live`), so the schema holds none.
+    let schema = web::Data::new(stateless_schema());
+    let metrics = web::Data::new(HttpMetrics::new(&live.current()));
+    let state = web::Data::from(live);
     let mutations = web::Data::new(settings.mutations.clone());
     let origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {

@@ -64,6 +64,11 @@ pub fn embed_all(embedder: &dyn Embedder, sets: &[(String, Vec<u32>)], step: &st
 
 /// Builds and saves both indexes under `dir`.
 pub fn build_indexes(store: &Store, embedder: &dyn Embedder, dir: &Path, params: AnnParams) -> anyhow::Result<BuildReport> {
+    // Both indexes are built into a staging directory and replace `dir` together: a build
+    // killed midway leaves the previous pair, never a new genes index beside an old sets index.
+    let target = dir;
+    let staging = crate::publish::staging(target).with_context(|| format!("staging beside {}", target.display()))?;
+    let dir = staging.as_path();
     let fingerprint = embedder.fingerprint();
     let genes: Vec<(String, Vec<f32>)> =
         embedder.gene_embeddings()?.into_iter().map(|(e, v)| (e.to_string(), v)).collect();
@@ -79,6 +84,7 @@ pub fn build_indexes(store: &Store, embedder: &dyn Embedder, dir: &Path, params:
     set_index.meta.data = data;
     set_index.save(dir)?;
     step.finish(format!("{} sets in {:.1} s", set_index.len(), set_index.meta.build_secs));
+    crate::publish::publish(&staging, target, |_| false).with_context(|| format!("replacing {}", target.display()))?;
     Ok(BuildReport {
         genes: gene_index.len(),
         sets: set_index.len(),

@@ -1,8 +1,9 @@
 //! Reading and writing model directories (see the module docs for the files).
 //!
-//! Every file is written to `NAME.tmp` and renamed into place, and `fingerprint` is written
-//! last: a directory with a fingerprint is complete, and an interrupted save never leaves a
-//! half-written weight file under the real name.
+//! A model is saved into a staging directory and swapped into place whole
+//! ([`crate::publish`]): a reader, or a save killed midway, sees the old model or the new one.
+//! Within a directory `fingerprint` is written last, so a directory with a fingerprint is
+//! complete. Checkpoints are written file by file (`NAME.tmp` renamed into place), state last.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,8 +58,19 @@ fn read_weights(network: &mut Network, path: &Path) -> Result<()> {
         .map_err(|reason| ModelError::Corrupt { file: path.display().to_string(), reason })
 }
 
-/// Writes a complete model directory; `item_item` must be given exactly when the config names it.
+/// Writes a complete model directory, replacing `dir` in one step; other files of `dir` (the
+/// saved evaluation, a training checkpoint) are kept. `item_item` must be given exactly when
+/// the config names it.
 pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, fingerprint: &str) -> Result<()> {
+    let staging = crate::publish::staging(dir).map_err(io_err(dir))?;
+    write_dir(&staging, network, vocab, file, item_item, fingerprint)?;
+    let owned = [WEIGHTS, VOCAB, CONFIG, FINGERPRINT, item_item::FILE];
+    crate::publish::publish(&staging, dir, |name| !owned.contains(&name)).map_err(io_err(dir))
+}
+
+/// Writes the model's files into `dir` (the fingerprint last), without the swap of [`save`]:
+/// for a staging directory of the caller's.
+pub fn write_dir(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, fingerprint: &str) -> Result<()> {
     if file.model.item_item.is_some() != item_item.is_some() {
         return Err(ModelError::Invalid("the config and the item-item weights disagree on whether the model has that path".into()));
     }

@@ -125,6 +125,19 @@ impl Network {
         &self.config
     }
 
+    /// Where the weights live. Batches are built on the CPU and moved here as they are used, so
+    /// callers never need to know.
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Moves the weights (and any running loss state) to `device`, in place: every handle on
+    /// them follows. An optimizer must be built after the move.
+    pub fn to_device(&mut self, device: Device) {
+        self.vs.set_device(device);
+        self.balance_counts = self.balance_counts.take().map(|t| t.to(device));
+    }
+
     fn hidden(&self, h: Tensor, train: bool) -> Tensor {
         h.relu().dropout(self.config.dropout, train)
     }
@@ -161,6 +174,7 @@ impl Network {
     /// The same logits from a dense multi-hot input `[B, V]` (kept for the equality test and
     /// the speed comparison).
     pub fn forward_dense(&self, multi_hot: &Tensor, train: bool) -> Tensor {
+        let multi_hot = &multi_hot.to(self.device());
         let x = match self.config.input_norm {
             InputNorm::None => multi_hot.shallow_clone(),
             InputNorm::L2 => multi_hot / multi_hot.sum_dim_intlist(1i64, true, Kind::Float).clamp_min(1.0).sqrt(),
@@ -171,10 +185,11 @@ impl Network {
 
     fn first_layer_bag(&self, batch: &Batch) -> Tensor {
         // mode 0 = sum: the multi-hot product, without touching the other V - |S| rows.
+        let device = self.device();
         let (sum, _, _, _) = Tensor::embedding_bag::<Tensor>(
             &self.first_weight_t,
-            &batch.indices,
-            &batch.offsets,
+            &batch.indices.to(device),
+            &batch.offsets.to(device),
             false,
             0,
             false,
@@ -183,7 +198,7 @@ impl Network {
         );
         match self.config.input_norm {
             InputNorm::None => sum + &self.first_bias,
-            InputNorm::L2 => sum * &batch.l2_scale + &self.first_bias,
+            InputNorm::L2 => sum * batch.l2_scale.to(device) + &self.first_bias,
         }
     }
 
@@ -192,14 +207,14 @@ impl Network {
     pub fn loss<S: AsRef<[i64]>>(&mut self, inputs: &[S], targets: &[S], train: bool) -> Tensor {
         let v = self.config.vocab_size;
         let logits = self.forward(&Batch::new(inputs), train);
-        let y = Batch::multi_hot(targets, v);
+        let y = Batch::multi_hot(targets, v).to(self.device());
         if self.config.objective == Objective::Multinomial {
             return -(logits.log_softmax(1, Kind::Float) * &y).sum_dim_intlist(1i64, false, Kind::Float).mean(Kind::Float);
         }
         let pos_weight = match self.config.weighted_loss {
             WeightedLoss::None => None,
             WeightedLoss::Unseen => {
-                let seen = Batch::multi_hot(inputs, v);
+                let seen = Batch::multi_hot(inputs, v).to(self.device());
                 Some(seen.neg() + 1.0)
             }
             WeightedLoss::Balance => {
@@ -230,7 +245,7 @@ impl Network {
                 (p / (1.0 - p)).ln()
             })
             .collect();
-        tch::no_grad(|| bias.copy_(&Tensor::from_slice(&log_odds)));
+        tch::no_grad(|| bias.copy_(&Tensor::from_slice(&log_odds).to(bias.device())));
     }
 
     /// Named weights in the published layout (first layer back to `[h, V]`), for saving.
@@ -240,10 +255,12 @@ impl Network {
             .variables()
             .into_iter()
             .map(|(name, t)| {
+                // Saved from the CPU whatever device trained them.
+                let t = t.detach().to(Device::Cpu);
                 if name == FIRST_WEIGHT_T {
-                    ("encoder.layers.0.weight".to_string(), t.detach().tr().contiguous())
+                    ("encoder.layers.0.weight".to_string(), t.tr().contiguous())
                 } else {
-                    (name, t.detach())
+                    (name, t)
                 }
             })
             .collect();
@@ -271,7 +288,7 @@ impl Network {
                     if transpose { dst.tr().size() } else { dst.size() }
                 ));
             }
-            tch::no_grad(|| dst.copy_(&src.to_kind(Kind::Float)));
+            tch::no_grad(|| dst.copy_(&src.to_kind(Kind::Float).to(dst.device())));
         }
         Ok(())
     }

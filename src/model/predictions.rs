@@ -16,9 +16,8 @@
 //! Partners of a gene are the top genes the model predicts for the single-gene set `{g}`
 //! (the decoder's completion), with the same z-score as above.
 //!
-//! Rewriting is not atomic across trees: the `model_predictions` meta record is removed first
-//! and written last (see [`Store::prediction_writer`]), so readers that find it see a complete,
-//! matching set of trees.
+//! A run writes fresh trees and becomes current only when complete (see
+//! [`crate::store::predictions`]): a killed run leaves the previous predictions as they were.
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

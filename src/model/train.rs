@@ -15,6 +15,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tch::nn::OptimizerConfig;
+use tch::Device;
 
 use super::checkpoint::{self, TrainState};
 use super::calibrate;
@@ -85,6 +86,36 @@ fn corrupt_set(cols: &[i64], p: f64, rng: &mut ChaCha8Rng) -> (Vec<i64>, Vec<i64
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
+    train_on(store, opts, Device::Cpu)
+}
+
+/// The device `genekg train --device` names: `cpu`, `cuda` or `cuda:N`. CUDA needs a libtorch
+/// built with it (scripts/setup.sh installs the CPU build's runtime; see docs/SCALING.md) and a
+/// visible GPU; otherwise this says so before any work is done.
+pub fn parse_device(text: &str) -> std::result::Result<Device, String> {
+    let device = match text {
+        "cpu" => return Ok(Device::Cpu),
+        "cuda" => Device::Cuda(0),
+        _ => match text.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(n)) => Device::Cuda(n),
+            _ => return Err(format!("unknown device `{text}`: use cpu, cuda or cuda:N")),
+        },
+    };
+    let gpus = tch::Cuda::device_count() as usize;
+    match device {
+        Device::Cuda(n) if n < gpus => Ok(device),
+        _ if gpus == 0 => Err(format!(
+            "--device {text}: this libtorch sees no CUDA GPU (a CPU-only libtorch, no GPU, or no driver); train with --device cpu, or use a CUDA build of libtorch on a machine with an NVIDIA GPU"
+        )),
+        _ => Err(format!("--device {text}: only {gpus} CUDA GPUs are visible (cuda:0..cuda:{})", gpus - 1)),
+    }
+}
+
+/// [`train`] with the epochs on `device` (the network is moved back to the CPU for the
+/// gene-to-gene fit, calibration and saving, so the saved model is the same kind of file). The
+/// recipe's fingerprint does not include the device: a GPU run is the same training run,
+/// equal to a CPU run up to floating-point rounding.
+pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<TrainReport> {
     let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let recipe = &opts.recipe;
     if recipe.epochs == 0 || recipe.batch_size == 0 {
@@ -154,6 +185,9 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
     } else {
         checkpoint::remove_checkpoint(&opts.out_dir);
     }
+    // Trained on `device`; everything after the epochs (the gene-to-gene fit, calibration,
+    // saving) runs on the CPU.
+    network.to_device(device);
     let mut optimizer = if recipe.weight_decay > 0.0 {
         tch::nn::adamw(0.9, 0.999, recipe.weight_decay).build(&network.vs, state.learning_rate)?
     } else {
@@ -218,6 +252,8 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
         );
     }
     progress.finish(format!("trained {} of {} epochs", state.epochs_done, recipe.epochs));
+    drop(optimizer);
+    network.to_device(Device::Cpu);
     if state.epochs_done < recipe.epochs {
         return Ok(TrainReport {
             out_dir: opts.out_dir.display().to_string(),
@@ -254,11 +290,17 @@ pub fn train(store: &Store, opts: &TrainOptions) -> Result<TrainReport> {
         imported_from: None,
         epoch_losses: state.epoch_losses.clone(),
     };
-    checkpoint::save(&opts.out_dir, &network, &vocab, &file, item_item.as_ref(), &fingerprint)?;
-    checkpoint::remove_checkpoint(&opts.out_dir);
+    // The model and its probability map are finished in a staging directory and published
+    // together: a run killed in between leaves the previous model, never an uncalibrated one
+    // under the final fingerprint.
+    let staging = crate::publish::staging(&opts.out_dir).map_err(super::io_err(&opts.out_dir))?;
+    checkpoint::write_dir(&staging, &network, &vocab, &file, item_item.as_ref(), &fingerprint)?;
     if !corpus.reserve.is_empty() {
-        calibrate::recalibrate(store, &opts.out_dir, calibrate::HeldOut::Reserve, false)?;
+        calibrate::recalibrate(store, &staging, calibrate::HeldOut::Reserve, false)?;
     }
+    let owned = |name: &str| name != checkpoint::CHECKPOINT_DIR && !staging.join(name).exists();
+    crate::publish::publish(&staging, &opts.out_dir, owned).map_err(super::io_err(&opts.out_dir))?;
+    checkpoint::remove_checkpoint(&opts.out_dir);
     Ok(TrainReport {
         out_dir: opts.out_dir.display().to_string(),
         fingerprint,

@@ -122,6 +122,18 @@ impl Store {
         Ok(())
     }
 
+    /// The highest generation or prediction run the store holds, if any (see
+    /// [`Store::generate_id`]).
+    pub(crate) fn max_generation(&self) -> Result<Option<u64>> {
+        let mut max = self.libraries()?.iter().map(|l| l.generation).max();
+        if let Some((k, _)) = self.sets.last()? {
+            if let Ok(g) = <[u8; 8]>::try_from(&k[..8.min(k.len())]) {
+                max = max.max(Some(u64::from_be_bytes(g)));
+            }
+        }
+        Ok(max.max(super::predictions::current_run(self)?))
+    }
+
     /// Removes sets of generations that no library points to: the remains of an ingest that was
     /// killed or failed before its commit.
     pub(crate) fn sweep_orphan_generations(&self) -> Result<usize> {

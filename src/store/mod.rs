@@ -18,10 +18,14 @@
 //! | `model_gene_function_counts` | Entrez id (u32 BE) + library | [`FunctionCounts`] |
 //! | `model_partners` | Entrez id (u32 BE)               | `Vec<`[`Partner`]`>`, best first |
 //!
+//! The four `model_*` trees are named `NAME@RUN`, one set per prediction run (plain `NAME` in a
+//! store predicted before runs existed).
+//!
 //! `meta` keys: `schema_version` and `migration:NNNN` (see migrations/), `publication_counts`
-//! (provenance of `gene_publications`), `model_predictions` (the report of the prediction run
-//! the `model_*` trees hold; null while they are rewritten). [`predictions`] says why the
-//! prediction trees are keyed as they are.
+//! (provenance of `gene_publications`), `model_predictions` (the report of the current
+//! prediction run) and `model_predictions_run` (its number, written in the same batch).
+//! [`predictions`] says why the prediction trees are keyed as they are. [`check`] verifies all
+//! of this (`genekg check`).
 //!
 //! Why genes and their lookup keys share one tree: a sled batch is atomic only within one tree,
 //! and a gene and the keys that find it must change together.
@@ -32,6 +36,7 @@
 //! leaves an unreferenced generation, which [`Store::open`] sweeps away; readers only follow
 //! library records, so they always see a complete library.
 
+pub mod check;
 mod gene_list;
 mod genes;
 mod libraries;
@@ -83,6 +88,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// Ids handed out are at least this (see [`Store::generate_id`]).
+    id_floor: std::sync::Arc<std::sync::atomic::AtomicU64>,
     pub(crate) meta: sled::Tree,
     pub(crate) genes: sled::Tree,
     pub(crate) libraries: sled::Tree,
@@ -128,8 +135,11 @@ impl Store {
             publications: db.open_tree("gene_publications")?,
             db,
             path,
+            id_floor: Default::default(),
         };
+        store.id_floor.store(store.max_generation()?.map_or(0, |g| g + 1), std::sync::atomic::Ordering::SeqCst);
         store.sweep_orphan_generations()?;
+        predictions::sweep_orphan_runs(&store)?;
         store.db.flush()?;
         Ok(store)
     }
@@ -152,8 +162,30 @@ impl Store {
         Ok(())
     }
 
+    /// A fresh id for a library generation or a prediction run. sled's counter lives outside
+    /// the trees, so a store rebuilt from its trees (`genekg snapshot import`) restarts it at 0
+    /// while its libraries keep their generations; ids therefore never go below one past the
+    /// highest generation found at open. Both sequences advance by one per call, so the ids
+    /// stay distinct.
     pub fn generate_id(&self) -> Result<u64> {
-        Ok(self.db.generate_id()?)
+        let floor = self.id_floor.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.db.generate_id()?.max(floor))
+    }
+
+    /// Every tree of the store by name (sled's default tree included), for whole-store copies
+    /// (`crate::snapshot`) and integrity checks.
+    pub fn trees(&self) -> Result<Vec<(String, sled::Tree)>> {
+        let mut out = Vec::new();
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name)?;
+            out.push((String::from_utf8_lossy(&name).into_owned(), tree));
+        }
+        Ok(out)
+    }
+
+    /// Removes a whole tree (a superseded prediction run's).
+    pub(crate) fn drop_tree(&self, name: &str) -> Result<bool> {
+        Ok(self.db.drop_tree(name)?)
     }
 
     /// Reads a JSON value stored under `meta/name`.

@@ -9,6 +9,13 @@
 //! default data's ~10 million rows the store grew fivefold and took minutes to open. Counts per
 //! (gene, library) answer `totalCount` without walking the rows. A set's predicted members and a gene's partners are
 //! always read whole, so each is one value.
+//!
+//! Runs: each `genekg model predict` writes its four trees under fresh names (`NAME@RUN`, RUN
+//! from [`Store::generate_id`]) while the previous run's stay readable, then makes them current
+//! by writing its report and [`RUN_KEY`] in one `meta` batch. A run killed midway leaves trees
+//! nothing points to, which [`Store::open`] drops; the previous predictions stay intact until a
+//! run completes. A store whose `meta` has no [`RUN_KEY`] (written before runs existed) reads
+//! the trees under their plain names.
 
 use std::collections::BTreeMap;
 
@@ -25,8 +32,53 @@ pub const FUNCTION_TREE: &str = "model_gene_functions";
 pub const FUNCTION_COUNT_TREE: &str = "model_gene_function_counts";
 /// Entrez (u32 BE) → `Vec<`[`Partner`]`>`, best first.
 pub const PARTNER_TREE: &str = "model_partners";
-/// `meta` key of the last complete prediction run's report (JSON); null while one is written.
+/// `meta` key of the last complete prediction run's report (JSON).
 pub const META_KEY: &str = "model_predictions";
+/// `meta` key of the current run's number (u64 BE), written in the same batch as the report.
+pub const RUN_KEY: &str = "model_predictions_run";
+/// The trees of one run.
+pub const TREES: [&str; 4] = [SET_TREE, FUNCTION_TREE, FUNCTION_COUNT_TREE, PARTNER_TREE];
+
+/// The name of `tree` in run `run` (`None`: a store from before runs).
+pub fn run_tree(tree: &str, run: Option<u64>) -> String {
+    match run {
+        Some(r) => format!("{tree}@{r}"),
+        None => tree.to_string(),
+    }
+}
+
+/// The current prediction run, if the store records one.
+pub fn current_run(store: &Store) -> Result<Option<u64>> {
+    match store.meta.get(RUN_KEY)? {
+        None => Ok(None),
+        Some(v) => <[u8; 8]>::try_from(v.as_ref())
+            .map(|b| Some(u64::from_be_bytes(b)))
+            .map_err(|_| super::StoreError::Corrupt { tree: "meta", reason: format!("{RUN_KEY} is not a u64") }),
+    }
+}
+
+/// Drops prediction trees of runs other than the current one: what a killed run left, or a
+/// superseded run whose removal was cut short.
+pub(crate) fn sweep_orphan_runs(store: &Store) -> Result<usize> {
+    let run = current_run(store)?;
+    let mut dropped = 0;
+    for (name, _) in store.trees()? {
+        let Some((base, _)) = name.split_once('@') else {
+            // Plain names are the current trees of a store from before runs.
+            if run.is_some() && TREES.contains(&name.as_str()) {
+                store.drop_tree(&name)?;
+                dropped += 1;
+            }
+            continue;
+        };
+        if TREES.contains(&base) && Some(name.as_str()) != run.map(|r| run_tree(base, Some(r))).as_deref() {
+            tracing::info!(tree = name, "removing prediction trees left by an interrupted or superseded run");
+            store.drop_tree(&name)?;
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
+}
 /// Rows per key of [`FUNCTION_TREE`]: a page of 10 to 50 rows reads one or two keys.
 pub const CHUNK_ROWS: usize = 64;
 
@@ -222,8 +274,9 @@ impl LibraryRows {
 }
 
 impl Store {
-    fn prediction_tree(&self, name: &str) -> Result<sled::Tree> {
-        self.tree(name)
+    /// `name` of the current run.
+    pub(crate) fn prediction_tree(&self, name: &str) -> Result<sled::Tree> {
+        self.tree(&run_tree(name, current_run(self)?))
     }
 
     /// Libraries with predicted functions for the gene, by name.
@@ -329,16 +382,18 @@ impl Store {
         }
     }
 
-    /// Starts rewriting every prediction tree: the report is nulled first (readers then see no
-    /// predictions) and written last by [`PredictionWriter::finish`].
+    /// Starts a prediction run in fresh trees (see the module docs); readers keep the current
+    /// run's until [`PredictionWriter::finish`].
     pub fn prediction_writer(&self) -> Result<PredictionWriter> {
-        self.set_meta_json(META_KEY, &serde_json::Value::Null)?;
+        let run = self.generate_id()?;
+        let tree = |name: &str| self.tree(&run_tree(name, Some(run)));
         let writer = PredictionWriter {
-            sets: self.tree(SET_TREE)?,
-            functions: self.tree(FUNCTION_TREE)?,
-            counts_tree: self.tree(FUNCTION_COUNT_TREE)?,
-            partners: self.tree(PARTNER_TREE)?,
+            sets: tree(SET_TREE)?,
+            functions: tree(FUNCTION_TREE)?,
+            counts_tree: tree(FUNCTION_COUNT_TREE)?,
+            partners: tree(PARTNER_TREE)?,
             store: self.clone(),
+            run,
             rows: BTreeMap::new(),
             bytes: 0,
         };
@@ -366,6 +421,7 @@ pub struct PredictionWriter {
     functions: sled::Tree,
     counts_tree: sled::Tree,
     partners: sled::Tree,
+    run: u64,
     /// A gene's rows come from every set: they are gathered here and written at the end.
     rows: BTreeMap<(u32, String), Vec<FunctionValue>>,
     bytes: u64,
@@ -431,10 +487,18 @@ impl PredictionWriter {
         Ok(self.bytes)
     }
 
-    /// Records the run's report, which makes the predictions visible.
+    /// Records the run's report and number in one batch, which makes the run current, then
+    /// drops the previous run's trees.
     pub fn finish(self, report: &serde_json::Value) -> Result<()> {
-        self.store.set_meta_json(META_KEY, report)?;
-        self.store.flush()
+        // The run's trees must be durable before anything points to them.
+        self.store.flush()?;
+        let mut batch = sled::Batch::default();
+        batch.insert(META_KEY, report.to_string().as_bytes());
+        batch.insert(RUN_KEY, &self.run.to_be_bytes());
+        self.store.meta.apply_batch(batch)?;
+        self.store.flush()?;
+        sweep_orphan_runs(&self.store)?;
+        Ok(())
     }
 }
 

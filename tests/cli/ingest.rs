@@ -132,6 +132,8 @@ fn killed_ingest_leaves_previous_library_intact() {
 
     let after = t.stats();
     assert_eq!(after["libraries"], before["libraries"]);
+    // Nothing half-written is left where the store looks (the orphan generation is swept).
+    t.ok(&["check"]);
     // And a full ingest still works afterwards.
     t.ok(&["ingest", "gmt", gmt.to_str().unwrap(), "--library", "FIXTURE_BP"]);
     assert_eq!(t.stats()["libraries"]["FIXTURE_BP"]["sets"], before["libraries"]["FIXTURE_BP"]["sets"]);

@@ -2,9 +2,13 @@
 
 mod helpers;
 mod ask;
+mod check;
+mod device;
 mod eval;
+mod faults;
 mod ingest;
 mod manners;
 mod served_store;
 mod setup;
+mod snapshot;
 mod stale;

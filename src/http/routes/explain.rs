@@ -28,8 +28,8 @@ fn bad_request(code: &str, message: String) -> HttpResponse {
     HttpResponse::BadRequest().json(serde_json::json!({"error": {"code": code, "message": message}}))
 }
 
-pub async fn explain_stream(state: web::Data<Arc<AppState>>, query: web::Query<StreamQuery>) -> HttpResponse {
-    let state: Arc<AppState> = state.get_ref().clone();
+pub async fn explain_stream(live: web::Data<crate::http::LiveState>, query: web::Query<StreamQuery>) -> HttpResponse {
+    let state: Arc<AppState> = live.current();
     let entrez = match crate::graphql::gene::resolve_gene(&state, &query.gene) {
         Ok(e) => e,
         Err(e) => return bad_request(e.code().as_str(), e.to_string()),

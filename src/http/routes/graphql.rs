@@ -9,6 +9,7 @@ use futures_util::FutureExt as _;
 
 use crate::graphql::limits::MAX_BATCH_OPERATIONS;
 use crate::configuration::MutationPolicy;
+use crate::http::LiveState;
 use crate::graphql::{self, AppState, ErrorCode, GenekgSchema, ReadOnlyRequest, RequestId};
 
 /// A request-level failure in GraphQL's response shape, so clients parse one format.
@@ -84,9 +85,10 @@ pub async fn graphql_post(
     http: HttpRequest,
     body: web::Bytes,
     schema: web::Data<GenekgSchema>,
-    state: web::Data<Arc<AppState>>,
+    live: web::Data<LiveState>,
     mutations: web::Data<MutationPolicy>,
 ) -> HttpResponse {
+    let state = live.current();
     let authorization = http.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let read_only = mutation_refusal(&mutations, authorization);
     match parse_post(&http, &body) {
@@ -99,8 +101,9 @@ pub async fn graphql_post(
 pub async fn graphql_get(
     http: HttpRequest,
     schema: web::Data<GenekgSchema>,
-    state: web::Data<Arc<AppState>>,
+    live: web::Data<LiveState>,
 ) -> HttpResponse {
+    let state = live.current();
     match async_graphql::http::parse_query_string(http.query_string()) {
         Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), Some(ReadOnlyRequest::Get)).await,
         Err(e) => bad_request(format!("not a GraphQL request: {e}")),

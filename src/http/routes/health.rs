@@ -11,7 +11,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the store answers reads and holds genes, so queries can give real answers.
-pub async fn readyz(state: web::Data<Arc<AppState>>) -> HttpResponse {
+pub async fn readyz(live: web::Data<crate::http::LiveState>) -> HttpResponse {
+    let state: Arc<AppState> = live.current();
     let store = state.store.clone();
     let check = web::block(move || -> Result<usize, String> {
         store.schema_version().map_err(|e| e.to_string())?;
