@@ -6,7 +6,7 @@ use std::path::Path;
 use genekg::index::{all_sets, bench, build_indexes, embed_all, AnnParams, Embedder, Neighbourhood, VectorIndex, GENES, SETS};
 use genekg::ingest::{ingest_orgdb, OrgDbPaths};
 use genekg::model::train::{train, TrainOptions};
-use genekg::model::{Gsfm, ModelConfig, TrainConfig};
+use genekg::model::{Gsfm, Recipe};
 use genekg::store::Store;
 
 #[test]
@@ -17,8 +17,7 @@ fn fixture_indexes_recall_round_trip_and_staleness() {
     ingest_orgdb(&store, &OrgDbPaths { org: fx.join("org.Hs.eg.sqlite"), go: fx.join("GO.sqlite") }).unwrap();
     genekg::model::limit_threads(2);
     let model_dir = tmp.path().join("model");
-    let recipe = TrainConfig { epochs: 4, batch_size: 64, learning_rate: 5e-3, ..TrainConfig::default() };
-    train(&store, &TrainOptions { recipe, architecture: ModelConfig::new(3), out_dir: model_dir.clone(), resume: false, stop_after_epochs: None }).unwrap();
+    train(&store, &TrainOptions::new(Recipe::served().at_fixture_scale(), &model_dir)).unwrap();
     let model = Gsfm::load(&model_dir).unwrap();
 
     let dir = tmp.path().join("index");
@@ -52,8 +51,9 @@ fn fixture_indexes_recall_round_trip_and_staleness() {
     assert!(err.contains("unknown gene"), "{err}");
 
     let other_dir = tmp.path().join("model2");
-    let recipe = TrainConfig { epochs: 1, batch_size: 64, seed: 7, ..TrainConfig::default() };
-    train(&store, &TrainOptions { recipe, architecture: ModelConfig::new(3), out_dir: other_dir.clone(), resume: false, stop_after_epochs: None }).unwrap();
+    let mut recipe = Recipe::served().at_fixture_scale();
+    (recipe.training.epochs, recipe.training.seed) = (1, 7);
+    train(&store, &TrainOptions::new(recipe, &other_dir)).unwrap();
     let other = Gsfm::load(&other_dir).unwrap();
     let err = Neighbourhood::load(&store, &other, &dir).err().expect("stale index refused").to_string();
     assert!(err.contains("index build"), "{err}");

@@ -9,7 +9,7 @@ use genekg::model::eval::{self, baselines, cases, Method};
 use genekg::model::predictions::{self, PredictionOptions};
 use genekg::model::train::{train, TrainOptions};
 use genekg::model::config::ItemItemConfig;
-use genekg::model::{checkpoint, item_item, Gsfm, InputNorm, ModelConfig, ModelError, Objective, TrainConfig};
+use genekg::model::{checkpoint, item_item, Gsfm, ModelConfig, ModelError, Objective, Recipe, TrainConfig};
 use genekg::store::Store;
 
 fn fixture_store(dir: &Path) -> Store {
@@ -30,10 +30,10 @@ fn recipe(epochs: usize) -> TrainConfig {
     }
 }
 
-/// The default recipe's architecture (multinomial, input dropout, L2 input), with or without
+/// The served architecture (multinomial, input dropout, L2 input) whole-input, with or without
 /// the gene-to-gene path.
 fn multinomial(item_item: Option<ItemItemConfig>) -> ModelConfig {
-    ModelConfig { objective: Objective::Multinomial, input_dropout: 0.5, input_norm: InputNorm::L2, item_item, ..ModelConfig::new(3) }
+    ModelConfig { item_item, input_chunk: None, ..Recipe::served().architecture }
 }
 
 fn train_into(store: &Store, out: &Path, epochs: usize) -> genekg::model::train::TrainReport {

@@ -39,7 +39,7 @@ pub async fn spawn_app() -> TestApp {
     start(state, dir).await
 }
 
-/// Like [`spawn_app`], with a small model trained on the fixture (a few seconds), its stored
+/// Like [`spawn_app`], with the served recipe trained on the fixture (a few seconds), its stored
 /// predictions and its neighbourhood indexes, all through the same library calls as the CLI.
 pub async fn spawn_app_with_model() -> TestApp {
     let (state, dir) = model_state_then(|_| {});
@@ -74,14 +74,12 @@ pub async fn spawn_app_with_llm(llm: Option<Arc<dyn genekg::llm::Llm>>) -> TestA
 pub fn model_state_then(change: impl FnOnce(&Store)) -> (AppState, tempfile::TempDir) {
     use genekg::model::predictions::{predict_and_store, PredictionOptions};
     use genekg::model::train::{train, TrainOptions};
-    use genekg::model::{Gsfm, ModelConfig, TrainConfig};
+    use genekg::model::{Gsfm, Recipe};
     let dir = tempfile::tempdir().expect("tempdir");
     let store = fixture_store(dir.path());
     let (model_dir, index_dir) = (dir.path().join("model"), dir.path().join("index"));
     genekg::model::limit_threads(2);
-    let recipe = TrainConfig { epochs: 6, batch_size: 64, learning_rate: 5e-3, ..TrainConfig::default() };
-    train(&store, &TrainOptions { recipe, architecture: ModelConfig::new(3), out_dir: model_dir.clone(), resume: false, stop_after_epochs: None })
-        .expect("train fixture model");
+    train(&store, &TrainOptions::new(Recipe::served().at_fixture_scale(), &model_dir)).expect("train fixture model");
     let gsfm = Gsfm::load(&model_dir).expect("load model");
     predict_and_store(&store, &gsfm, &PredictionOptions::default()).expect("store predictions");
     genekg::index::build_indexes(&store, &gsfm, &index_dir, genekg::index::AnnParams::default()).expect("build indexes");
