@@ -2,22 +2,17 @@
 //! and generalises to held-out genes, runs are reproducible, save/load keeps logits exactly,
 //! predictions are stored and read back, and bad input gets clear errors.
 
+mod support;
+
 use std::path::Path;
 
-use genekg::ingest::{ingest_orgdb, OrgDbPaths};
+use support::fixture_store;
 use genekg::model::eval::{self, baselines, cases, Method};
 use genekg::model::predictions::{self, PredictionOptions};
 use genekg::model::train::{train, TrainOptions};
 use genekg::model::config::ItemItemConfig;
 use genekg::model::{checkpoint, item_item, Gsfm, ModelConfig, ModelError, Objective, Recipe, TrainConfig};
 use genekg::store::Store;
-
-fn fixture_store(dir: &Path) -> Store {
-    let store = Store::open(dir.join("fx.db")).unwrap();
-    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    ingest_orgdb(&store, &OrgDbPaths { org: fx.join("org.Hs.eg.sqlite"), go: fx.join("GO.sqlite") }).unwrap();
-    store
-}
 
 fn recipe(epochs: usize) -> TrainConfig {
     TrainConfig {
@@ -315,9 +310,9 @@ fn same_seed_same_model_and_missing_model_is_explained() {
 #[test]
 fn published_checkpoint_imports_with_its_logits() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("fx.db");
+    let db = dir.path().join("genekg.db");
     drop(fixture_store(dir.path()));
-    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gsfm_import");
+    let fx = support::fixture("gsfm_import");
     let out = dir.path().join("imported");
     let arg = |p: &Path| p.to_str().unwrap().to_string();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_genekg"))

@@ -8,3 +8,5 @@ mod manners;
 mod served_store;
 mod setup;
 mod stale;
+#[path = "../support/mod.rs"]
+mod support;
