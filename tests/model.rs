@@ -94,7 +94,8 @@ fn training_learns_generalises_and_round_trips() {
     assert_eq!(report.sets as u64, store.libraries().unwrap().iter().map(|l| l.sets).sum::<u64>());
     assert!(report.sets_with_auroc > 0 && report.bytes_written > 0);
     let set_id = &bp[0].id;
-    let listed = predictions::members_of_set(&store, set_id).unwrap().unwrap();
+    let typed_id = genekg::domain::SetId::parse(set_id).unwrap();
+    let listed = predictions::members_of_set(&store, &typed_id).unwrap().unwrap();
     assert!(listed.genes.iter().filter(|g| !g.known).count() <= 20);
     assert!(listed.genes.windows(2).all(|w| w[0].rank < w[1].rank));
     let first_new = listed.genes.iter().find(|g| !g.known).unwrap();
@@ -102,7 +103,7 @@ fn training_learns_generalises_and_round_trips() {
     assert!(functions.iter().any(|f| &f.set_id == set_id));
     assert!(functions.iter().all(|f| f.set_id.starts_with("GO_BP:")));
     assert_eq!(predictions::partners_of_gene(&store, first_new.entrez).unwrap().len(), 5);
-    assert_eq!(predictions::set_auroc(&store, set_id).unwrap(), listed.auroc);
+    assert_eq!(predictions::set_auroc(&store, &typed_id).unwrap(), listed.auroc);
     assert!(predictions::prediction_report(&store).unwrap().is_some());
 }
 

@@ -368,7 +368,7 @@ pub async fn predicted_members(ctx: &Context<'_>, id: &SetId, first: i32, new_on
     if let Some(why) = st.predictions_stale_reason(model.fingerprint(), Some(id.library.as_str())).map_err(ApiError::internal)? {
         return Err(ApiError::NotFound(why).into());
     }
-    let Some(p) = predictions::members_of_set(&st.store, &id.to_string()).map_err(ApiError::internal)? else {
+    let Some(p) = predictions::members_of_set(&st.store, id).map_err(ApiError::internal)? else {
         return Ok(vec![]);
     };
     let rows: Vec<_> = p.genes.iter().filter(|g| !new_only || !g.known).take(first).collect();
@@ -385,7 +385,7 @@ pub fn model_auroc(ctx: &Context<'_>, id: &SetId) -> async_graphql::Result<Optio
     if st.model.is_none() {
         return Ok(None);
     }
-    Ok(predictions::set_auroc(&st.store, &id.to_string()).map_err(ApiError::internal)?)
+    Ok(predictions::set_auroc(&st.store, id).map_err(ApiError::internal)?)
 }
 
 /// One gene's score in an `augment` answer.

@@ -362,13 +362,13 @@ pub fn functions_of_gene(store: &Store, entrez: u32, library: Option<&str>, min_
         .collect())
 }
 
-/// The listed genes of a set (`LIBRARY:term`) and its AUROC; `None` if it was not predicted.
-pub fn members_of_set(store: &Store, set_id: &str) -> Result<Option<SetPredictions>> {
-    Ok(store.set_predictions(set_id)?)
+/// The listed genes of a set and its AUROC; `None` if it was not predicted.
+pub fn members_of_set(store: &Store, id: &crate::domain::SetId) -> Result<Option<SetPredictions>> {
+    Ok(store.set_predictions(id)?)
 }
 
-pub fn set_auroc(store: &Store, set_id: &str) -> Result<Option<f32>> {
-    Ok(members_of_set(store, set_id)?.and_then(|s| s.auroc))
+pub fn set_auroc(store: &Store, id: &crate::domain::SetId) -> Result<Option<f32>> {
+    Ok(members_of_set(store, id)?.and_then(|s| s.auroc))
 }
 
 /// A gene's predicted partners, best first.

@@ -297,9 +297,9 @@ impl Store {
         Ok((total, out))
     }
 
-    /// The listed genes of a set (`LIBRARY:term`) and its AUROC; `None` if it was not predicted.
-    pub fn set_predictions(&self, set_id: &str) -> Result<Option<SetPredictions>> {
-        self.prediction_tree(SET_TREE)?.get(set_id.as_bytes())?.map(|v| decode(SET_TREE, &v)).transpose()
+    /// The listed genes of a set and its AUROC; `None` if it was not predicted.
+    pub fn set_predictions(&self, id: &crate::domain::SetId) -> Result<Option<SetPredictions>> {
+        self.prediction_tree(SET_TREE)?.get(id.to_string().as_bytes())?.map(|v| decode(SET_TREE, &v)).transpose()
     }
 
     /// A gene's predicted partners, best first.
