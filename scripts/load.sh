@@ -6,7 +6,8 @@
 #   time, and times it (curl's time_total), which gives p50/p99 per type under the mixed load.
 #   At the end it prints total requests/s, errors, per-type latencies and the server's peak RSS.
 #
-# Usage: scripts/load.sh [--data-dir data] [--duration 60] [--connections 64] [--json FILE]
+# Usage: scripts/load.sh [--data-dir data] [--duration 60] [--connections 64] [--json FILE] [--only TYPE]
+# --only sends one query type (e.g. gene_page) instead of the mix, for that query's own figure.
 # GENEKG_BIN overrides the binary (default: the release build). The data dir must hold the
 # store, model and index (`scripts/run.sh` makes them); the store is copied, so a server running
 # on it is not disturbed. Explanations use the template (GENEKG_LLM=none): the LLM's latency is
@@ -18,12 +19,14 @@ DATA=data
 DURATION=60
 CONNECTIONS=64
 JSON=""
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --data-dir) DATA="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --json) JSON="$2"; shift 2 ;;
+    --only) ONLY="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -104,6 +107,11 @@ with open(os.path.join(out, "types"), "w") as t:
             json.dump({"query": q, "variables": v}, f)
         t.write(f"{name} {weights.get(name, 1)}\n")
 EOF
+
+if [ -n "$ONLY" ]; then
+  grep "^$ONLY " "$work/q/types" >"$work/q/only" || { echo "no query type $ONLY" >&2; exit 2; }
+  mv "$work/q/only" "$work/q/types"
+fi
 
 # Every query must answer without errors before the run: a broken query is not a load figure.
 while read -r name _; do

@@ -23,7 +23,7 @@ if [ ! -f "$DATA/index/.web-fixture-done" ]; then
   echo "[test-web] building the fixture data directory in $DATA" >&2
   g() { RUST_LOG=warn "$GENEKG" --data-dir "$DATA" "$@" >/dev/null; }
   g ingest orgdb --org tests/fixtures/org.Hs.eg.sqlite --go tests/fixtures/GO.sqlite
-  g train --epochs 6 --batch-size 64 --lr 5e-3 --threads 2
+  g train --fixture-scale --threads 2
   g model predict --threads 2
   g index build
   # The same store without a model, for the page's "no model" states.

@@ -4,6 +4,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod support;
+use support::fixture;
+
 fn genekg(db: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_genekg"))
         .arg("--db")
@@ -31,9 +34,7 @@ fn feed(child: &mut std::process::Child, stdin: &str) {
 fn enrich_and_export_on_the_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let org = fixtures.join("org.Hs.eg.sqlite");
-    let go = fixtures.join("GO.sqlite");
+    let genekg::ingest::OrgDbPaths { org, go } = support::orgdb_paths();
     let out = genekg(&db, &["ingest", "orgdb", "--org", org.to_str().unwrap(), "--go", go.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
@@ -82,8 +83,7 @@ fn augmented_enrichment_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let model = dir.path().join("model");
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let (org, go) = (fixtures.join("org.Hs.eg.sqlite"), fixtures.join("GO.sqlite"));
+    let genekg::ingest::OrgDbPaths { org, go } = support::orgdb_paths();
     let out = genekg(&db, &["ingest", "orgdb", "--org", org.to_str().unwrap(), "--go", go.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let m = model.to_str().unwrap();
@@ -138,7 +138,7 @@ fn augmented_enrichment_from_the_cli() {
 fn enrich_reads_gmt_files_without_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("never-created");
-    let gmt = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go_bp.gmt");
+    let gmt = fixture("go_bp.gmt");
     let spec = format!("BP={}", gmt.display());
     let out = genekg(&db, &["enrich", "--gmt", &spec, "--genes", "-", "--json", "--first", "3"], "mcm2 MCM4 MCM5 POLA1 NOTAGENE");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -185,7 +185,7 @@ fn lite_binary_enriches_like_genekg_without_loading_libtorch() {
     let lite_libs = loaded(&lite_bin);
     assert!(lite_libs.iter().any(|l| l.contains("libc.so")) && !lite_libs.iter().any(|l| l.contains("torch")), "{lite_libs:?}");
 
-    let gmt = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go_bp.gmt");
+    let gmt = fixture("go_bp.gmt");
     let spec = format!("BP={}", gmt.display());
     let args = ["enrich", "--gmt", &spec, "--genes", "-", "--json", "--first", "0"];
     let genes = "MCM2 MCM4 MCM5 MCM6 POLA1 COL1A1 NOTAGENE";

@@ -1,18 +1,17 @@
 //! Enrichment against the scipy oracle (scripts/enrich_oracle.py) and on bad input.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use genekg::domain::LibraryName;
 use genekg::enrich::fisher::{ln_upper_tail, Counts, LogFactorial};
 use genekg::enrich::{Background, EnrichError, EnrichIndex, EnrichRequest, FdrScope, RankOptions, MAX_INPUT_GENES};
-use genekg::ingest::{ingest_gmt, ingest_orgdb, GmtOptions, OrgDbPaths};
+use genekg::ingest::{ingest_gmt, GmtOptions};
 use genekg::store::Store;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
+mod support;
+use support::fixture;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -26,8 +25,7 @@ fn fx() -> &'static Fixture {
     static FX: OnceLock<Fixture> = OnceLock::new();
     FX.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("db")).unwrap();
-        ingest_orgdb(&store, &OrgDbPaths { org: fixture("org.Hs.eg.sqlite"), go: fixture("GO.sqlite") }).unwrap();
+        let store = support::fixture_store(dir.path());
         let inputs: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(fixture("enrich_oracle_inputs.json")).unwrap()).unwrap();
         let small = &inputs["small_sizes"];
@@ -150,7 +148,7 @@ fn extreme_tails_match_scipy_in_log_space() {
 /// blitzGSEA's results on the fixture ranking (scripts/rank_oracle.py): the ranking, then per
 /// set (term, size, ES, NES, p).
 fn rank_oracle() -> (Vec<(u32, f32)>, Vec<(String, usize, f64, f64)>) {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rank_oracle.tsv")).unwrap();
+    let text = std::fs::read_to_string(fixture("rank_oracle.tsv")).unwrap();
     let mut scores = Vec::new();
     let mut rows = Vec::new();
     for line in text.lines() {
@@ -467,7 +465,7 @@ fn malformed_gmt_files_are_named_with_their_line() {
 #[test]
 fn large_gmt_files_read_in_chunks_keep_line_numbers_and_results() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go_bp.gmt")).unwrap();
+    let fixture = std::fs::read_to_string(fixture("go_bp.gmt")).unwrap();
     let lines: Vec<&str> = fixture.lines().filter(|l| !l.trim().is_empty()).collect();
     // Copies of the fixture's sets under new terms until the file is ~3 MB.
     let mut big = String::new();

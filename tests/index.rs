@@ -1,25 +1,16 @@
 //! The neighbourhood indexes built from a model trained on the fixture (430 real genes):
 //! recall against exact search, dump -> load keeps answers, and a stale index is refused.
 
-use std::path::Path;
+mod support;
 
 use genekg::index::{all_sets, bench, build_indexes, embed_all, AnnParams, Embedder, Neighbourhood, VectorIndex, GENES, SETS};
-use genekg::ingest::{ingest_orgdb, OrgDbPaths};
-use genekg::model::train::{train, TrainOptions};
-use genekg::model::{Gsfm, ModelConfig, TrainConfig};
-use genekg::store::Store;
+use genekg::model::{Gsfm, Recipe};
 
 #[test]
 fn fixture_indexes_recall_round_trip_and_staleness() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path().join("db")).unwrap();
-    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    ingest_orgdb(&store, &OrgDbPaths { org: fx.join("org.Hs.eg.sqlite"), go: fx.join("GO.sqlite") }).unwrap();
-    genekg::model::limit_threads(2);
-    let model_dir = tmp.path().join("model");
-    let recipe = TrainConfig { epochs: 4, batch_size: 64, learning_rate: 5e-3, ..TrainConfig::default() };
-    train(&store, &TrainOptions { recipe, architecture: ModelConfig::new(3), out_dir: model_dir.clone(), resume: false, stop_after_epochs: None }).unwrap();
-    let model = Gsfm::load(&model_dir).unwrap();
+    let store = support::fixture_store(tmp.path());
+    let model = support::train_served(&store, &tmp.path().join("model"));
 
     let dir = tmp.path().join("index");
     let report = build_indexes(&store, &model, &dir, AnnParams::default()).unwrap();
@@ -52,8 +43,9 @@ fn fixture_indexes_recall_round_trip_and_staleness() {
     assert!(err.contains("unknown gene"), "{err}");
 
     let other_dir = tmp.path().join("model2");
-    let recipe = TrainConfig { epochs: 1, batch_size: 64, seed: 7, ..TrainConfig::default() };
-    train(&store, &TrainOptions { recipe, architecture: ModelConfig::new(3), out_dir: other_dir.clone(), resume: false, stop_after_epochs: None }).unwrap();
+    let mut recipe = Recipe::served().at_fixture_scale();
+    (recipe.training.epochs, recipe.training.seed) = (1, 7);
+    support::train_recipe(&store, recipe, &other_dir);
     let other = Gsfm::load(&other_dir).unwrap();
     let err = Neighbourhood::load(&store, &other, &dir).err().expect("stale index refused").to_string();
     assert!(err.contains("index build"), "{err}");

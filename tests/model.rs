@@ -2,22 +2,17 @@
 //! and generalises to held-out genes, runs are reproducible, save/load keeps logits exactly,
 //! predictions are stored and read back, and bad input gets clear errors.
 
+mod support;
+
 use std::path::Path;
 
-use genekg::ingest::{ingest_orgdb, OrgDbPaths};
+use support::fixture_store;
 use genekg::model::eval::{self, baselines, cases, Method};
 use genekg::model::predictions::{self, PredictionOptions};
 use genekg::model::train::{train, TrainOptions};
 use genekg::model::config::ItemItemConfig;
-use genekg::model::{checkpoint, item_item, Gsfm, InputNorm, ModelConfig, ModelError, Objective, TrainConfig};
+use genekg::model::{checkpoint, item_item, Gsfm, ModelConfig, ModelError, Objective, Recipe, TrainConfig};
 use genekg::store::Store;
-
-fn fixture_store(dir: &Path) -> Store {
-    let store = Store::open(dir.join("fx.db")).unwrap();
-    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    ingest_orgdb(&store, &OrgDbPaths { org: fx.join("org.Hs.eg.sqlite"), go: fx.join("GO.sqlite") }).unwrap();
-    store
-}
 
 fn recipe(epochs: usize) -> TrainConfig {
     TrainConfig {
@@ -30,10 +25,10 @@ fn recipe(epochs: usize) -> TrainConfig {
     }
 }
 
-/// The default recipe's architecture (multinomial, input dropout, L2 input), with or without
+/// The served architecture (multinomial, input dropout, L2 input) whole-input, with or without
 /// the gene-to-gene path.
 fn multinomial(item_item: Option<ItemItemConfig>) -> ModelConfig {
-    ModelConfig { objective: Objective::Multinomial, input_dropout: 0.5, input_norm: InputNorm::L2, item_item, ..ModelConfig::new(3) }
+    ModelConfig { item_item, input_chunk: None, ..Recipe::served().architecture }
 }
 
 fn train_into(store: &Store, out: &Path, epochs: usize) -> genekg::model::train::TrainReport {
@@ -99,7 +94,8 @@ fn training_learns_generalises_and_round_trips() {
     assert_eq!(report.sets as u64, store.libraries().unwrap().iter().map(|l| l.sets).sum::<u64>());
     assert!(report.sets_with_auroc > 0 && report.bytes_written > 0);
     let set_id = &bp[0].id;
-    let listed = predictions::members_of_set(&store, set_id).unwrap().unwrap();
+    let typed_id = genekg::domain::SetId::parse(set_id).unwrap();
+    let listed = predictions::members_of_set(&store, &typed_id).unwrap().unwrap();
     assert!(listed.genes.iter().filter(|g| !g.known).count() <= 20);
     assert!(listed.genes.windows(2).all(|w| w[0].rank < w[1].rank));
     let first_new = listed.genes.iter().find(|g| !g.known).unwrap();
@@ -107,7 +103,7 @@ fn training_learns_generalises_and_round_trips() {
     assert!(functions.iter().any(|f| &f.set_id == set_id));
     assert!(functions.iter().all(|f| f.set_id.starts_with("GO_BP:")));
     assert_eq!(predictions::partners_of_gene(&store, first_new.entrez).unwrap().len(), 5);
-    assert_eq!(predictions::set_auroc(&store, set_id).unwrap(), listed.auroc);
+    assert_eq!(predictions::set_auroc(&store, &typed_id).unwrap(), listed.auroc);
     assert!(predictions::prediction_report(&store).unwrap().is_some());
 }
 
@@ -315,9 +311,9 @@ fn same_seed_same_model_and_missing_model_is_explained() {
 #[test]
 fn published_checkpoint_imports_with_its_logits() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("fx.db");
+    let db = dir.path().join("genekg.db");
     drop(fixture_store(dir.path()));
-    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gsfm_import");
+    let fx = support::fixture("gsfm_import");
     let out = dir.path().join("imported");
     let arg = |p: &Path| p.to_str().unwrap().to_string();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_genekg"))

@@ -111,7 +111,7 @@ fn pages_are_slices_of_the_ordered_filtered_list() {
     let (_, top) = store.functions_page(1, None, &FunctionFilter::ALL, 0, Some(1)).unwrap();
     let set = sets.iter().find(|s| s.1 == top[0].library && s.2 == top[0].term).unwrap();
     assert_eq!(top[0].set_auroc, set.4);
-    assert_eq!(store.set_predictions(&top[0].set_id()).unwrap().unwrap().genes.len(), 2);
+    assert_eq!(store.set_predictions(&genekg::domain::SetId::parse(&top[0].set_id()).unwrap()).unwrap().unwrap().genes.len(), 2);
 }
 
 /// The layout of schema version 2, as it was encoded (postcard, these field orders).

@@ -5,9 +5,18 @@ use clap::Args;
 use super::Context;
 use crate::model::train::{train_on, TrainOptions};
 use crate::model::config::ItemItemConfig;
-use crate::model::{InputNorm, ModelConfig, Objective, TrainConfig, WeightedLoss};
+use crate::model::{InputNorm, ModelConfig, Objective, Recipe, TrainConfig, WeightedLoss};
 
-/// Defaults are the default recipe (`TrainConfig::default`); docs/model.md has the evaluation
+/// The served architecture, whose fields are the defaults below.
+fn served() -> ModelConfig {
+    Recipe::served().architecture
+}
+
+fn served_item_item() -> ItemItemConfig {
+    served().item_item.expect("the served recipe has a gene-to-gene path")
+}
+
+/// Defaults are the served recipe (`Recipe::served`); docs/model.md has the evaluation
 /// behind them and the time they take.
 #[derive(Args)]
 pub struct TrainArgs {
@@ -41,18 +50,18 @@ pub struct TrainArgs {
     #[arg(long)]
     min_gene_sets: Option<usize>,
     /// Decoupled weight decay (AdamW); 0 = Adam, as published.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = Recipe::served().training.weight_decay)]
     weight_decay: f64,
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = served().d_model)]
     d_model: i64,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = served().depth)]
     depth: usize,
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = served().dropout)]
     dropout: f64,
     /// Share of each set hidden from the input and used as the target (0 = reconstruction).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = served().partition)]
     partition: f64,
-    #[arg(long, value_enum, default_value_t = WeightedLoss::None)]
+    #[arg(long, value_enum, default_value_t = served().weighted_loss)]
     weighted_loss: WeightedLoss,
     /// Denoising noise: drop each input gene with this probability, keep the whole set as the
     /// target (0 = off, as published) [default: 0.5, or 0 with --partition].
@@ -60,7 +69,7 @@ pub struct TrainArgs {
     input_dropout: Option<f64>,
     /// Scale of the input vector: `l2` (divided by the square root of the set size; the default
     /// recipe, see docs/model.md) or `none` (the raw multi-hot, as the published model).
-    #[arg(long, value_enum, default_value_t = InputNorm::L2)]
+    #[arg(long, value_enum, default_value_t = served().input_norm)]
     input_norm: InputNorm,
     /// Training objective: `multinomial` (softmax over the vocabulary, as Mult-DAE; see
     /// docs/model.md) or `bce` (a Bernoulli per gene, as published) [default: multinomial, or
@@ -69,17 +78,17 @@ pub struct TrainArgs {
     objective: Option<Objective>,
     /// Answer inputs with more genes than this as a mixture of chunks of at most this many
     /// (see docs/model.md); 0 runs every input whole, as published.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = served().input_chunk.unwrap_or(0))]
     input_chunk: usize,
     /// Ridge penalty of the gene-to-gene path added to the autoencoder's logits (see
     /// docs/model.md); 0 leaves the autoencoder alone, as published.
-    #[arg(long, default_value_t = 500.0)]
+    #[arg(long, default_value_t = served_item_item().lambda)]
     item_item_lambda: f64,
     /// Weights the gene-to-gene path keeps per gene.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = served_item_item().keep)]
     item_item_keep: usize,
     /// How much the ranking leans on the gene-to-gene path (0 = not at all).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = served_item_item().weight)]
     item_item_weight: f64,
     /// Model directory [default: DATA_DIR/model].
     #[arg(long)]
@@ -98,10 +107,15 @@ pub struct TrainArgs {
     /// NVIDIA GPU (docs/SCALING.md works out what the published corpus size needs).
     #[arg(long, default_value = "cpu", value_parser = crate::model::train::parse_device)]
     device: tch::Device,
+    /// The served recipe sized for the test fixture (`Recipe::at_fixture_scale`: fewer epochs,
+    /// smaller batches), as the tests train it; flags given still override it.
+    #[arg(long)]
+    fixture_scale: bool,
 }
 
 pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
-    let d = TrainConfig::default();
+    let base = if args.fixture_scale { Recipe::served().at_fixture_scale() } else { Recipe::served() };
+    let Recipe { training: d, architecture: served } = base;
     let recipe = TrainConfig {
         libraries: args.libraries.unwrap_or(d.libraries),
         before_pmid: args.before_pmid,
@@ -128,14 +142,14 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
             weight: args.item_item_weight,
         }),
         weighted_loss: args.weighted_loss,
-        input_dropout: args.input_dropout.unwrap_or(if args.partition > 0.0 { 0.0 } else { 0.5 }),
+        input_dropout: args.input_dropout.unwrap_or(if args.partition > 0.0 { 0.0 } else { served.input_dropout }),
         input_norm: args.input_norm,
         objective: args.objective.unwrap_or(if args.weighted_loss == WeightedLoss::None {
-            Objective::Multinomial
+            served.objective
         } else {
             Objective::Bce
         }),
-        ..ModelConfig::new(3)
+        ..served
     };
     let out_dir = args.out.unwrap_or_else(|| ctx.paths.model_dir());
     crate::model::limit_threads(args.threads);

@@ -315,7 +315,7 @@ pub fn prediction(state: &AppState, entrez: u32, set_key: &str) -> Result<Predic
     let set = state.store.gene_set(&id)?.ok_or_else(|| EvidenceError::NotFound(format!("no gene set {set_key}")))?;
     let key = id.to_string();
     let set_ref = SetRef { key: key.clone(), library: id.library.to_string(), term: set.term.clone(), name: set.name.clone(), size: set.genes.len() };
-    let stored = predictions::members_of_set(&state.store, &key)?;
+    let stored = predictions::members_of_set(&state.store, &id)?;
     let prediction = stored.as_ref().and_then(|p| {
         p.genes.iter().find(|g| g.entrez == entrez).map(|g| Prediction {
             probability: g.probability,

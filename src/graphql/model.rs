@@ -190,7 +190,7 @@ pub async fn predicted_functions(
         None => vec![None],
     };
     for library in libraries {
-        if let Some(why) = predictions::stale_reason(&st.store, model.fingerprint(), library).map_err(ApiError::internal)? {
+        if let Some(why) = st.predictions_stale_reason(model.fingerprint(), library).map_err(ApiError::internal)? {
             return Err(ApiError::NotFound(why).into());
         }
     }
@@ -241,7 +241,7 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
     let first = check_first(first)?;
     let st = state(ctx)?;
     // Partners come from the model alone (no library's sets): only another model makes them stale.
-    if let Some(why) = predictions::stale_reason(&st.store, model.fingerprint(), Some("")).map_err(ApiError::internal)? {
+    if let Some(why) = st.predictions_stale_reason(model.fingerprint(), Some("")).map_err(ApiError::internal)? {
         return Err(ApiError::NotFound(why).into());
     }
     let partners = predictions::partners_of_gene(&st.store, entrez).map_err(ApiError::internal)?;
@@ -254,18 +254,18 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
         .into());
     }
     let partners = &partners[..partners.len().min(first)];
-    let sets_of = |g: u32| -> ApiResult<std::collections::HashSet<String>> {
-        Ok(st
-            .store
-            .sets_of_gene(g)?
-            .into_iter()
-            .flat_map(|(lib, terms)| terms.into_iter().map(move |t| format!("{lib}:{t}")))
-            .collect())
-    };
-    let own = sets_of(entrez)?;
+    // Compared by library and term; only shared sets get an id. Formatting an id for each of a
+    // well-studied gene's thousands of papers, for it and each partner, cost a sixth of a page.
+    let own = st.store.sets_of_gene(entrez)?;
+    let own: std::collections::HashMap<&str, std::collections::HashSet<&str>> =
+        own.iter().map(|(lib, terms)| (lib.as_str(), terms.iter().map(String::as_str).collect())).collect();
     let mut records = Vec::with_capacity(partners.len());
     for p in partners {
-        let shared: Vec<String> = sets_of(p.entrez)?.intersection(&own).cloned().collect();
+        let mut shared = Vec::new();
+        for (lib, terms) in st.store.sets_of_gene(p.entrez)? {
+            let Some(own_terms) = own.get(lib.as_str()) else { continue };
+            shared.extend(terms.iter().filter(|t| own_terms.contains(t.as_str())).map(|t| format!("{lib}:{t}")));
+        }
         records.push(pair_record(st, &shared));
     }
     let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
@@ -365,10 +365,10 @@ pub async fn predicted_members(ctx: &Context<'_>, id: &SetId, first: i32, new_on
     let model = model(ctx)?;
     // Predictions made before the set's library was (re)ingested, or by another model, would
     // answer for other data: say which step to run instead.
-    if let Some(why) = predictions::stale_reason(&st.store, model.fingerprint(), Some(&id.library.to_string())).map_err(ApiError::internal)? {
+    if let Some(why) = st.predictions_stale_reason(model.fingerprint(), Some(id.library.as_str())).map_err(ApiError::internal)? {
         return Err(ApiError::NotFound(why).into());
     }
-    let Some(p) = predictions::members_of_set(&st.store, &id.to_string()).map_err(ApiError::internal)? else {
+    let Some(p) = predictions::members_of_set(&st.store, id).map_err(ApiError::internal)? else {
         return Ok(vec![]);
     };
     let rows: Vec<_> = p.genes.iter().filter(|g| !new_only || !g.known).take(first).collect();
@@ -385,7 +385,7 @@ pub fn model_auroc(ctx: &Context<'_>, id: &SetId) -> async_graphql::Result<Optio
     if st.model.is_none() {
         return Ok(None);
     }
-    Ok(predictions::set_auroc(&st.store, &id.to_string()).map_err(ApiError::internal)?)
+    Ok(predictions::set_auroc(&st.store, id).map_err(ApiError::internal)?)
 }
 
 /// One gene's score in an `augment` answer.

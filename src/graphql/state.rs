@@ -79,6 +79,9 @@ pub struct AppState {
     /// Faults the fault tests inject into a running server (none otherwise).
     #[doc(hidden)]
     pub faults: Faults,
+    /// Read on first use: the store's data (`data_version`) is fixed for the life of the state,
+    /// and the model's fingerprint is compared on every call.
+    prediction_status: std::sync::OnceLock<crate::model::predictions::PredictionStatus>,
 }
 
 /// Faults a test can inject into the real server, to check what a client and the server go
@@ -141,6 +144,7 @@ impl AppState {
             neighbourhood: None,
             lexicon: Default::default(),
             explainer: crate::explain::Explainer::default(),
+            prediction_status: Default::default(),
         })
     }
 
@@ -181,6 +185,19 @@ impl AppState {
         self.explainer = crate::explain::Explainer::with_llm(llm);
         crate::explain::prepare_cache(&self)?;
         Ok(self)
+    }
+
+    /// Why the stored predictions cannot answer for `library` under the model with
+    /// `fingerprint` (see `model::predictions::stale_reason`), without reading the store again.
+    pub fn predictions_stale_reason(&self, fingerprint: &str, library: Option<&str>) -> anyhow::Result<Option<String>> {
+        let status = match self.prediction_status.get() {
+            Some(s) => s,
+            None => {
+                let read = crate::model::predictions::PredictionStatus::read(&self.store)?;
+                self.prediction_status.get_or_init(|| read)
+            }
+        };
+        Ok(status.stale_reason(fingerprint, library))
     }
 
     pub fn library(&self, name: &str) -> Option<&Arc<Library>> {

@@ -250,6 +250,45 @@ impl Default for TrainConfig {
     }
 }
 
+/// A whole training recipe: what is trained on and how ([`TrainConfig`]) and the architecture
+/// ([`ModelConfig`], `vocab_size` filled in by training).
+///
+/// [`Recipe::served`] is the one place the served model's recipe is written down: `genekg train`
+/// takes its defaults from it and the tests train it (at fixture scale), so what is tested is
+/// what is served. The published GSFM's architecture is [`ModelConfig::new`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipe {
+    pub training: TrainConfig,
+    pub architecture: ModelConfig,
+}
+
+impl Recipe {
+    /// The recipe of the default model; docs/model.md records the evaluation behind each choice.
+    pub fn served() -> Self {
+        Self {
+            training: TrainConfig::default(),
+            architecture: ModelConfig {
+                input_dropout: 0.5,
+                input_norm: InputNorm::L2,
+                objective: Objective::Multinomial,
+                input_chunk: Some(25),
+                item_item: Some(ItemItemConfig { lambda: 500.0, keep: 1024, weight: 0.5 }),
+                ..ModelConfig::new(3)
+            },
+        }
+    }
+
+    /// The same recipe sized for the 430-gene test fixture: fewer epochs and smaller batches
+    /// so a test trains in seconds, everything else (objective, input noise and scale,
+    /// chunking, gene-to-gene path, calibration reserve) unchanged.
+    pub fn at_fixture_scale(mut self) -> Self {
+        self.training.epochs = 6;
+        self.training.batch_size = 64;
+        self.training.learning_rate = 5e-3;
+        self
+    }
+}
+
 /// Everything `config.json` records: the architecture at the top level (so the published
 /// layout stays readable) and how the model came to be.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -36,7 +36,7 @@ pub mod vocab;
 
 use thiserror::Error;
 
-pub use config::{InputNorm, ModelConfig, Objective, TrainConfig, WeightedLoss};
+pub use config::{InputNorm, ModelConfig, Objective, Recipe, TrainConfig, WeightedLoss};
 pub use predict::{Augmented, Gsfm, ScoredGene, MAX_INPUT_GENES};
 pub use vocab::Vocab;
 

@@ -306,19 +306,40 @@ pub fn prediction_report(store: &Store) -> Result<Option<PredictionReport>> {
 /// Why stored predictions cannot answer for `library` (or for every library): none stored, made
 /// by another model, or older than the library's data. `None` when they are current.
 pub fn stale_reason(store: &Store, model_fingerprint: &str, library: Option<&str>) -> Result<Option<String>> {
-    let Some(report) = prediction_report(store)? else {
-        return Ok(Some("no predictions are stored: run `genekg model predict`".into()));
-    };
-    if report.fingerprint != model_fingerprint {
-        return Ok(Some("the stored predictions are from another model: run `genekg model predict`".into()));
+    Ok(PredictionStatus::read(store)?.stale_reason(model_fingerprint, library))
+}
+
+/// What [`stale_reason`] judges from: the last prediction run's fingerprint and data, and the
+/// store's data. Read once per data generation by the API (`AppState::predictions_stale_reason`):
+/// reading and decoding them on every request cost more than the gene page's rows.
+#[derive(Debug, Clone)]
+pub struct PredictionStatus {
+    /// The last complete run: fingerprint and data versions.
+    run: Option<(String, crate::store::DataVersions)>,
+    data: crate::store::DataVersions,
+}
+
+impl PredictionStatus {
+    pub fn read(store: &Store) -> Result<Self> {
+        Ok(Self { run: prediction_report(store)?.map(|r| (r.fingerprint, r.data)), data: store.data_versions()? })
     }
-    let mut changed = crate::store::changed_libraries(&report.data, &store.data_versions()?);
-    if let Some(l) = library {
-        changed.retain(|c| c == l);
+
+    /// See [`stale_reason`].
+    pub fn stale_reason(&self, model_fingerprint: &str, library: Option<&str>) -> Option<String> {
+        let Some((fingerprint, made_from)) = &self.run else {
+            return Some("no predictions are stored: run `genekg model predict`".into());
+        };
+        if fingerprint != model_fingerprint {
+            return Some("the stored predictions are from another model: run `genekg model predict`".into());
+        }
+        let mut changed = crate::store::changed_libraries(made_from, &self.data);
+        if let Some(l) = library {
+            changed.retain(|c| c == l);
+        }
+        (!changed.is_empty()).then(|| {
+            format!("predictions for library {} are older than its data: run `genekg model predict`", changed.join(", "))
+        })
     }
-    Ok((!changed.is_empty()).then(|| {
-        format!("predictions for library {} are older than its data: run `genekg model predict`", changed.join(", "))
-    }))
 }
 
 /// Predicted functions of a gene: the sets it is listed in, by descending z, optionally of one
@@ -340,13 +361,13 @@ pub fn functions_of_gene(store: &Store, entrez: u32, library: Option<&str>, min_
         .collect())
 }
 
-/// The listed genes of a set (`LIBRARY:term`) and its AUROC; `None` if it was not predicted.
-pub fn members_of_set(store: &Store, set_id: &str) -> Result<Option<SetPredictions>> {
-    Ok(store.set_predictions(set_id)?)
+/// The listed genes of a set and its AUROC; `None` if it was not predicted.
+pub fn members_of_set(store: &Store, id: &crate::domain::SetId) -> Result<Option<SetPredictions>> {
+    Ok(store.set_predictions(id)?)
 }
 
-pub fn set_auroc(store: &Store, set_id: &str) -> Result<Option<f32>> {
-    Ok(members_of_set(store, set_id)?.and_then(|s| s.auroc))
+pub fn set_auroc(store: &Store, id: &crate::domain::SetId) -> Result<Option<f32>> {
+    Ok(members_of_set(store, id)?.and_then(|s| s.auroc))
 }
 
 /// A gene's predicted partners, best first.

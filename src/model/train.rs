@@ -19,7 +19,7 @@ use tch::Device;
 
 use super::checkpoint::{self, TrainState};
 use super::calibrate;
-use super::config::{ItemItemConfig, ModelConfig, ModelFile, Objective, TrainConfig};
+use super::config::{ItemItemConfig, ModelConfig, ModelFile, Objective, Recipe, TrainConfig};
 use super::corpus::Corpus;
 use super::item_item::ItemItem;
 use super::network::Network;
@@ -37,6 +37,13 @@ pub struct TrainOptions {
     /// Stop after this many epochs, leaving the checkpoint for a later `--resume` (to split a
     /// long run; the final model is written only when all epochs are done).
     pub stop_after_epochs: Option<usize>,
+}
+
+impl TrainOptions {
+    /// A fresh run of `recipe` into `out_dir`.
+    pub fn new(recipe: Recipe, out_dir: impl Into<PathBuf>) -> Self {
+        Self { recipe: recipe.training, architecture: recipe.architecture, out_dir: out_dir.into(), resume: false, stop_after_epochs: None }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -308,7 +308,7 @@ impl Store {
             if !known.contains(&entrez) {
                 found.add("predicted functions", place.clone(), format!("gene {entrez} is not a known gene"));
             }
-            match decode::<Vec<predictions::FunctionValue>>(FUNCTION_TREE, &v) {
+            match decode::<Vec<predictions::FunctionRow>>(FUNCTION_TREE, &v) {
                 Err(e) => found.add("predicted functions", place, format!("does not decode: {e}")),
                 Ok(chunk) => *rows.entry(k[..k.len() - 5].to_vec()).or_default() += chunk.len() as u32,
             }

@@ -106,9 +106,14 @@ pub struct Partner {
     pub z: f32,
 }
 
-/// The value of a [`FUNCTION_TREE`] row: what a page shows, so that no other record is read.
+/// A set the model predicts a gene belongs to: one row of [`FUNCTION_TREE`], holding what a
+/// page shows so that no other record is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct FunctionValue {
+pub struct FunctionRow {
+    /// Not stored with the row (its key holds it): empty while rows are gathered for writing,
+    /// filled in when they are read.
+    #[serde(skip)]
+    pub library: String,
     /// The set's number in its prediction run: orders rows of equal z.
     pub set: u32,
     pub term: String,
@@ -118,19 +123,6 @@ pub(crate) struct FunctionValue {
     pub known: bool,
     pub set_auroc: Option<f32>,
     /// The set is named only by its id (see [`crate::domain::is_untitled_set`]).
-    pub untitled: bool,
-}
-
-/// A set the model predicts a gene belongs to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FunctionRow {
-    pub library: String,
-    pub term: String,
-    pub probability: f32,
-    pub z: f32,
-    pub rank: u32,
-    pub known: bool,
-    pub set_auroc: Option<f32>,
     pub untitled: bool,
 }
 
@@ -205,7 +197,7 @@ fn rows_prefix(entrez: u32, library: &str) -> Vec<u8> {
     k
 }
 
-impl FunctionValue {
+impl FunctionRow {
     /// Where the row sorts among a gene's rows of every library.
     fn position(&self) -> [u8; 8] {
         let mut p = [0u8; 8];
@@ -216,7 +208,7 @@ impl FunctionValue {
 }
 
 /// Adds one (gene, library)'s counts to `batch`; returns the bytes.
-pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, rows: &[FunctionValue]) -> u64 {
+pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, rows: &[FunctionRow]) -> u64 {
     let mut c = FunctionCounts::default();
     for r in rows {
         c.add(r.known, r.untitled);
@@ -228,8 +220,8 @@ pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, ro
 }
 
 /// Sorts one (gene, library)'s rows and adds their keys and values to `batch`; returns the bytes.
-pub(crate) fn write_rows(batch: &mut sled::Batch, entrez: u32, library: &str, mut rows: Vec<FunctionValue>) -> u64 {
-    rows.sort_by_key(FunctionValue::position);
+pub(crate) fn write_rows(batch: &mut sled::Batch, entrez: u32, library: &str, mut rows: Vec<FunctionRow>) -> u64 {
+    rows.sort_by_key(FunctionRow::position);
     let mut bytes = 0;
     for (i, chunk) in rows.chunks(CHUNK_ROWS).enumerate() {
         let mut key = rows_prefix(entrez, library);
@@ -246,7 +238,7 @@ struct LibraryRows {
     library: String,
     chunks: sled::Iter,
     /// The current chunk, reversed so that the next row pops off the end.
-    pending: Vec<FunctionValue>,
+    pending: Vec<FunctionRow>,
 }
 
 impl LibraryRows {
@@ -257,19 +249,8 @@ impl LibraryRows {
             self.pending = decode(FUNCTION_TREE, &v)?;
             self.pending.reverse();
         }
-        let Some(f) = self.pending.pop() else { return Ok(None) };
-        let position = f.position();
-        let row = FunctionRow {
-            library: self.library.clone(),
-            term: f.term,
-            probability: f.probability,
-            z: f.z,
-            rank: f.rank,
-            known: f.known,
-            set_auroc: f.set_auroc,
-            untitled: f.untitled,
-        };
-        Ok(Some((position, row)))
+        let Some(row) = self.pending.pop() else { return Ok(None) };
+        Ok(Some((row.position(), FunctionRow { library: self.library.clone(), ..row })))
     }
 }
 
@@ -369,9 +350,9 @@ impl Store {
         Ok((total, out))
     }
 
-    /// The listed genes of a set (`LIBRARY:term`) and its AUROC; `None` if it was not predicted.
-    pub fn set_predictions(&self, set_id: &str) -> Result<Option<SetPredictions>> {
-        self.prediction_tree(SET_TREE)?.get(set_id.as_bytes())?.map(|v| decode(SET_TREE, &v)).transpose()
+    /// The listed genes of a set and its AUROC; `None` if it was not predicted.
+    pub fn set_predictions(&self, id: &crate::domain::SetId) -> Result<Option<SetPredictions>> {
+        self.prediction_tree(SET_TREE)?.get(id.to_string().as_bytes())?.map(|v| decode(SET_TREE, &v)).transpose()
     }
 
     /// A gene's predicted partners, best first.
@@ -423,7 +404,7 @@ pub struct PredictionWriter {
     partners: sled::Tree,
     run: u64,
     /// A gene's rows come from every set: they are gathered here and written at the end.
-    rows: BTreeMap<(u32, String), Vec<FunctionValue>>,
+    rows: BTreeMap<(u32, String), Vec<FunctionRow>>,
     bytes: u64,
 }
 
@@ -436,7 +417,8 @@ impl PredictionWriter {
             self.bytes += (s.library.len() + 1 + s.term.len() + value.len()) as u64;
             set_batch.insert(format!("{}:{}", s.library, s.term).as_bytes(), value);
             for g in &s.predictions.genes {
-                self.rows.entry((g.entrez, s.library.to_string())).or_default().push(FunctionValue {
+                self.rows.entry((g.entrez, s.library.to_string())).or_default().push(FunctionRow {
+                    library: String::new(),
                     set: s.number,
                     term: s.term.to_string(),
                     probability: g.probability,

@@ -41,7 +41,9 @@ async fn each_intent_answers_with_the_rows_of_its_graphql_query() {
         ("top 3 predicted partners of RPA1", "partners", 3),
         ("How are CDK1 and CDK2 related?", "relation", 0),
         ("Which genes are predicted for DNA replication?", "term_genes", 10),
-        ("Which understudied genes are predicted for DNA repair?", "understudied_for_term", 0),
+        // DNA repair (60 genes in the fixture) has no new genes listed by the served recipe at
+        // fixture scale; its double-strand break branch has.
+        ("Which understudied genes are predicted for double-strand break repair?", "understudied_for_term", 0),
         ("Complete this list: MCM2, MCM4, MCM5", "augment", 10),
         ("What is enriched in COL1A1, COL1A2, COL3A1, MMP2?", "enrich", 10),
         ("Is CDK1 a drug target?", "drug_targets", 0),

@@ -5,9 +5,10 @@ use genekg::configuration::ServerSettings;
 use genekg::graphql::state::ApiMetrics;
 use genekg::graphql::AppState;
 use genekg::http::Application;
-use genekg::ingest::{ingest_orgdb, OrgDbPaths};
 use genekg::store::Store;
 use serde_json::{json, Value};
+
+pub use crate::support::{fixture, fixture_store};
 
 pub const TEST_ORIGIN: &str = "https://dashboard.example.org";
 
@@ -18,19 +19,6 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-/// Builds a store from the fixture org.Hs.eg.db/GO.db (through the library API, as
-/// `genekg ingest orgdb` does) in a temporary directory.
-pub fn fixture_store(dir: &std::path::Path) -> Store {
-    let store = Store::open(dir.join("genekg.db")).expect("open store");
-    ingest_orgdb(&store, &OrgDbPaths { org: fixture("org.Hs.eg.sqlite"), go: fixture("GO.sqlite") })
-        .expect("ingest fixture");
-    store
-}
-
 /// Starts the real server on a random port over a fresh fixture store.
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -39,7 +27,7 @@ pub async fn spawn_app() -> TestApp {
     start(state, dir).await
 }
 
-/// Like [`spawn_app`], with a small model trained on the fixture (a few seconds), its stored
+/// Like [`spawn_app`], with the served recipe trained on the fixture (a few seconds), its stored
 /// predictions and its neighbourhood indexes, all through the same library calls as the CLI.
 pub async fn spawn_app_with_model() -> TestApp {
     let (state, dir) = model_state_then(|_| {});
@@ -72,19 +60,8 @@ pub async fn spawn_app_with_llm(llm: Option<Arc<dyn genekg::llm::Llm>>) -> TestA
 /// The API state over a fixture store with a model, its predictions and indexes, with `change`
 /// applied to the store after the model, the predictions and the indexes were made from it.
 pub fn model_state_then(change: impl FnOnce(&Store)) -> (AppState, tempfile::TempDir) {
-    use genekg::model::predictions::{predict_and_store, PredictionOptions};
-    use genekg::model::train::{train, TrainOptions};
-    use genekg::model::{Gsfm, ModelConfig, TrainConfig};
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = fixture_store(dir.path());
-    let (model_dir, index_dir) = (dir.path().join("model"), dir.path().join("index"));
-    genekg::model::limit_threads(2);
-    let recipe = TrainConfig { epochs: 6, batch_size: 64, learning_rate: 5e-3, ..TrainConfig::default() };
-    train(&store, &TrainOptions { recipe, architecture: ModelConfig::new(3), out_dir: model_dir.clone(), resume: false, stop_after_epochs: None })
-        .expect("train fixture model");
-    let gsfm = Gsfm::load(&model_dir).expect("load model");
-    predict_and_store(&store, &gsfm, &PredictionOptions::default()).expect("store predictions");
-    genekg::index::build_indexes(&store, &gsfm, &index_dir, genekg::index::AnnParams::default()).expect("build indexes");
+    let (store, model_dir, index_dir) = crate::support::served_model_store(dir.path());
     change(&store);
     let state = AppState::load(store).expect("load API state").with_model(&model_dir, &index_dir).expect("attach model");
     assert!(state.model.is_some() && state.neighbourhood.is_some());

@@ -15,5 +15,7 @@ mod libraries_and_meta;
 mod model;
 mod schema;
 mod serve_cli;
+#[path = "../support/mod.rs"]
+mod support;
 mod user_gene_sets;
 mod web;

@@ -1,9 +1,7 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
+pub use crate::support::fixture;
 
 /// A scratch data directory with its own store, removed at drop.
 pub struct TestDir {
@@ -45,8 +43,7 @@ impl TestDir {
     }
 
     pub fn ingest_fixture_orgdb(&self) {
-        let org = fixture("org.Hs.eg.sqlite");
-        let go = fixture("GO.sqlite");
-        self.ok(&["ingest", "orgdb", "--org", org.to_str().unwrap(), "--go", go.to_str().unwrap()]);
+        let paths = crate::support::orgdb_paths();
+        self.ok(&["ingest", "orgdb", "--org", paths.org.to_str().unwrap(), "--go", paths.go.to_str().unwrap()]);
     }
 }

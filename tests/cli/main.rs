@@ -12,3 +12,5 @@ mod served_store;
 mod setup;
 mod snapshot;
 mod stale;
+#[path = "../support/mod.rs"]
+mod support;
