@@ -87,7 +87,9 @@ impl Default for ServerSettings {
             workers: None,
             shutdown_timeout_secs: 10,
             mutations: MutationPolicy::default(),
-            request_timeout: std::time::Duration::from_secs(30),
+            // Above the LLM's own 60 s generation limit (`llm::Limits`), so an explanation that
+            // runs long ends in its template fallback, not in TIMEOUT.
+            request_timeout: std::time::Duration::from_secs(120),
             rate_limit: None,
         }
     }

@@ -28,7 +28,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GENEKG_READ_ONLY")]
     read_only: bool,
     /// Seconds a GraphQL request may run before it is stopped with TIMEOUT.
-    #[arg(long, env = "GENEKG_REQUEST_TIMEOUT", default_value_t = 30.0)]
+    #[arg(long, env = "GENEKG_REQUEST_TIMEOUT", default_value_t = 120.0)]
     request_timeout: f64,
     /// Requests per second each client address may make (bursts of twice that); off when 0.
     #[arg(long, env = "GENEKG_RATE_LIMIT", default_value_t = 0)]
