@@ -56,8 +56,25 @@ pub struct ExplainBenchArgs {
     /// Genes to explain (spread evenly over the model's vocabulary).
     #[arg(long, default_value_t = 50)]
     genes: usize,
+    /// Run only these of the chosen genes (0-based, `A..B`), to split a long LLM run; the
+    /// genes are the same for the same `--genes` and model.
+    #[arg(long, value_parser = parse_range)]
+    range: Option<std::ops::Range<usize>>,
+    /// Append one JSON line per LLM rewrite (gene, text, first token, total, guard) to FILE,
+    /// to aggregate split runs and to read what the guard rejected.
+    #[arg(long, value_name = "FILE")]
+    records: Option<std::path::PathBuf>,
     #[command(flatten)]
     llm: LlmArgs,
+}
+
+fn parse_range(s: &str) -> Result<std::ops::Range<usize>, String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("`{s}` is not a range like 0..20"))?;
+    let (a, b) = (a.trim().parse::<usize>().map_err(|e| format!("`{a}`: {e}"))?, b.trim().parse::<usize>().map_err(|e| format!("`{b}`: {e}"))?);
+    if a >= b {
+        return Err(format!("empty range {s}"));
+    }
+    Ok(a..b)
 }
 
 fn percentile(mut v: Vec<f64>, q: f64) -> f64 {
@@ -79,7 +96,15 @@ pub fn bench(ctx: &Context, args: ExplainBenchArgs) -> anyhow::Result<()> {
     let vocab: Vec<u32> = state.model.as_ref().map(|m| m.vocab().iter().copied().filter(|&g| g != 0).collect()).unwrap_or_default();
     anyhow::ensure!(!vocab.is_empty(), "bench explain needs a model (DATA_DIR/model)");
     let step = (vocab.len() / args.genes.max(1)).max(1);
-    let genes: Vec<u32> = vocab.iter().step_by(step).take(args.genes).copied().collect();
+    let mut genes: Vec<u32> = vocab.iter().step_by(step).take(args.genes).copied().collect();
+    if let Some(r) = &args.range {
+        genes = genes.get(r.start..r.end.min(genes.len())).map(<[u32]>::to_vec).unwrap_or_default();
+        anyhow::ensure!(!genes.is_empty(), "--range {}..{} selects none of the {} genes", r.start, r.end, args.genes);
+    }
+    let mut records = match &args.records {
+        Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", p.display()))?),
+        None => None,
+    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (mut template_ms, mut cached_ms) = (vec![], vec![]);
     for &g in &genes {
@@ -113,6 +138,19 @@ pub fn bench(ctx: &Context, args: ExplainBenchArgs) -> anyhow::Result<()> {
                     if !x.guard.passed {
                         eprintln!("gene {g}: rejected {:?}", x.guard.rejected);
                     }
+                    if let Some(f) = records.as_mut() {
+                        use std::io::Write as _;
+                        let line = serde_json::json!({
+                            "entrez": g,
+                            "model": llm.model_id(),
+                            "firstTokenS": c.first_token.map(|d| d.as_secs_f64()),
+                            "totalS": c.total.as_secs_f64(),
+                            "generated": c.text,
+                            "text": x.text,
+                            "guard": x.guard,
+                        });
+                        writeln!(f, "{line}")?;
+                    }
                 }
                 Err(e) => {
                     busy += 1;
@@ -121,7 +159,7 @@ pub fn bench(ctx: &Context, args: ExplainBenchArgs) -> anyhow::Result<()> {
             }
         }
         println!("llm {}", llm.model_id());
-        println!("first token           p50 {:.2} s", percentile(first, 0.5));
+        println!("first token           p50 {:.2} s  p90 {:.2} s", percentile(first.clone(), 0.5), percentile(first, 0.9));
         println!("total                 p50 {:.2} s  p90 {:.2} s", percentile(total.clone(), 0.5), percentile(total, 0.9));
         println!("guard pass rate       {passed}/{} ({:.0}%), failed generations {busy}", genes.len(), 100.0 * passed as f64 / genes.len() as f64);
     }

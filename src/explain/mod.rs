@@ -97,7 +97,7 @@ pub struct Explainer {
 
 impl Default for Explainer {
     fn default() -> Self {
-        Self { default: BackendKind::None, llms: HashMap::new(), limits: Limits::default(), metrics: ExplainMetrics::default(), terms: OnceLock::new() }
+        Self { default: BackendKind::None, llms: HashMap::new(), limits: REWRITE_LIMITS, metrics: ExplainMetrics::default(), terms: OnceLock::new() }
     }
 }
 
@@ -106,6 +106,7 @@ impl Explainer {
     pub fn with_llm(llm: Option<Arc<dyn Llm>>) -> Self {
         let mut e = Self::default();
         if let Some(l) = llm {
+            l.warm(&prompt(""));
             e.default = l.kind();
             e.llms.insert(l.kind(), l);
         }
@@ -210,27 +211,61 @@ pub fn prediction_template(state: &AppState, entrez: u32, set_key: &str) -> Resu
     Ok(template_answer(text, citations, serde_json::to_value(&e).expect("evidence serialises")))
 }
 
-/// The instructions every backend gets: rewrite, add nothing.
-pub fn prompt(template_text: &str) -> Prompt {
-    Prompt {
-        system: "You rewrite facts about human genes for a biologist. Write one short plain-English paragraph of at most \
-                 120 words. Use only the facts given: do not add any gene, GO term, paper, number or claim that is not \
-                 in them, and keep every number and identifier exactly as written. Do not speculate."
-            .into(),
-        user: format!("Facts:\n{template_text}\n\nRewrite these facts as one readable paragraph."),
+/// The instructions every backend gets: rewrite, add nothing. Fixed text, so the local backend
+/// reads it once and keeps it in its KV cache; each request then costs only its facts. The
+/// rules name what the guard rejects most from small models: numbers not in the facts, and
+/// genes and GO terms from the model's own memory.
+pub const SYSTEM_PROMPT: &str = "You rewrite facts about a human gene as one plain-English paragraph of at most three \
+sentences (60 words) for a biologist. Use only the facts given, and call predicted what the facts list as predicted. \
+Copy gene symbols, GO term names and numbers exactly as written; write no other number. Do not name any gene, GO \
+term, process, disease or paper that is not in the facts, and do not explain what the terms mean.";
+
+/// At most ~60 words (about 90 tokens with symbols and numbers) and a margin; a rewrite cut
+/// at the limit loses its unfinished sentence in [`finish`].
+pub const REWRITE_LIMITS: Limits = Limits { max_tokens: 128, timeout: std::time::Duration::from_secs(60) };
+
+/// The prompt for rewriting `facts` (a brief from [`template::gene_brief`] or
+/// [`template::prediction_brief`]).
+pub fn prompt(facts: &str) -> Prompt {
+    Prompt { system: SYSTEM_PROMPT.into(), user: format!("Facts:\n{facts}") }
+}
+
+/// The brief of an explanation's evidence (the template text for evidence of neither kind).
+fn brief(template: &Explanation) -> String {
+    if let Ok(e) = serde_json::from_value::<GeneEvidence>(template.evidence.clone()) {
+        return template::gene_brief(&e);
+    }
+    if let Ok(e) = serde_json::from_value::<PredictionEvidence>(template.evidence.clone()) {
+        return template::prediction_brief(&e);
+    }
+    template.text.clone()
+}
+
+/// `text` without an unfinished last sentence (a rewrite cut at the token limit), when it has
+/// a finished one.
+fn whole_sentences(text: &str) -> &str {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?', ')']) {
+        return text;
+    }
+    // A sentence ends at a full stop followed by white space (0.24 is no sentence end).
+    match text.char_indices().rev().find(|&(i, c)| matches!(c, '.' | '!' | '?') && text[i + 1..].starts_with(char::is_whitespace)) {
+        Some((i, _)) => &text[..=i],
+        None => text,
     }
 }
 
 /// What the guard makes of an LLM's text: the LLM's explanation when it passes, else the
 /// template's with the guard's report (counted either way).
 pub fn finish(state: &AppState, template: &Explanation, llm: &dyn Llm, text: &str) -> Explanation {
+    let text = whole_sentences(text);
     let facts = guard::Facts::new(&template.evidence, &[&template.text]);
     let report = guard::check(text, &facts, &state.genes, Some(state.explainer.terms(state)));
     let result = if report.passed { "passed" } else { "rejected" };
     state.explainer.metrics.guard.get_or_create(&label(&[("backend", llm.kind().as_str()), ("result", result)])).inc();
     if report.passed {
         Explanation {
-            text: text.trim().to_string(),
+            text: text.to_string(),
             source: llm.kind().as_str().into(),
             model: Some(llm.model_id().to_string()),
             guard: report,
@@ -259,7 +294,7 @@ pub fn fallback(state: &AppState, template: &Explanation, llm: &dyn Llm, err: &L
 
 /// Starts the LLM rewrite of a template explanation.
 pub fn rewrite_stream(state: &AppState, template: &Explanation, llm: &dyn Llm) -> Result<TokenStream, LlmError> {
-    llm.stream(&prompt(&template.text), state.explainer.limits)
+    llm.stream(&prompt(&brief(template)), state.explainer.limits)
 }
 
 fn cache_key(state: &AppState, subject: &str, llm: Option<&dyn Llm>) -> String {
@@ -344,4 +379,16 @@ pub async fn prediction(state: &AppState, entrez: u32, set_key: &str, backend: O
     let llm = state.explainer.llm(backend)?;
     let key = crate::domain::SetId::parse(set_key).map_err(EvidenceError::BadInput)?.to_string();
     explain(state, prediction_subject(entrez, &key), llm, || prediction_template(state, entrez, &key)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_sentences;
+
+    #[test]
+    fn a_rewrite_cut_at_the_token_limit_loses_its_unfinished_sentence() {
+        assert_eq!(whole_sentences("MCM2 has 315 papers. It is predicted for DNA strand elongation (0.24). Its partn"), "MCM2 has 315 papers. It is predicted for DNA strand elongation (0.24).");
+        assert_eq!(whole_sentences("Probability 0.24 and 0.52 are"), "Probability 0.24 and 0.52 are", "no finished sentence: kept");
+        assert_eq!(whole_sentences(" Done. \n"), "Done.");
+    }
 }

@@ -135,6 +135,87 @@ pub fn prediction(e: &PredictionEvidence) -> String {
     out
 }
 
+/// How much of the evidence the LLM's brief carries: a 1.5B model on one CPU thread reads
+/// about 30 prompt tokens a second, so every row costs the reader time, and every number is one
+/// more the model may miscopy. The template and the evidence keep everything.
+const BRIEF_KNOWN: usize = 3;
+const BRIEF_FUNCTIONS: usize = 3;
+const BRIEF_GENES: usize = 3;
+const BRIEF_PAPERS: usize = 2;
+
+fn names(items: impl IntoIterator<Item = String>, n: usize) -> String {
+    items.into_iter().take(n).collect::<Vec<_>>().join(", ")
+}
+
+/// The known GO examples, taking each library's most specific term in turn (one BP, one CC,
+/// one MF, then the second of each) so a short list still spans what the gene is annotated with.
+fn known_examples(e: &GeneEvidence, n: usize) -> Vec<String> {
+    let lists: Vec<&[SetRef]> = e.known_sets.iter().map(|k| k.examples.as_slice()).collect();
+    let depth = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+    (0..depth).flat_map(|i| lists.iter().filter_map(move |l| l.get(i))).take(n).map(|s| s.name.clone()).collect()
+}
+
+/// The facts an LLM may rewrite about a gene: a few rows of the evidence, one per line, the
+/// fewest numbers that carry the meaning (paper count, prediction probabilities, PMIDs), no
+/// ids it need not copy.
+pub fn gene_brief(e: &GeneEvidence) -> String {
+    let id = &e.identity;
+    let mut out = format!("Gene: {} ({})", id.symbol, id.name);
+    if !id.gene_type.is_empty() {
+        let _ = write!(out, ", {}", id.gene_type);
+    }
+    if let Some(c) = &id.chromosome {
+        let _ = write!(out, ", chromosome {c}");
+    }
+    let _ = write!(out, "\nPapers: {}", e.publication_count);
+    if let Some(f) = &e.target_family {
+        let _ = write!(out, "\nTarget family: {f}");
+    }
+    let known = known_examples(e, BRIEF_KNOWN);
+    if !known.is_empty() {
+        let _ = write!(out, "\nKnown GO terms: {}", known.join("; "));
+    }
+    if e.model_fingerprint.is_some() {
+        if !e.predicted_functions.is_empty() {
+            let f: Vec<String> = e.predicted_functions.iter().take(BRIEF_FUNCTIONS).map(|p| format!("{} ({:.2})", p.set.name, p.probability)).collect();
+            let _ = write!(out, "\nPredicted GO terms (probability): {}", f.join("; "));
+        }
+        if !e.partners.is_empty() {
+            let _ = write!(out, "\nPredicted partners: {}", names(e.partners.iter().map(|p| p.symbol.clone()), BRIEF_GENES));
+        }
+        if !e.similar_genes.is_empty() {
+            let _ = write!(out, "\nMost similar genes: {}", names(e.similar_genes.iter().map(|g| g.symbol.clone()), BRIEF_GENES));
+        }
+    }
+    if !e.co_reported.is_empty() {
+        let _ = write!(out, "\nCo-reported with partners in: {}", names(e.co_reported.iter().map(|c| format!("PMID {}", c.pmid)), BRIEF_PAPERS));
+    }
+    out
+}
+
+/// The facts an LLM may rewrite about one prediction, in the form of [`gene_brief`].
+pub fn prediction_brief(e: &PredictionEvidence) -> String {
+    let s = &e.identity.symbol;
+    let mut out = format!("Gene: {s} ({})\nGO term: {}", e.identity.name, e.set.name);
+    match &e.prediction {
+        Some(p) if p.known => out.push_str("\nStatus: already annotated with the term"),
+        Some(p) => {
+            let _ = write!(out, "\nStatus: predicted for the term, probability {:.2}", p.probability);
+        }
+        None => out.push_str("\nStatus: not predicted for the term"),
+    }
+    if !e.drivers.is_empty() {
+        let _ = write!(out, "\nMembers that raise its score most: {}", names(e.drivers.iter().map(|d| d.symbol.clone()), BRIEF_GENES));
+    }
+    if !e.shared_literature.is_empty() {
+        let _ = write!(out, "\nCo-reported with members in: {}", names(e.shared_literature.iter().map(|c| format!("PMID {}", c.pmid)), BRIEF_PAPERS));
+    }
+    if !e.nearest_members.is_empty() {
+        let _ = write!(out, "\nMembers nearest by embedding: {}", names(e.nearest_members.iter().map(|g| g.symbol.clone()), BRIEF_GENES));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +233,32 @@ mod tests {
             std::fs::write(&golden, &text).unwrap();
         }
         assert_eq!(text, std::fs::read_to_string(&golden).unwrap());
+    }
+
+    struct NoCatalogue;
+    impl crate::explain::guard::GeneNames for NoCatalogue {
+        fn genes_named(&self, _: &str) -> Vec<u32> {
+            vec![]
+        }
+    }
+
+    /// The brief the LLM gets is a short subset of the evidence: written out as if it were
+    /// the LLM's answer it passes the guard, and it is well under half the template.
+    #[test]
+    fn brief_of_the_fixture_gene_is_short_and_within_the_evidence() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("MCM2.evidence.json")).unwrap()).unwrap();
+        let e: GeneEvidence = serde_json::from_value(json.clone()).unwrap();
+        let brief = gene_brief(&e);
+        let template = gene(&e);
+        assert!(brief.len() * 2 < template.len(), "{brief}");
+        let facts = crate::explain::guard::Facts::new(&json, &[&template]);
+        let report = crate::explain::guard::check(&brief, &facts, &NoCatalogue, None);
+        assert!(report.passed, "{report:?}\n{brief}");
+        assert!(brief.starts_with("Gene: MCM2 (minichromosome maintenance complex component 2), protein-coding, chromosome 3\nPapers: 315\n"), "{brief}");
+        assert_eq!(brief.lines().find(|l| l.starts_with("Predicted partners")), Some("Predicted partners: MCM7, MCM6, TOP1"));
+        // One known term of each library first.
+        assert_eq!(brief.lines().find(|l| l.starts_with("Known")).unwrap().split("; ").count(), BRIEF_KNOWN);
     }
 
     #[test]

@@ -9,11 +9,17 @@
 //! slower than one, hence one thread by default and `OMP_WAIT_POLICY=PASSIVE` (spinning OpenMP
 //! workers steal the other core). Sampling is greedy: `sample` already accepts the token, and
 //! accepting it again aborts with a grammar sampler (used by [`Llm::stream_choice`]).
+//!
+//! Prompt cache: the worker keeps the tokens its context holds and, for the next prompt, reads
+//! only what follows the longest common start (as llama.cpp's server does). Every explanation
+//! opens with the same system prompt, so on one thread, where reading the prompt dominates the
+//! time to the first token, a request pays for its own facts only.
 
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -22,6 +28,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
 
 use super::{BackendKind, Limits, Llm, LlmError, Prompt, TokenStream};
 
@@ -42,6 +49,8 @@ impl Default for LocalOptions {
 
 struct Job {
     prompt: Prompt,
+    /// Only read the prompt into the cache ([`Llm::warm`]); nobody waits for an answer.
+    warm: bool,
     /// A GBNF grammar the answer must follow (root rule `root`).
     grammar: Option<String>,
     limits: Limits,
@@ -50,6 +59,8 @@ struct Job {
 
 pub struct LocalLlm {
     id: String,
+    /// Prompt tokens taken from the cache rather than read, over all jobs.
+    reused: Arc<AtomicU64>,
     /// `None` once dropped, which ends the worker's loop.
     jobs: Option<SyncSender<Job>>,
     queue: usize,
@@ -93,6 +104,8 @@ impl LocalLlm {
         let (jobs, rx) = sync_channel::<Job>(options.queue);
         let (ready_tx, ready_rx) = sync_channel::<Result<(), LlmError>>(1);
         let path = path.to_path_buf();
+        let reused = Arc::new(AtomicU64::new(0));
+        let counter = reused.clone();
         let worker = std::thread::Builder::new()
             .name("genekg-llm".into())
             .spawn(move || {
@@ -114,11 +127,15 @@ impl LocalLlm {
                     Err(e) => return drop(ready_tx.send(Err(LlmError::Config(format!("cannot create a llama.cpp context: {e}"))))),
                 };
                 let _ = ready_tx.send(Ok(()));
+                let mut cached = Vec::new();
                 while let Ok(job) = rx.recv() {
-                    if job.out.is_closed() {
+                    if job.out.is_closed() && !job.warm {
                         continue;
                     }
-                    if let Err(e) = generate(&model, &mut ctx, &job) {
+                    if let Err(e) = generate(&model, &mut ctx, &mut cached, &counter, &job) {
+                        // What the context holds is unknown after a failed decode.
+                        ctx.clear_kv_cache();
+                        cached.clear();
                         let _ = job.out.blocking_send(Err(e));
                     }
                 }
@@ -126,11 +143,24 @@ impl LocalLlm {
             .map_err(|e| LlmError::Backend(format!("cannot start the LLM thread: {e}")))?;
         ready_rx.recv().map_err(|_| LlmError::Backend("the LLM thread died while loading".into()))??;
         tracing::info!(model = %id, threads = options.threads, queue = options.queue, "local LLM loaded");
-        Ok(Self { id, jobs: Some(jobs), queue: options.queue, worker: Some(worker) })
+        Ok(Self { id, reused, jobs: Some(jobs), queue: options.queue, worker: Some(worker) })
+    }
+
+    /// Prompt tokens the worker took from its cache instead of reading them, so far.
+    pub fn prompt_tokens_reused(&self) -> u64 {
+        self.reused.load(Ordering::Relaxed)
     }
 }
 
-fn generate(model: &LlamaModel, ctx: &mut llama_cpp_2::context::LlamaContext<'_>, job: &Job) -> Result<(), LlmError> {
+/// Runs one job. `cached` holds the tokens in the context's KV cache (sequence 0), in order;
+/// it is kept true as tokens are decoded.
+fn generate(
+    model: &LlamaModel,
+    ctx: &mut llama_cpp_2::context::LlamaContext<'_>,
+    cached: &mut Vec<LlamaToken>,
+    reused: &AtomicU64,
+    job: &Job,
+) -> Result<(), LlmError> {
     let err = |what: &str, e: &dyn std::fmt::Display| LlmError::Backend(format!("{what}: {e}"));
     let started = Instant::now();
     let template = model.chat_template(None).map_err(|e| err("the model has no chat template", &e))?;
@@ -146,17 +176,29 @@ fn generate(model: &LlamaModel, ctx: &mut llama_cpp_2::context::LlamaContext<'_>
     if tokens.len() + job.limits.max_tokens as usize > n_ctx {
         return Err(LlmError::Backend(format!("prompt of {} tokens and {} to generate exceed the context of {n_ctx}", tokens.len(), job.limits.max_tokens)));
     }
-    ctx.clear_kv_cache();
+    // Keep the common start; at least the last prompt token is decoded again, for its logits.
+    let common = cached.iter().zip(&tokens).take_while(|(a, b)| a == b).count().min(tokens.len().saturating_sub(1));
+    let kept = common > 0 && ctx.clear_kv_cache_seq(Some(0), Some(common as u32), None).unwrap_or(false);
+    if kept {
+        cached.truncate(common);
+    } else {
+        ctx.clear_kv_cache();
+        cached.clear();
+    }
     let n_batch = ctx.n_batch() as usize;
     let mut batch = LlamaBatch::new(n_batch, 1);
-    for (start, chunk) in tokens.chunks(n_batch).enumerate().map(|(i, c)| (i * n_batch, c)) {
+    let fresh = tokens[cached.len()..].to_vec();
+    for chunk in fresh.chunks(n_batch) {
         batch.clear();
-        for (i, &t) in chunk.iter().enumerate() {
-            let pos = start + i;
+        for &t in chunk {
+            let pos = cached.len();
             batch.add(t, pos as i32, &[0], pos + 1 == tokens.len()).map_err(|e| err("batch", &e))?;
+            cached.push(t);
         }
         ctx.decode(&mut batch).map_err(|e| err("decode", &e))?;
     }
+    reused.fetch_add((tokens.len() - fresh.len()) as u64, Ordering::Relaxed);
+    tracing::debug!(prompt = tokens.len(), reused = tokens.len() - fresh.len(), "local LLM read its prompt");
     // `sample` applies the whole chain and accepts the token into it, grammar included.
     let mut sampler = match &job.grammar {
         None => LlamaSampler::greedy(),
@@ -190,6 +232,7 @@ fn generate(model: &LlamaModel, ctx: &mut llama_cpp_2::context::LlamaContext<'_>
         batch.clear();
         batch.add(token, pos, &[0], true).map_err(|e| err("batch", &e))?;
         pos += 1;
+        cached.push(token);
         ctx.decode(&mut batch).map_err(|e| err("decode", &e))?;
     }
     Ok(())
@@ -211,6 +254,14 @@ impl Llm for LocalLlm {
     fn stream_choice(&self, prompt: &Prompt, choices: &[String], limits: Limits) -> Result<TokenStream, LlmError> {
         self.submit(prompt, Some(choice_grammar(choices)), limits)
     }
+
+    fn warm(&self, prompt: &Prompt) {
+        let (out, _) = TokenStream::channel(Limits::default());
+        if let Some(jobs) = &self.jobs {
+            // A full queue means the cache will be warmed by real work anyway.
+            let _ = jobs.try_send(Job { prompt: prompt.clone(), warm: true, grammar: None, limits: Limits { max_tokens: 0, ..Limits::default() }, out });
+        }
+    }
 }
 
 /// A GBNF grammar whose only sentences are the `choices`, bare (no JSON around them: fewer
@@ -224,7 +275,7 @@ impl LocalLlm {
     fn submit(&self, prompt: &Prompt, grammar: Option<String>, limits: Limits) -> Result<TokenStream, LlmError> {
         let (out, stream) = TokenStream::channel(limits);
         let jobs = self.jobs.as_ref().ok_or_else(|| LlmError::Backend("the LLM thread has stopped".into()))?;
-        match jobs.try_send(Job { prompt: prompt.clone(), grammar, limits, out }) {
+        match jobs.try_send(Job { prompt: prompt.clone(), warm: false, grammar, limits, out }) {
             Ok(()) => Ok(stream),
             Err(TrySendError::Full(_)) => Err(LlmError::Busy(self.queue)),
             Err(TrySendError::Disconnected(_)) => Err(LlmError::Backend("the LLM thread has stopped".into())),

@@ -126,6 +126,9 @@ pub trait Llm: Send + Sync {
     /// local model, a strict JSON schema (`{"choice": one of choices}`) for OpenAI-compatible
     /// servers. Read the result with [`choose`], which also checks it.
     fn stream_choice(&self, prompt: &Prompt, choices: &[String], limits: Limits) -> Result<TokenStream, LlmError>;
+    /// Reads `prompt` ahead of time so later prompts sharing its start (the fixed system
+    /// prompt) skip that part. Returns at once; a backend without a prompt cache ignores it.
+    fn warm(&self, _prompt: &Prompt) {}
 }
 
 /// The JSON schema of a constrained answer: `{"choice": "<one of choices>"}`.
