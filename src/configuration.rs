@@ -51,6 +51,21 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Who may run mutations.
     pub mutations: MutationPolicy,
+    /// Longest a GraphQL request may run before the client gets `TIMEOUT` (see `http::limits`).
+    pub request_timeout: std::time::Duration,
+    /// Requests each client address may make; none by default (see [`RateLimit`]).
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A per-client-address request budget: `per_second` sustained, bursts of up to `burst`.
+///
+/// Off by default: genekg is first a local tool, `scripts/load.sh` drives 64 connections from
+/// one address, and behind a reverse proxy every client shares the proxy's address (rate-limit
+/// there, or give each replica a budget that covers the proxy's whole traffic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
 }
 
 /// Who may change the server's data (`addGeneSet`). Open by default, as a local tool; a server
@@ -72,6 +87,10 @@ impl Default for ServerSettings {
             workers: None,
             shutdown_timeout_secs: 10,
             mutations: MutationPolicy::default(),
+            // Above the LLM's own 60 s generation limit (`llm::Limits`), so an explanation that
+            // runs long ends in its template fallback, not in TIMEOUT.
+            request_timeout: std::time::Duration::from_secs(120),
+            rate_limit: None,
         }
     }
 }

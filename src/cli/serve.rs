@@ -31,6 +31,12 @@ pub struct ServeArgs {
     /// in the file's new content on SIGHUP (see `replica`). Imports go to DATA_DIR/replicas.
     #[arg(long, env = "GENEKG_SNAPSHOT")]
     snapshot: Option<std::path::PathBuf>,
+    /// Seconds a GraphQL request may run before it is stopped with TIMEOUT.
+    #[arg(long, env = "GENEKG_REQUEST_TIMEOUT", default_value_t = 120.0)]
+    request_timeout: f64,
+    /// Requests per second each client address may make (bursts of twice that); off when 0.
+    #[arg(long, env = "GENEKG_RATE_LIMIT", default_value_t = 0)]
+    rate_limit: u32,
     #[command(flatten)]
     llm: crate::llm::LlmArgs,
 }
@@ -63,6 +69,14 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             api_token: args.api_token.filter(|t| !t.is_empty()),
             read_only: args.read_only || replica.is_some(),
         },
+        request_timeout: std::time::Duration::try_from_secs_f64(args.request_timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("--request-timeout must be a positive number of seconds, got {}", args.request_timeout))?,
+        rate_limit: (args.rate_limit > 0).then(|| crate::configuration::RateLimit {
+            per_second: args.rate_limit,
+            burst: args.rate_limit.saturating_mul(2),
+        }),
         ..ServerSettings::default()
     };
     actix_web::rt::System::new().block_on(async {

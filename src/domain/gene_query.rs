@@ -22,7 +22,8 @@ impl GeneQuery {
             return Err("gene is empty".into());
         }
         if t.len() > Self::MAX_LEN {
-            return Err(format!("gene `{}…` is longer than {} characters", &t[..20], Self::MAX_LEN));
+            // By characters: a byte cut could split one and panic.
+            return Err(format!("gene `{}…` is longer than {} characters", t.chars().take(20).collect::<String>(), Self::MAX_LEN));
         }
         if t.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(format!("gene `{t}` contains whitespace or control characters"));

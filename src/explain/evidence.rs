@@ -278,7 +278,6 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
             .collect();
     }
     if let Some(hood) = &state.neighbourhood {
-        let hood = hood.read().unwrap_or_else(|e| e.into_inner());
         // A gene outside the model's vocabulary has no embedding, hence no similar genes.
         if let Ok(found) = hood.similar_genes(&state.store, &entrez.to_string(), TOP_SIMILAR, None) {
             similar_genes = found
@@ -337,8 +336,6 @@ pub fn prediction(state: &AppState, entrez: u32, set_key: &str) -> Result<Predic
     let shared_literature = co_reports(state, entrez, &members, CO_REPORTS)?;
     let nearest_members = match &state.neighbourhood {
         Some(hood) => hood
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
             .gene_cosines(entrez, &members)
             .into_iter()
             .take(TOP_SIMILAR)

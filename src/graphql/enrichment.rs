@@ -9,10 +9,7 @@ use super::gene::{load_genes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::state;
 use crate::domain::SetId;
-use crate::enrich::{AugmentedRequest, Background, EnrichError, EnrichRequest};
-
-/// Largest gene list `enrich` accepts (a whole-genome paste is a mistake, not a query).
-pub const MAX_ENRICH_GENES: usize = 10_000;
+use crate::enrich::{AugmentedRequest, Background, EnrichRequest};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
 pub enum EnrichBackground {
@@ -133,9 +130,7 @@ impl EnrichQueries {
     ) -> async_graphql::Result<EnrichmentResult> {
         let page = PageRequest::parse(first, after.as_deref())?;
         let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
-        if genes.len() > MAX_ENRICH_GENES {
-            return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {MAX_ENRICH_GENES} are accepted", genes.len())).into());
-        }
+        super::limits::check_list_len("genes", genes.len(), crate::enrich::MAX_INPUT_GENES)?;
         let st = state(ctx)?;
         if let Some(libs) = &libraries {
             for l in libs {
@@ -150,7 +145,7 @@ impl EnrichQueries {
             (_, Some(_)) => return Err(ApiError::BadInput("`backgroundGenes` is only used with background CUSTOM".into()).into()),
         };
         let req = EnrichRequest { genes, libraries, background, ..Default::default() };
-        let result = st.enrich.enrich(&req).map_err(|e| ApiError::BadInput(e.to_string()))?;
+        let result = super::blocking::run(st, move |st| Ok(st.enrich.enrich(&req)?)).await?;
         let range = page.range(result.rows.len());
         let rows = &result.rows[range];
         let ids: Vec<SetId> = rows.iter().filter_map(|r| SetId::parse(&r.set_id).ok()).collect();
@@ -207,14 +202,7 @@ impl EnrichQueries {
     ) -> async_graphql::Result<AugmentedEnrichmentResult> {
         let page = PageRequest::parse(first, after.as_deref())?;
         let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
-        if genes.len() > crate::model::MAX_INPUT_GENES {
-            return Err(ApiError::BadInput(format!(
-                "the gene list has {} entries; the model reads at most {}",
-                genes.len(),
-                crate::model::MAX_INPUT_GENES
-            ))
-            .into());
-        }
+        super::limits::check_list_len("genes", genes.len(), crate::model::MAX_INPUT_GENES)?;
         let model = super::model::model(ctx)?;
         let st = state(ctx)?;
         if let Some(libs) = &libraries {
@@ -223,10 +211,7 @@ impl EnrichQueries {
             }
         }
         let req = AugmentedRequest { genes, libraries, include_input, ..Default::default() };
-        let result = st.enrich.augmented_enrich(&model, &req).map_err(|e| match e {
-            EnrichError::Store(e) => ApiError::internal(e),
-            e => ApiError::BadInput(e.to_string()),
-        })?;
+        let result = super::blocking::run(st, move |st| Ok(st.enrich.augmented_enrich(&model, &req)?)).await?;
         let range = page.range(result.rows.len());
         let rows = &result.rows[range];
         let ids: Vec<SetId> = rows.iter().filter_map(|r| SetId::parse(&r.set_id).ok()).collect();

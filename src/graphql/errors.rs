@@ -13,6 +13,12 @@ pub enum ErrorCode {
     TooComplex,
     /// A mutation this request may not run (no API token, or a read-only server).
     Forbidden,
+    /// The request body is larger than the server takes (HTTP 413).
+    PayloadTooLarge,
+    /// The request ran past the server's time limit and was stopped (HTTP 503).
+    Timeout,
+    /// This client address sent more requests than the server's rate limit (HTTP 429).
+    RateLimited,
     Internal,
 }
 
@@ -24,6 +30,9 @@ impl ErrorCode {
             ErrorCode::AmbiguousGene => "AMBIGUOUS_GENE",
             ErrorCode::TooComplex => "TOO_COMPLEX",
             ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -69,6 +78,27 @@ impl ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         ApiError::internal(e)
+    }
+}
+
+/// The model's input errors are the client's to fix; libtorch, file and store failures are ours.
+impl From<crate::model::ModelError> for ApiError {
+    fn from(e: crate::model::ModelError) -> Self {
+        use crate::model::ModelError::*;
+        match e {
+            EmptyInput | AllUnknown { .. } | TooManyGenes { .. } => ApiError::BadInput(e.to_string()),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+/// Enrichment's errors are about its input, except a failing store.
+impl From<crate::enrich::EnrichError> for ApiError {
+    fn from(e: crate::enrich::EnrichError) -> Self {
+        match e {
+            crate::enrich::EnrichError::Store(e) => ApiError::internal(e),
+            e => ApiError::BadInput(e.to_string()),
+        }
     }
 }
 

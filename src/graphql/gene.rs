@@ -309,9 +309,7 @@ impl GeneQueries {
     /// fails gets its own error and does not fail the others.
     #[graphql(complexity = "ids.len().max(1) * child_complexity")]
     async fn genes(&self, ctx: &Context<'_>, ids: Vec<String>) -> async_graphql::Result<Vec<GeneLookup>> {
-        if ids.len() > MAX_BATCH_IDS {
-            return Err(ApiError::BadInput(format!("`ids` holds {} ids; the most is {MAX_BATCH_IDS}", ids.len())).into());
-        }
+        super::limits::check_list_len("ids", ids.len(), MAX_BATCH_IDS)?;
         let state = state(ctx)?;
         let resolved: Vec<ApiResult<u32>> = ids.iter().map(|id| resolve_gene(state, id)).collect();
         let mut wanted: Vec<u32> = resolved

@@ -36,6 +36,90 @@ pub const MAX_PAGE: usize = 500;
 pub const MAX_BATCH_IDS: usize = 1_000;
 /// Most operations in one batched HTTP request.
 pub const MAX_BATCH_OPERATIONS: usize = 20;
+/// Most aliased fields in one document. Cost alone lets through a flood of cheap aliased
+/// lookups (1,000 × `gene { symbol }` costs 2,000); the dashboard's largest page uses 4, and a
+/// client wanting many genes has `genes(ids)`.
+pub const MAX_ALIASES: usize = 50;
+
+/// Deepest bracket nesting (`{`, `[`, `(`) a query text may have. The parser recurses once per
+/// level and would overflow a worker's stack, killing the server, long before the depth limit
+/// (which runs after parsing) could refuse a 100,000-deep query; so nesting is counted on the
+/// text first. GraphiQL's introspection query nests 13 deep.
+pub const MAX_NESTING: usize = 64;
+
+/// The deepest bracket nesting of a query text, not counting brackets in strings and comments.
+/// Stops counting once past `MAX_NESTING`.
+pub fn nesting_depth(query: &str) -> usize {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > MAX_NESTING {
+                    return deepest;
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// Refuses a list argument longer than `max`, naming the argument and the limit.
+pub fn check_list_len(argument: &str, len: usize, max: usize) -> super::errors::ApiResult<()> {
+    if len > max {
+        return Err(super::errors::ApiError::BadInput(format!("`{argument}` holds {len} entries; the most accepted is {max}")));
+    }
+    Ok(())
+}
+
+/// Aliased fields in `doc` (operations and fragments, each counted once where written).
+fn alias_count(doc: &ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
+                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum::<usize>()
+        + doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum::<usize>()
+}
+
+/// A refusal by one of the limits checked here, coded TOO_COMPLEX like the validator's.
+fn too_complex(message: String) -> ServerError {
+    let mut e = ServerError::new(message, None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", ErrorCode::TooComplex.as_str());
+    e.extensions = Some(ext);
+    e
+}
 
 /// The client-facing text for a refused query: what was exceeded and what to do about it.
 pub fn too_complex_message(validator_message: &str) -> String {
@@ -98,11 +182,21 @@ impl Extension for PolicyForRequest {
         let doc = match self.cache.parsed(query) {
             Some(doc) => doc,
             None => {
+                let nesting = nesting_depth(query);
+                if nesting > MAX_NESTING {
+                    return Err(too_complex(format!("query nests brackets deeper than the limit of {MAX_NESTING} levels")));
+                }
                 let doc = Arc::new(next.run(ctx, query, variables).await?);
                 self.cache.store_parsed(query, doc.clone());
                 doc
             }
         };
+        let aliases = alias_count(&doc);
+        if aliases > MAX_ALIASES {
+            return Err(too_complex(format!(
+                "query uses {aliases} aliases; the limit is {MAX_ALIASES} (use `genes(ids: [...])` to fetch many genes at once)"
+            )));
+        }
         let variables_json = serde_json::to_string(variables).unwrap_or_default();
         *self.validation_key.lock().unwrap_or_else(|e| e.into_inner()) = QueryCache::validation_key(query, &variables_json, &doc);
         self.spec.set_document(doc.clone());

@@ -3,6 +3,7 @@
 //! without touching the others. See `limits` for the cost model and `errors` for error codes.
 
 pub mod ask;
+pub(crate) mod blocking;
 pub mod connection;
 pub mod enrichment;
 pub mod errors;

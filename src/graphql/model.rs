@@ -26,16 +26,10 @@ pub(super) fn model(ctx: &Context<'_>) -> ApiResult<Arc<Gsfm>> {
         .ok_or_else(|| ApiError::NotFound("this server runs without a model; train one with `genekg train`".into()))
 }
 
-pub(super) fn neighbourhood(ctx: &Context<'_>) -> ApiResult<Arc<std::sync::RwLock<Neighbourhood>>> {
+pub(super) fn neighbourhood(ctx: &Context<'_>) -> ApiResult<Arc<Neighbourhood>> {
     state(ctx)?.neighbourhood.clone().ok_or_else(|| {
         ApiError::NotFound("this server runs without a neighbourhood index; build one with `genekg index build`".into())
     })
-}
-
-/// Runs `f` on the live index under its read lock.
-fn read_index<T>(hood: &std::sync::RwLock<Neighbourhood>, f: impl FnOnce(&Neighbourhood) -> anyhow::Result<T>) -> ApiResult<anyhow::Result<T>> {
-    let hood = hood.read().map_err(|_| ApiError::internal(anyhow::anyhow!("index lock poisoned")))?;
-    Ok(f(&hood))
 }
 
 /// Stored-set ids of index keys.
@@ -54,8 +48,8 @@ fn set_search_error(e: anyhow::Error) -> ApiError {
 
 /// NOT_FOUND naming `genekg index build` when the sets index predates the data of `library`
 /// (or of any library): its answer would leave out or misplace the changed sets.
-fn check_index_data(hood: &std::sync::RwLock<Neighbourhood>, store: &crate::store::Store, library: Option<&str>) -> ApiResult<()> {
-    match read_index(hood, |h| h.stale_reason(store, library))?.map_err(ApiError::internal)? {
+fn check_index_data(hood: &Neighbourhood, store: &crate::store::Store, library: Option<&str>) -> ApiResult<()> {
+    match hood.stale_reason(store, library).map_err(ApiError::internal)? {
         Some(why) => Err(ApiError::NotFound(why)),
         None => Ok(()),
     }
@@ -326,15 +320,16 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
     let hood = neighbourhood(ctx)?;
     let st = state(ctx)?;
     let query: u32 = symbol.parse().unwrap_or(0);
-    let scored: Vec<(u32, f32, f32, u32)> = read_index(&hood, |h| {
-        let found = h.similar_genes(&st.store, symbol, first, None)?;
+    let symbol = symbol.to_string();
+    let scored: Vec<(u32, f32, f32, u32)> = super::blocking::run(st, move |st| {
+        let found = hood.similar_genes(&st.store, &symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;
         Ok(found
             .iter()
             .filter_map(|n| Some((n.key.parse::<u32>().ok()?, n.cosine)))
-            .map(|(e, cosine)| (e, cosine, h.evidence.confidence(query, e, cosine), h.evidence.sets(e)))
+            .map(|(e, cosine)| (e, cosine, hood.evidence.confidence(query, e, cosine), hood.evidence.sets(e)))
             .collect())
-    })?
-    .map_err(|e| ApiError::NotFound(e.to_string()))?;
+    })
+    .await?;
     let genes = load_genes(ctx, &scored.iter().map(|s| s.0).collect::<Vec<_>>()).await?;
     Ok(genes
         .into_iter()
@@ -353,9 +348,12 @@ pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<
     let first = check_first(first)?;
     let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
     let st = state(ctx)?;
-    check_index_data(&hood, &st.store, library.as_deref())?;
-    let found = read_index(&hood, |h| h.similar_sets_for_set(&st.store, model.as_ref(), id, first, library.as_deref(), None))?
-        .map_err(set_search_error)?;
+    let id = id.clone();
+    let found = super::blocking::run(st, move |st| {
+        check_index_data(&hood, &st.store, library.as_deref())?;
+        hood.similar_sets_for_set(&st.store, model.as_ref(), &id, first, library.as_deref(), None).map_err(set_search_error)
+    })
+    .await?;
     similar_set_nodes(ctx, found).await
 }
 
@@ -432,9 +430,7 @@ pub struct ModelQueries;
 /// Resolves a user's gene list with the one gene-list policy (`store::ResolvedList`): unknown
 /// and ambiguous entries are reported and left out; only a list where nothing resolves fails.
 pub(super) fn resolve_list(ctx: &Context<'_>, genes: &[String], max: usize) -> ApiResult<ResolvedList> {
-    if genes.len() > max {
-        return Err(ApiError::BadInput(format!("the gene list has {} entries; at most {max} are accepted", genes.len())));
-    }
+    super::limits::check_list_len("genes", genes.len(), max)?;
     let list = state(ctx)?.genes.resolve_list(genes);
     match list.nothing_resolved() {
         Some(msg) => Err(ApiError::BadInput(msg)),
@@ -459,10 +455,15 @@ impl ModelQueries {
         let model = model(ctx)?;
         let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
-        let aug = model.augment(&list.genes).map_err(|e| ApiError::BadInput(e.to_string()))?;
-        let top: Vec<_> = aug.ranked(include_input).into_iter().take(first).cloned().collect();
+        let (input, scorer) = (list.genes.clone(), model.clone());
+        let (outside_vocabulary, top) = super::blocking::run(state(ctx)?, move |_| {
+            let aug = scorer.augment(&input)?;
+            let top: Vec<_> = aug.ranked(include_input).into_iter().take(first).cloned().collect();
+            Ok((aug.unknown, top))
+        })
+        .await?;
         let nodes = load_genes(ctx, &top.iter().map(|g| g.entrez).collect::<Vec<_>>()).await?;
-        let oov = load_genes(ctx, &aug.unknown).await?;
+        let oov = load_genes(ctx, &outside_vocabulary).await?;
         Ok(AugmentResult {
             genes: top
                 .into_iter()
@@ -504,9 +505,11 @@ impl ModelQueries {
             ))
             .into());
         }
-        check_index_data(&hood, &state(ctx)?.store, library.as_deref())?;
-        let found = read_index(&hood, |h| h.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None))?
-            .map_err(set_search_error)?;
+        let found = super::blocking::run(state(ctx)?, move |st| {
+            check_index_data(&hood, &st.store, library.as_deref())?;
+            hood.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None).map_err(set_search_error)
+        })
+        .await?;
         Ok(SimilarSetsResult {
             sets: similar_set_nodes(ctx, found).await?,
             unknown_genes: list.unknown,

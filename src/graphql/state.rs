@@ -69,9 +69,9 @@ pub struct AppState {
     pub model: Option<Arc<crate::model::Gsfm>>,
     /// Where the model was loaded from (for its saved evaluation, see `meta.model`).
     pub model_dir: Option<std::path::PathBuf>,
-    /// The HNSW indexes, when built from the loaded model. A lock because `addGeneSet` adds the
-    /// new set to the live index; reads are many and short.
-    pub neighbourhood: Option<Arc<std::sync::RwLock<crate::index::Neighbourhood>>>,
+    /// The HNSW indexes, when built from the loaded model. Immutable while serving, so no lock:
+    /// `addGeneSet` stores private lists, which are never indexed.
+    pub neighbourhood: Option<Arc<crate::index::Neighbourhood>>,
     /// The question parser's gene dictionary and term index, built on the first question.
     pub lexicon: std::sync::OnceLock<Arc<crate::nl::Lexicon>>,
     /// The LLM backends for explanations (template only unless `with_llm`).
@@ -85,21 +85,71 @@ pub struct AppState {
 }
 
 /// Faults a test can inject into the real server, to check what a client and the server go
-/// through when code fails in ways no input can provoke on purpose.
+/// through when code fails or stalls in ways no input can provoke on purpose.
 #[doc(hidden)]
 #[derive(Default)]
 pub struct Faults {
     panic_next_request: std::sync::atomic::AtomicBool,
+    panic_next_stream: std::sync::atomic::AtomicBool,
+    hold_next_job: std::sync::Mutex<Option<HeldJob>>,
+}
+
+struct HeldJob {
+    entered: tokio::sync::oneshot::Sender<()>,
+    release: std::sync::mpsc::Receiver<()>,
+}
+
+/// The test's side of a held blocking job (see [`Faults::hold_next_blocking_job`]).
+#[doc(hidden)]
+pub struct JobHold {
+    entered: Option<tokio::sync::oneshot::Receiver<()>>,
+    _release: std::sync::mpsc::Sender<()>,
+}
+
+impl JobHold {
+    /// Waits until the held job has started (and now occupies a blocking thread).
+    pub async fn entered(&mut self) {
+        if let Some(rx) = self.entered.take() {
+            let _ = rx.await;
+        }
+    }
 }
 
 impl Faults {
-    /// The next GraphQL request panics while it executes.
+    /// The next request to the GraphQL or explanation routes panics in its handler.
     pub fn panic_next_request(&self) {
         self.panic_next_request.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub(crate) fn take_panic(&self) -> bool {
         self.panic_next_request.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The next explanation stream panics after its headers went out.
+    pub fn panic_next_stream(&self) {
+        self.panic_next_stream.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn take_stream_panic(&self) -> bool {
+        self.panic_next_stream.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The next job on the blocking pool (`graphql::blocking`) waits, holding its thread, until
+    /// the returned guard is dropped: a resolver as slow as the test wants.
+    pub fn hold_next_blocking_job(&self) -> JobHold {
+        let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel();
+        *self.hold_next_job.lock().unwrap_or_else(|e| e.into_inner()) = Some(HeldJob { entered: entered_tx, release: release_rx });
+        JobHold { entered: Some(entered_rx), _release: release_tx }
+    }
+
+    pub(crate) fn before_blocking_job(&self) {
+        let held = self.hold_next_job.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(job) = held {
+            let _ = job.entered.send(());
+            // Returns when the test drops its guard.
+            let _ = job.release.recv();
+        }
     }
 }
 
@@ -164,7 +214,7 @@ impl AppState {
                 if let Some(why) = &hood.sets_stale {
                     tracing::warn!("similar-set fields will answer NOT_FOUND: {why}");
                 }
-                self.neighbourhood = Some(Arc::new(std::sync::RwLock::new(hood)));
+                self.neighbourhood = Some(Arc::new(hood));
             }
             Err(e) => tracing::warn!("neighbourhood index not loaded: {e:#}"),
         }

@@ -150,14 +150,7 @@ impl UserGeneSetMutations {
         if let Some(refused) = ctx.data_opt::<ReadOnlyRequest>() {
             return Err(refused.refusal().into());
         }
-        if genes.len() > Store::MAX_USER_SET_GENES {
-            return Err(ApiError::BadInput(format!(
-                "`genes` holds {} entries; the most is {}",
-                genes.len(),
-                Store::MAX_USER_SET_GENES
-            ))
-            .into());
-        }
+        super::limits::check_list_len("genes", genes.len(), Store::MAX_USER_SET_GENES)?;
         if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
             return Err(ApiError::BadInput(format!("`description` is longer than {MAX_DESCRIPTION} characters")).into());
         }
@@ -177,16 +170,15 @@ impl UserGeneSetMutations {
             .map(str::to_string)
             .collect();
         let known = list.genes;
-        let store = state.store.clone();
         let stored_unknown = unknown.clone();
-        // The store flushes to disk; keep that off the async worker.
-        let set = tokio::task::spawn_blocking(move || store.add_user_set(known, stored_unknown, description))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| match e {
+        // The store flushes to disk; keep that off the HTTP worker.
+        let set = super::blocking::run(state, move |st| {
+            st.store.add_user_set(known, stored_unknown, description).map_err(|e| match e {
                 StoreError::Invalid(msg) => ApiError::BadInput(msg),
                 e => ApiError::from(e),
-            })?;
+            })
+        })
+        .await?;
         let mut ambiguous_genes = Vec::new();
         for a in list.ambiguous {
             ambiguous_genes.push(AmbiguousEntry { query: a.input, candidates: load_genes(ctx, &a.candidates).await? });

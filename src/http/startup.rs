@@ -10,6 +10,7 @@ use actix_web::middleware::{from_fn, Compress, Condition};
 use actix_web::{http::header, web, App, HttpServer};
 
 use super::metrics::HttpMetrics;
+use super::limits::{self, RateLimiter};
 use super::{routes, telemetry};
 use crate::configuration::ServerSettings;
 use super::live::LiveState;
@@ -61,7 +62,7 @@ fn cors(origins: &[String]) -> Cors {
     let base = Cors::default()
         .allowed_methods(["GET", "POST"])
         .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, header::AUTHORIZATION, telemetry::REQUEST_ID])
-        .expose_headers(["x-request-id", "x-query-cost", "x-data-version"])
+        .expose_headers(["x-request-id", "x-query-cost", "x-data-version", "retry-after"])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {
         base.allow_any_origin()
@@ -76,16 +77,26 @@ fn run(listener: TcpListener, settings: &ServerSettings, live: Arc<LiveState>) -
     let metrics = web::Data::new(HttpMetrics::new(&live.current()));
     let state = web::Data::from(live);
     let mutations = web::Data::new(settings.mutations.clone());
+    let timeout = web::Data::new(routes::RequestTimeout(settings.request_timeout));
+    // One limiter for all workers, so an address's budget is the server's, not a worker's.
+    let limiter = settings.rate_limit.map(|l| web::Data::new(RateLimiter::new(l)));
     let origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {
-        App::new()
+        let mut app = App::new()
+            // Inside CORS, so a browser can read a 429.
+            .wrap(from_fn(limits::rate_limit))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(telemetry::observe))
             .app_data(schema.clone())
             .app_data(state.clone())
             .app_data(metrics.clone())
             .app_data(mutations.clone())
-            .app_data(web::PayloadConfig::new(telemetry::MAX_BODY_BYTES))
+            .app_data(timeout.clone())
+            .app_data(web::PayloadConfig::new(limits::MAX_BODY_BYTES));
+        if let Some(limiter) = &limiter {
+            app = app.app_data(limiter.clone());
+        }
+        app
             .route("/graphql", web::post().to(routes::graphql_post))
             .route("/graphql", web::get().to(routes::graphql_get))
             .route("/graphiql", web::get().to(routes::graphiql_page))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use genekg::llm::{openai::OpenAiLlm, Limits, Llm, Prompt};
 use serde_json::{json, Value};
 
-use crate::helpers::{fixture, spawn_app_with_llm, spawn_app_with_model, TestApp};
+use crate::helpers::{fixture, spawn_app_with_llm, spawn_app_with_model, sse_events, TestApp};
 
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
@@ -49,16 +49,6 @@ fn faithful(e: &Value) -> String {
 }
 
 /// Reads an SSE body into (event, data) pairs.
-fn sse_events(body: &str) -> Vec<(String, Value)> {
-    body.split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|block| {
-            let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name)).unwrap_or("").trim().to_string();
-            (field("event:"), serde_json::from_str(&field("data:")).unwrap())
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn template_explanation_prediction_and_stream_without_llm() {
     let app = spawn_app_with_model().await;

@@ -128,6 +128,17 @@ impl TestApp {
 }
 
 /// The `extensions.code` of every error of a response.
+/// The `(event, data)` pairs of a Server-Sent Events body.
+pub fn sse_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|block| {
+            let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name)).unwrap_or("").trim().to_string();
+            (field("event:"), serde_json::from_str(&field("data:")).unwrap())
+        })
+        .collect()
+}
+
 pub fn error_codes(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()

@@ -292,7 +292,7 @@ async fn model_fields_end_to_end() {
 async fn a_sets_index_that_no_longer_matches_the_store_names_the_step_to_run() {
     // The index was built while the store had GO_CC; the server starts without it.
     let app = spawn_app_with_model_then(|store| assert!(store.remove_library("GO_CC").unwrap())).await;
-    let stale = app.state.neighbourhood.as_ref().unwrap().read().unwrap().sets_stale.clone();
+    let stale = app.state.neighbourhood.as_ref().unwrap().sets_stale.clone();
     assert!(stale.as_deref().is_some_and(|s| s.contains("GO_CC:") && s.contains("genekg index build")), "{stale:?}");
     let r = app
         .query_with("query($g: [String!]!) { similarSets(genes: $g) { sets { key } } }", json!({"g": REPLICATION}))
@@ -376,7 +376,7 @@ async fn augment_reports_inputs_it_left_out_and_they_change_nothing() {
 #[tokio::test]
 async fn similar_genes_have_a_confidence_between_background_and_cosine() {
     let app = spawn_app_with_model().await;
-    let background = app.state.neighbourhood.as_ref().unwrap().read().unwrap().evidence.background;
+    let background = app.state.neighbourhood.as_ref().unwrap().evidence.background;
     let r = app.query("{ gene(id: \"MCM2\") { similarGenes(first: 5) { gene { symbol } cosine confidence evidenceSets } } }").await;
     let similar = r["data"]["gene"]["similarGenes"].as_array().unwrap_or_else(|| panic!("{r}"));
     assert_eq!(similar.len(), 5);

@@ -1,22 +1,24 @@
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, Responder};
 use async_graphql::BatchRequest;
 use async_graphql_actix_web::GraphQLResponse;
-use futures_util::FutureExt as _;
 
-use crate::graphql::limits::MAX_BATCH_OPERATIONS;
 use crate::configuration::MutationPolicy;
+use crate::graphql::limits::MAX_BATCH_OPERATIONS;
 use crate::http::LiveState;
 use crate::graphql::{self, AppState, ErrorCode, GenekgSchema, ReadOnlyRequest, RequestId};
+use crate::http::limits;
 
-/// A request-level failure in GraphQL's response shape, so clients parse one format.
+/// How long one GraphQL request may run (`ServerSettings::request_timeout`).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestTimeout(pub Duration);
+
 fn bad_request(message: String) -> HttpResponse {
-    HttpResponse::BadRequest().json(serde_json::json!({
-        "errors": [{"message": message, "extensions": {"code": ErrorCode::BadInput.as_str()}}]
-    }))
+    limits::error_response(StatusCode::BAD_REQUEST, ErrorCode::BadInput, &message, None)
 }
 
 /// The body of a POST: JSON (one operation or a batch array), or a bare query with
@@ -37,31 +39,24 @@ async fn run(
     state: &Arc<AppState>,
     batch: BatchRequest,
     read_only: Option<ReadOnlyRequest>,
+    timeout: RequestTimeout,
 ) -> HttpResponse {
     if let BatchRequest::Batch(ops) = &batch {
+        if ops.is_empty() {
+            return bad_request("a batch holds at least one operation, got an empty list".into());
+        }
         if ops.len() > MAX_BATCH_OPERATIONS {
             return bad_request(format!("a batch holds at most {MAX_BATCH_OPERATIONS} operations, got {}", ops.len()));
         }
     }
     let request_id = http.extensions().get::<RequestId>().cloned();
-    // A panic anywhere in execution ends this request only: the client gets INTERNAL with the
-    // request id (as for any internal error) and the worker goes on serving.
-    let executed = AssertUnwindSafe(graphql::execute(schema, state, batch, read_only, request_id.clone()))
-        .catch_unwind()
-        .await;
-    match executed {
+    let id = request_id.as_ref().map(|r| r.0.clone());
+    // A panic ends in `telemetry::observe`, as for every route.
+    match tokio::time::timeout(timeout.0, graphql::execute(schema, state, batch, read_only, request_id)).await {
         Ok(response) => GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body(),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(panic = %what, "panic while executing a GraphQL request");
-            let id = request_id.map(|r| r.0).unwrap_or_default();
-            HttpResponse::InternalServerError().json(serde_json::json!({
-                "errors": [{"message": "internal error", "extensions": {"code": ErrorCode::Internal.as_str(), "requestId": id}}]
-            }))
+        Err(_) => {
+            tracing::warn!(limit_secs = timeout.0.as_secs_f64(), "GraphQL request timed out");
+            limits::timed_out(timeout.0, id.as_deref())
         }
     }
 }
@@ -83,16 +78,23 @@ fn mutation_refusal(policy: &MutationPolicy, authorization: Option<&str>) -> Opt
 /// POST /graphql: single or batched operations.
 pub async fn graphql_post(
     http: HttpRequest,
-    body: web::Bytes,
+    body: Result<web::Bytes, actix_web::Error>,
     schema: web::Data<GenekgSchema>,
     live: web::Data<LiveState>,
     mutations: web::Data<MutationPolicy>,
+    timeout: web::Data<RequestTimeout>,
 ) -> HttpResponse {
     let state = live.current();
+    let body = match body {
+        Ok(b) => b,
+        // A body without a declared length that grew past the app's PayloadConfig.
+        Err(e) if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => return limits::body_too_large(),
+        Err(e) => return bad_request(format!("the request body could not be read: {e}")),
+    };
     let authorization = http.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let read_only = mutation_refusal(&mutations, authorization);
     match parse_post(&http, &body) {
-        Ok(batch) => run(http, &schema, &state, batch, read_only).await,
+        Ok(batch) => run(http, &schema, &state, batch, read_only, **timeout).await,
         Err(message) => bad_request(message),
     }
 }
@@ -102,10 +104,11 @@ pub async fn graphql_get(
     http: HttpRequest,
     schema: web::Data<GenekgSchema>,
     live: web::Data<LiveState>,
+    timeout: web::Data<RequestTimeout>,
 ) -> HttpResponse {
     let state = live.current();
     match async_graphql::http::parse_query_string(http.query_string()) {
-        Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), Some(ReadOnlyRequest::Get)).await,
+        Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), Some(ReadOnlyRequest::Get), **timeout).await,
         Err(e) => bad_request(format!("not a GraphQL request: {e}")),
     }
 }
