@@ -99,22 +99,39 @@ impl Memberships {
     }
 
     /// The vocabulary genes sharing stored sets with `gene` (itself left out), by descending
-    /// weight `sum over shared sets of 1 / size` (ties by Entrez id), the first `k`.
+    /// weight `sum over shared sets of 1 / size` (ties by Entrez id), the first `k`. When no
+    /// gene sharing its sets is in the vocabulary (a domain family of unstudied genes), the
+    /// genes sharing *their* sets stand in, each path weighted by the product of `1 / size`.
     pub fn profile(&self, gene: u32, in_vocab: impl Fn(u32) -> bool, k: usize) -> Vec<u32> {
         let mut weight: HashMap<u32, f64> = HashMap::new();
+        self.spread(gene, 1.0, &in_vocab, &mut weight);
+        if weight.is_empty() {
+            for &s in self.sets_of(gene) {
+                let genes = &self.sets[s as usize].genes;
+                let w = 1.0 / genes.len() as f64;
+                for &h in genes.iter().filter(|&&h| h != gene) {
+                    self.spread(h, w, &in_vocab, &mut weight);
+                }
+            }
+            weight.remove(&gene);
+        }
+        let mut ranked: Vec<(u32, f64)> = weight.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(k);
+        ranked.into_iter().map(|(g, _)| g).collect()
+    }
+
+    /// Adds `scale / size` to every vocabulary gene (other than `gene`) of each set holding `gene`.
+    fn spread(&self, gene: u32, scale: f64, in_vocab: &impl Fn(u32) -> bool, weight: &mut HashMap<u32, f64>) {
         for &s in self.sets_of(gene) {
             let genes = &self.sets[s as usize].genes;
-            let w = 1.0 / genes.len() as f64;
+            let w = scale / genes.len() as f64;
             for &g in genes {
                 if g != gene && in_vocab(g) {
                     *weight.entry(g).or_default() += w;
                 }
             }
         }
-        let mut ranked: Vec<(u32, f64)> = weight.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(k);
-        ranked.into_iter().map(|(g, _)| g).collect()
     }
 
     /// Each set's votes from `neighbours` (one per neighbour in the set), with the votes'
@@ -259,6 +276,8 @@ mod tests {
             vec!["GO_BP".to_string(), "Pfam".to_string()]
         );
         assert!(m.profile(99, |_| true, 5).is_empty());
+        // No gene sharing gene 2's sets is in the vocabulary (6..): theirs stand in (GO:1).
+        assert_eq!(m.profile(2, |g| g >= 6, 2), vec![6, 7]);
     }
 
     #[test]
