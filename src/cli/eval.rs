@@ -98,6 +98,25 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Per gene, on a time split: how well the terms that later gained a gene rank among all
+    /// case terms, for genes outside the model's vocabulary (answered from their stored sets)
+    /// and vocabulary genes with few publications (docs/model.md, Coverage).
+    Coverage {
+        /// Cases TSV as for `holdout` (`make-cases time-split`); without it, only the census of
+        /// protein-coding genes by the evidence behind their answers.
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Model directory [default: DATA_DIR/model].
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Publications at most for the few-publications group.
+        #[arg(long, default_value_t = 10)]
+        max_publications: u32,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
     /// Write evaluation cases (TSV) built from the store.
     #[command(subcommand)]
     MakeCases(MakeCases),
@@ -364,6 +383,34 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                     );
                 }
                 println!("ECE {:.4}  Brier {:.5}", r.ece, r.brier);
+            }
+            Ok(())
+        }
+        EvalCommand::Coverage { cases: path, model, max_publications, json, threads } => {
+            crate::model::limit_threads(threads);
+            rayon::ThreadPoolBuilder::new().num_threads(threads.max(1) as usize).build_global().ok();
+            let store = ctx.open_store()?;
+            let gsfm = Gsfm::load(&model.unwrap_or_else(|| ctx.paths.model_dir()))?;
+            let memberships = crate::model::coverage::Memberships::from_store(&store)?;
+            let census = crate::model::coverage::census(&store, &memberships, |g| gsfm.vocabulary().column(g).is_some())?;
+            let Some(path) = path else {
+                println!("{}", serde_json::to_string_pretty(&census)?);
+                return Ok(());
+            };
+            eprintln!("protein-coding genes: {census:?}");
+            let file = cases::read_cases(&path, &store.resolver()?)?;
+            let pubs = |g: u32| store.publication_count(g);
+            pubs(0)?;
+            let groups = eval::coverage::groups(&gsfm, &memberships, &file.cases, |g| pubs(g).unwrap_or(0), max_publications);
+            eprintln!("{} genes outside the vocabulary, {} with at most {max_publications} publications", groups.outside.len(), groups.few_publications.len());
+            let summaries = eval::coverage::evaluate(&gsfm, &memberships, &file.cases, &groups);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summaries)?);
+            } else {
+                let f = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
+                for s in summaries {
+                    println!("{:<24} {:<26} genes {:>6}  median AUROC {}  mean AP {}", s.group, s.method, s.genes, f(s.median_auroc), f(s.mean_ap));
+                }
             }
             Ok(())
         }

@@ -104,6 +104,10 @@ pub struct GeneEvidence {
     pub co_reported: Vec<CoReport>,
     /// The model the predictions come from; `None` when the server runs without one.
     pub model_fingerprint: Option<String>,
+    /// Set when the gene is outside the model's vocabulary: what its predictions stand on
+    /// (`Gene.modelEvidence`'s summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_vocabulary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -286,6 +290,23 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
                 .collect();
         }
     }
+    let outside_vocabulary = match &state.model {
+        Some(m) if m.vocabulary().column(entrez).is_none() => {
+            let sets = known_sets.iter().map(|k| k.count).sum::<usize>();
+            let libraries: Vec<&str> = known_sets.iter().map(|k| k.library.as_str()).collect();
+            Some(if sets == 0 {
+                crate::model::coverage::NO_EVIDENCE.replace("{gene}", &identity.symbol)
+            } else {
+                format!(
+                    "{} is not in the model's vocabulary (in too few training sets): its predictions come from the genes sharing its {sets} stored set{} ({}), so they are weakly supported",
+                    identity.symbol,
+                    if sets == 1 { "" } else { "s" },
+                    libraries.join(", ")
+                )
+            })
+        }
+        _ => None,
+    };
     let partner_ids: Vec<u32> = partners.iter().map(|p| p.entrez).collect();
     let co_reported = co_reports(state, entrez, &partner_ids, CO_REPORTS)?;
     Ok(GeneEvidence {
@@ -298,6 +319,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
         similar_genes,
         co_reported,
         model_fingerprint,
+        outside_vocabulary,
     })
 }
 

@@ -73,6 +73,9 @@ pub fn gene(e: &GeneEvidence) -> String {
             let _ = write!(out, "\n\nNo model is loaded, so there are no predictions.");
         }
         Some(_) => {
+            if let Some(note) = &e.outside_vocabulary {
+                let _ = write!(out, "\n\n{note}.");
+            }
             if e.predicted_functions.is_empty() {
                 let _ = write!(out, "\n\nThe model predicts no GO term it is not already annotated with.");
             } else {
@@ -81,7 +84,9 @@ pub fn gene(e: &GeneEvidence) -> String {
                     .iter()
                     .map(|p| {
                         let auroc = p.set_auroc.map(|a| format!("; the term's AUROC {a:.2}")).unwrap_or_default();
-                        format!("{} (probability {:.2}, z {:.1}, rank {}{auroc})", quote_set(&p.set), p.probability, p.z, p.rank)
+                        // Rank 0: a gene outside the vocabulary is in no set's list.
+                        let rank = if p.rank > 0 { format!(", rank {}", p.rank) } else { String::new() };
+                        format!("{} (probability {:.2}, z {:.1}{rank}{auroc})", quote_set(&p.set), p.probability, p.z)
                     })
                     .collect();
                 let _ = write!(out, "\n\nPredicted: the model places {s} in GO terms it is not annotated with: {}.", list(&f));

@@ -152,6 +152,12 @@ impl GeneNode {
         super::model::predicted_functions(ctx, self.0.entrez, filter, first, after).await
     }
 
+    /// What the model's answers for this gene (`predictedFunctions`, `predictedPartners`,
+    /// `similarGenes`) stand on: its vocabulary column, the few stored sets it is in, or nothing.
+    async fn model_evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<super::model::ModelEvidence> {
+        Ok(super::model::model_evidence(ctx, self.0.entrez)?)
+    }
+
     /// Genes the model predicts from this gene alone, best first. Only the top
     /// `predictedPartnerCount` are stored (`genekg model predict`); a larger `first` is refused.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
@@ -164,7 +170,9 @@ impl GeneNode {
         super::model::predicted_partner_count(ctx, self.0.entrez)
     }
 
-    /// Genes with the nearest model embeddings (HNSW index), by cosine.
+    /// Genes with the nearest model embeddings (HNSW index), by cosine. A gene outside the
+    /// model's vocabulary is placed by the embedding of its profile (the genes sharing its stored
+    /// sets); its `confidence` is low accordingly.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn similar_genes(&self, ctx: &Context<'_>, #[graphql(default = 10)] first: i32) -> async_graphql::Result<Vec<super::model::SimilarGene>> {
         super::model::similar_genes(ctx, &self.0.entrez.to_string(), first).await

@@ -62,15 +62,79 @@ fn check_first(first: i32) -> ApiResult<usize> {
     Ok(first as usize)
 }
 
+/// How much evidence stands behind the model's answers for a gene.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EvidenceLevel {
+    /// In the model's vocabulary (in enough training sets to have a column): answered by the model.
+    Vocabulary,
+    /// Outside the vocabulary but in stored sets (a few GO terms or papers, a domain, a motif,
+    /// an enzyme class): answered from the genes sharing those sets (docs/model.md, Coverage).
+    StoredSets,
+    /// In no stored set: no predictions.
+    None,
+}
+
+/// What the model's answers for a gene (`predictedFunctions`, `predictedPartners`,
+/// `similarGenes`) stand on.
+#[derive(SimpleObject)]
+pub struct ModelEvidence {
+    pub level: EvidenceLevel,
+    /// Stored sets holding the gene, all libraries.
+    pub stored_sets: u32,
+    /// Libraries of those sets.
+    pub libraries: Vec<String>,
+    /// The same in words, e.g. "from 2 stored sets (GO_BP, Pfam), not in the model's vocabulary".
+    pub summary: String,
+}
+
+/// The evidence behind a gene's answers (see [`ModelEvidence`]).
+pub fn model_evidence(ctx: &Context<'_>, entrez: u32) -> ApiResult<ModelEvidence> {
+    let model = model(ctx)?;
+    let st = state(ctx)?;
+    let sets = st.store.sets_of_gene(entrez).map_err(ApiError::internal)?;
+    let stored_sets = sets.values().map(Vec::len).sum::<usize>() as u32;
+    let libraries: Vec<String> = sets.keys().cloned().collect();
+    let plural = if stored_sets == 1 { "" } else { "s" };
+    let (level, summary) = if model.vocabulary().column(entrez).is_some() {
+        (EvidenceLevel::Vocabulary, format!("in the model's vocabulary; in {stored_sets} stored set{plural}"))
+    } else if stored_sets > 0 {
+        (
+            EvidenceLevel::StoredSets,
+            format!(
+                "from {stored_sets} stored set{plural} ({}), not in the model's vocabulary: answered from the genes sharing them, so weakly supported",
+                libraries.join(", ")
+            ),
+        )
+    } else {
+        let symbol = st.genes.symbol(entrez).unwrap_or_default().to_string();
+        (EvidenceLevel::None, crate::model::coverage::NO_EVIDENCE.replace("{gene}", &symbol))
+    };
+    Ok(ModelEvidence { level, stored_sets, libraries, summary })
+}
+
+/// NOT_FOUND saying so plainly when a gene is in no stored set: the model has nothing to go on,
+/// and an empty list would read as "no predictions found".
+fn require_evidence(ctx: &Context<'_>, entrez: u32) -> ApiResult<()> {
+    let e = model_evidence(ctx, entrez)?;
+    match e.level {
+        EvidenceLevel::None => Err(ApiError::NotFound(e.summary)),
+        _ => Ok(()),
+    }
+}
+
 /// A set the model predicts a gene belongs to.
 #[derive(SimpleObject)]
 pub struct PredictedFunction {
     pub gene_set: GeneSetNode,
-    /// sigmoid of the model's logit for this gene given the set's genes.
+    /// The model's probability for this gene given the set's genes. For a gene outside the
+    /// vocabulary (`Gene.modelEvidence`): the share of its profile (the genes sharing its stored
+    /// sets) in the set.
     pub probability: f32,
-    /// The logit's z-score across all genes for this set.
+    /// The logit's z-score across all genes for this set; for a gene outside the vocabulary,
+    /// the z-score of its profile's votes for this set over all stored sets.
     pub z_score: f32,
-    /// Rank of the gene among the genes listed for the set.
+    /// Rank of the gene among the genes listed for the set; 0 for a gene outside the
+    /// vocabulary (it is in no set's list).
     pub rank: u32,
     /// The gene is already in the set.
     pub known: bool,
@@ -173,6 +237,7 @@ pub async fn predicted_functions(
 ) -> async_graphql::Result<Page<PredictedFunction>> {
     let model = model(ctx)?;
     let page = PageRequest::parse(first, after.as_deref())?;
+    require_evidence(ctx, entrez)?;
     let st = state(ctx)?;
     for l in filter.libraries.iter().flatten() {
         super::library::known_library(st, l)?;
@@ -233,6 +298,7 @@ pub fn predicted_partner_count(ctx: &Context<'_>, entrez: u32) -> async_graphql:
 pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> async_graphql::Result<Vec<PredictedPartner>> {
     let model = model(ctx)?;
     let first = check_first(first)?;
+    require_evidence(ctx, entrez)?;
     let st = state(ctx)?;
     // Partners come from the model alone (no library's sets): only another model makes them stale.
     if let Some(why) = st.predictions_stale_reason(model.fingerprint(), Some("")).map_err(ApiError::internal)? {
@@ -320,6 +386,7 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
     let hood = neighbourhood(ctx)?;
     let st = state(ctx)?;
     let query: u32 = symbol.parse().unwrap_or(0);
+    require_evidence(ctx, query)?;
     let symbol = symbol.to_string();
     let scored: Vec<(u32, f32, f32, u32)> = super::blocking::run(st, move |st| {
         let found = hood.similar_genes(&st.store, &symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;

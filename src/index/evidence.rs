@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::vectors;
-use crate::store::Store;
+use crate::model::coverage::Memberships;
 
 /// Sets of evidence at which a cosine keeps half its distance from the background: a pseudo-count
 /// of the size of a small GO term, below which an embedding is shaped by a handful of sets.
@@ -41,16 +41,9 @@ pub fn shrink(cosine: f32, n: u32, background: f32) -> f32 {
 
 impl Evidence {
     /// Counts every gene's stored sets (all libraries) and the background cosine of `vectors`.
-    pub fn new(store: &Store, vectors: &HashMap<u32, Vec<f32>>) -> anyhow::Result<Self> {
-        let mut sets: HashMap<u32, u32> = HashMap::new();
-        for lib in store.libraries()? {
-            for set in store.library_sets(&lib.name)? {
-                for g in set.genes {
-                    *sets.entry(g).or_default() += 1;
-                }
-            }
-        }
-        Ok(Self { sets, background: background_cosine(vectors) })
+    pub fn new(memberships: &Memberships, vectors: &HashMap<u32, Vec<f32>>) -> Self {
+        let sets = memberships.genes().into_iter().map(|g| (g, memberships.sets_of(g).len() as u32)).collect();
+        Self { sets, background: background_cosine(vectors) }
     }
 
     /// Stored sets holding `gene`.

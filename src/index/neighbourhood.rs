@@ -6,6 +6,7 @@ use anyhow::{bail, Context as _};
 
 use super::{AnnParams, VectorIndex};
 use crate::domain::{GeneQuery, SetId};
+use crate::model::coverage::Memberships;
 use crate::ingest::Progress;
 use crate::store::{Resolution, Store};
 
@@ -109,6 +110,9 @@ pub struct Neighbourhood {
     /// depends on the model only and stays usable.
     pub sets_stale: Option<String>,
     gene_vectors: std::collections::HashMap<u32, Vec<f32>>,
+    /// Embeddings of genes outside the model's vocabulary that are in a stored set: the
+    /// encoding of their profile (`crate::model::coverage`). They are searched from, never listed.
+    outside_vectors: std::collections::HashMap<u32, Vec<f32>>,
     /// Sets per gene and the background cosine, for the confidence of similar genes.
     pub evidence: super::evidence::Evidence,
     /// Answers of [`Neighbourhood::similar_genes`] at the default search breadth, by (gene, k).
@@ -157,9 +161,15 @@ impl Neighbourhood {
         let genes = VectorIndex::load(dir, GENES, &fp)?;
         let sets = VectorIndex::load(dir, SETS, &fp)?;
         let sets_stale = sets_mismatch(store, &sets)?;
-        let gene_vectors = embedder.gene_embeddings()?.into_iter().collect();
-        let evidence = super::evidence::Evidence::new(store, &gene_vectors)?;
-        Ok(Self { genes, sets, sets_stale, gene_vectors, evidence, similar_genes_cache: Default::default() })
+        let gene_vectors: std::collections::HashMap<u32, Vec<f32>> = embedder.gene_embeddings()?.into_iter().collect();
+        let memberships = Memberships::from_store(store)?;
+        let outside = outside_profiles(&memberships, &gene_vectors);
+        let outside_vectors = embed_all(embedder, &outside, "embed genes outside the vocabulary")?
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+            .collect();
+        let evidence = super::evidence::Evidence::new(&memberships, &gene_vectors);
+        Ok(Self { genes, sets, sets_stale, gene_vectors, outside_vectors, evidence, similar_genes_cache: Default::default() })
     }
 
     /// Refuses set searches when the sets index does not match the store.
@@ -170,11 +180,12 @@ impl Neighbourhood {
         }
     }
 
-    /// Genes whose embeddings are closest to `gene`'s (the gene itself excluded).
+    /// Genes whose embeddings are closest to `gene`'s (the gene itself excluded). A gene outside
+    /// the vocabulary is placed by its profile's embedding; a gene in no stored set has none.
     pub fn similar_genes(&self, store: &Store, gene: &str, k: usize, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
         let entrez = resolve_one(store, gene)?;
-        let Some(v) = self.gene_vectors.get(&entrez) else {
-            bail!("gene {gene} is not in the model's vocabulary (it is in too few training sets to have an embedding)");
+        let Some(v) = self.gene_vectors.get(&entrez).or_else(|| self.outside_vectors.get(&entrez)) else {
+            bail!("{}", crate::model::coverage::NO_EVIDENCE.replace("{gene}", gene));
         };
         // A cache left by a panicking request holds only complete answers: recover it.
         let cache = || self.similar_genes_cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -197,7 +208,7 @@ impl Neighbourhood {
     /// Cosine of `gene`'s embedding with each of `others` (those with an embedding), largest
     /// first; empty when `gene` has none.
     pub fn gene_cosines(&self, gene: u32, others: &[u32]) -> Vec<(u32, f32)> {
-        let Some(v) = self.gene_vectors.get(&gene) else { return vec![] };
+        let Some(v) = self.gene_vectors.get(&gene).or_else(|| self.outside_vectors.get(&gene)) else { return vec![] };
         let norm = |x: &[f32]| x.iter().map(|a| a * a).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
         let nv = norm(v);
         let mut out: Vec<(u32, f32)> = others
@@ -245,6 +256,16 @@ impl Neighbourhood {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct SetsIndexStale(pub String);
+
+/// The profile of every gene in a stored set but without an embedding, keyed by Entrez id.
+fn outside_profiles(m: &Memberships, embedded: &std::collections::HashMap<u32, Vec<f32>>) -> Vec<(String, Vec<u32>)> {
+    m.genes()
+        .into_iter()
+        .filter(|g| !embedded.contains_key(g))
+        .map(|g| (g.to_string(), m.profile(g, |x| embedded.contains_key(&x), crate::model::coverage::PROFILE_GENES)))
+        .filter(|(_, p)| !p.is_empty())
+        .collect()
+}
 
 fn wrap(found: Vec<(String, f32)>) -> Vec<Neighbour> {
     found.into_iter().map(|(key, cosine)| Neighbour { key, cosine }).collect()

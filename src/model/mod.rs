@@ -25,6 +25,7 @@ pub mod calibrate;
 pub mod checkpoint;
 pub mod config;
 pub mod corpus;
+pub mod coverage;
 pub mod eval;
 pub mod item_item;
 pub mod mixture;

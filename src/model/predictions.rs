@@ -29,6 +29,7 @@ use super::eval::metrics;
 use super::predict::Gsfm;
 use super::Result;
 use crate::ingest::Progress;
+use super::coverage::{self, Memberships};
 use crate::store::predictions::{PredictedSet, PredictionWriter, META_KEY};
 pub use crate::store::{FunctionFilter, FunctionRow, Partner, SetPrediction, SetPredictions};
 use crate::store::Store;
@@ -77,6 +78,13 @@ pub struct PredictionReport {
     pub median_set_auroc: Option<f64>,
     pub set_rows: u64,
     pub genes_with_predictions: usize,
+    /// Genes outside the model's vocabulary answered from their stored sets
+    /// ([`super::coverage`]): partners for each, and functions where their profile's votes list
+    /// any (`outside_function_rows` rows in all).
+    #[serde(default)]
+    pub genes_outside_vocabulary: usize,
+    #[serde(default)]
+    pub outside_function_rows: u64,
     pub partner_rows: u64,
     /// Keys plus values written, in bytes.
     pub bytes_written: u64,
@@ -149,28 +157,22 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
     let vocab = model.vocabulary();
     let first = super::vocab::Vocab::first_gene_column();
 
-    /// A set to predict: library, term, untitled, genes.
-    type SetInput = (String, String, bool, Vec<u32>);
-    let mut all_sets: Vec<SetInput> = Vec::new();
     let libraries = store.libraries()?;
     let data: crate::store::DataVersions = libraries.iter().map(|l| (l.name.clone(), l.generation)).collect();
-    for lib in libraries {
-        for s in store.library_sets(&lib.name)? {
-            let untitled = crate::domain::is_untitled_set(&s.term, &s.name);
-            all_sets.push((lib.name.clone(), s.term, untitled, s.genes));
-        }
-    }
+    let memberships = Memberships::from_store(store)?;
+    let all_sets = &memberships.sets;
     let mut writer = store.prediction_writer()?;
 
     let progress = Progress::new("predict sets", all_sets.len() as u64);
     let mut set_rows = 0u64;
     let mut aurocs = Vec::new();
+    let mut set_aurocs: Vec<Option<f32>> = Vec::with_capacity(all_sets.len());
     for (chunk_no, chunk) in all_sets.chunks(SETS_PER_CHUNK).enumerate() {
         let members: Vec<Vec<usize>> = chunk
             .iter()
-            .map(|(.., g)| g.iter().filter_map(|&e| vocab.column(e)).map(|c| c - first).collect())
+            .map(|s| s.genes.iter().filter_map(|&e| vocab.column(e)).map(|c| c - first).collect())
             .collect();
-        let inputs: Vec<&[u32]> = chunk.iter().map(|(.., g)| g.as_slice()).collect();
+        let inputs: Vec<&[u32]> = chunk.iter().map(|s| s.genes.as_slice()).collect();
         let logits = model.logits(&inputs);
         // Split inputs for the AUROC, all sets of the chunk in one batch.
         let splits: Vec<Vec<(Vec<usize>, Vec<usize>)>> = members
@@ -210,16 +212,17 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
             })
             .collect();
         let mut predicted = Vec::with_capacity(chunk.len());
-        for (i, ((library, term, untitled, _), (rows, auroc))) in chunk.iter().zip(computed).enumerate() {
+        for (i, (set, (rows, auroc))) in chunk.iter().zip(computed).enumerate() {
             if let Some(a) = auroc {
                 aurocs.push(a as f64);
             }
+            set_aurocs.push(auroc);
             set_rows += rows.len() as u64;
             predicted.push(PredictedSet {
                 number: (chunk_no * SETS_PER_CHUNK + i) as u32,
-                library,
-                term,
-                untitled: *untitled,
+                library: &set.library,
+                term: &set.term,
+                untitled: set.untitled,
                 predictions: SetPredictions { auroc, genes: rows },
             });
         }
@@ -229,7 +232,9 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
     progress.finish(format!("{} sets predicted", all_sets.len()));
 
     let genes_with_predictions = writer.genes_with_functions();
-    let partner_rows = store_partners(model, &genes, &live, options.partners, &mut writer)?;
+    let mut partner_rows = store_partners(model, &genes, &live, options.partners, &mut writer)?;
+    let outside = store_outside_vocabulary(model, &memberships, &set_aurocs, &live, options.partners, &mut writer)?;
+    partner_rows += outside.partner_rows;
     let bytes = writer.flush()?;
     let median_set_auroc = metrics::median(&mut aurocs);
     let report = PredictionReport {
@@ -241,6 +246,8 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
         median_set_auroc,
         set_rows,
         genes_with_predictions,
+        genes_outside_vocabulary: outside.genes,
+        outside_function_rows: outside.function_rows,
         partner_rows,
         bytes_written: bytes,
         store_growth_bytes: dir_size(store.path()) as i64 - size_before as i64,
@@ -249,6 +256,21 @@ pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOption
     };
     writer.finish(&serde_json::to_value(&report).expect("report serialises"))?;
     Ok(report)
+}
+
+/// The `k` best columns of `row` (live, not `exclude`) as partners, best first.
+fn top_partners(model: &Gsfm, row: &[f32], genes: &[u32], live: &[bool], exclude: Option<usize>, k: usize) -> Vec<Partner> {
+    let z = z_scores(row, live);
+    let mut order: Vec<usize> = (0..row.len()).filter(|&c| live[c] && Some(c) != exclude).collect();
+    // Only the top k are kept: select them first (linear), then sort those k, rather
+    // than sorting all ~20,000 genes for each of ~20,000 genes.
+    let by_logit = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]).then(a.cmp(b));
+    if order.len() > k && k > 0 {
+        order.select_nth_unstable_by(k - 1, by_logit);
+    }
+    order.truncate(k);
+    order.sort_by(by_logit);
+    order.into_iter().map(|c| Partner { entrez: genes[c], probability: model.probability(row[c]), z: z[c] }).collect()
 }
 
 fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: &mut PredictionWriter) -> Result<u64> {
@@ -262,19 +284,7 @@ fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: 
         let lists: Vec<Vec<Partner>> = chunk
             .par_iter()
             .zip(logits.par_iter())
-            .map(|(&(col, _), row)| {
-                let z = z_scores(row, live);
-                let mut order: Vec<usize> = (0..row.len()).filter(|&c| live[c] && c != col).collect();
-                // Only the top k are kept: select them first (linear), then sort those k, rather
-                // than sorting all ~20,000 genes for each of ~20,000 genes.
-                let by_logit = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]).then(a.cmp(b));
-                if order.len() > k && k > 0 {
-                    order.select_nth_unstable_by(k - 1, by_logit);
-                }
-                order.truncate(k);
-                order.sort_by(by_logit);
-                order.into_iter().map(|c| Partner { entrez: genes[c], probability: model.probability(row[c]), z: z[c] }).collect()
-            })
+            .map(|(&(col, _), row)| top_partners(model, row, genes, live, Some(col), k))
             .collect();
         let lists: Vec<(u32, Vec<Partner>)> = chunk.iter().map(|&(_, g)| g).zip(lists).collect();
         rows += lists.iter().map(|(_, l)| l.len() as u64).sum::<u64>();
@@ -283,6 +293,75 @@ fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: 
     }
     progress.finish(format!("{rows} partner rows"));
     Ok(rows)
+}
+
+struct OutsideReport {
+    genes: usize,
+    partner_rows: u64,
+    function_rows: u64,
+}
+
+/// Partners and functions of every gene in a stored set but outside the vocabulary, from its
+/// profile ([`coverage`]): partners are the model's completion of the profile, functions the
+/// sets the profile's genes vote for. `rank` is 0 on these rows (the gene is in no set's list).
+fn store_outside_vocabulary(
+    model: &Gsfm,
+    m: &Memberships,
+    set_aurocs: &[Option<f32>],
+    live: &[bool],
+    k: usize,
+    writer: &mut PredictionWriter,
+) -> Result<OutsideReport> {
+    let genes = model.vocab();
+    let vocab = model.vocabulary();
+    let in_vocab = |g: u32| vocab.column(g).is_some();
+    let outside: Vec<(u32, Vec<u32>)> = m
+        .genes()
+        .into_iter()
+        .filter(|&g| !in_vocab(g))
+        .map(|g| (g, m.profile(g, in_vocab, coverage::PROFILE_GENES)))
+        .filter(|(_, p)| !p.is_empty())
+        .collect();
+    let progress = Progress::new("predict genes outside the vocabulary", outside.len() as u64);
+    let mut report = OutsideReport { genes: outside.len(), partner_rows: 0, function_rows: 0 };
+    for chunk in outside.chunks(super::predict::INFERENCE_BATCH) {
+        let refs: Vec<&[u32]> = chunk.iter().map(|(_, p)| p.as_slice()).collect();
+        let logits = model.logits(&refs);
+        let answers: Vec<(Vec<Partner>, Vec<coverage::Vote>)> = chunk
+            .par_iter()
+            .zip(logits.par_iter())
+            .map(|((_, profile), row)| (top_partners(model, row, genes, live, None, k), coverage::listed(m.vote(profile))))
+            .collect();
+        let mut lists = Vec::with_capacity(chunk.len());
+        for ((gene, _), (partners, votes)) in chunk.iter().zip(answers) {
+            let own: std::collections::HashSet<u32> = m.sets_of(*gene).iter().copied().collect();
+            for v in votes {
+                let set = &m.sets[v.set as usize];
+                writer.add_function(
+                    *gene,
+                    &set.library,
+                    FunctionRow {
+                        library: String::new(),
+                        set: v.set,
+                        term: set.term.clone(),
+                        probability: v.share,
+                        z: v.z,
+                        rank: 0,
+                        known: own.contains(&v.set),
+                        set_auroc: set_aurocs.get(v.set as usize).copied().flatten(),
+                        untitled: set.untitled,
+                    },
+                );
+                report.function_rows += 1;
+            }
+            report.partner_rows += partners.len() as u64;
+            lists.push((*gene, partners));
+        }
+        writer.add_partners(&lists)?;
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish(format!("{} genes, {} function rows", report.genes, report.function_rows));
+    Ok(report)
 }
 
 fn dir_size(path: &std::path::Path) -> u64 {

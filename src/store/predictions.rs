@@ -434,6 +434,12 @@ impl PredictionWriter {
         Ok(())
     }
 
+    /// Adds one row to a gene's functions (a gene the model has no column for, whose rows no
+    /// set's list gives).
+    pub(crate) fn add_function(&mut self, entrez: u32, library: &str, row: FunctionRow) {
+        self.rows.entry((entrez, library.to_string())).or_default().push(row);
+    }
+
     pub fn add_partners(&mut self, lists: &[(u32, Vec<Partner>)]) -> Result<()> {
         let mut batch = sled::Batch::default();
         for (gene, list) in lists {

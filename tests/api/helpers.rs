@@ -75,6 +75,11 @@ pub async fn spawn_app_with_settings(change: impl FnOnce(&mut ServerSettings)) -
     start_with(state, dir, change).await
 }
 
+/// Starts the real server on `state`, for tests that build their own (e.g. another recipe).
+pub async fn spawn_app_from(state: AppState, dir: tempfile::TempDir) -> TestApp {
+    start(state, dir).await
+}
+
 async fn start(state: AppState, dir: tempfile::TempDir) -> TestApp {
     start_with(state, dir, |_| {}).await
 }

@@ -4,6 +4,7 @@
 mod ask;
 mod batching;
 mod conformance;
+mod coverage;
 mod errors_and_limits;
 mod explain;
 mod fuzz;

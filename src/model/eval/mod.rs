@@ -6,6 +6,7 @@
 
 pub mod baselines;
 pub mod calibration;
+pub mod coverage;
 pub mod cases;
 pub mod metrics;
 
