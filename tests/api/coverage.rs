@@ -141,9 +141,8 @@ async fn genes_outside_the_vocabulary_are_answered_from_their_sets_and_say_so() 
 
         // Placed by its profile's embedding; few sets behind it, so its confidence stays nearer
         // the background than the cosine.
-        let hood = app.state.neighbourhood.as_ref().unwrap().read().unwrap();
+        let hood = app.state.neighbourhood.as_ref().unwrap();
         let background = hood.evidence.background;
-        drop(hood);
         let similar = gene["similarGenes"].as_array().unwrap();
         assert_eq!(similar.len(), 5, "{r}");
         for s in similar {
