@@ -134,6 +134,9 @@ pub fn classify(err: &mut ServerError) {
     } else if err.message == TOO_COMPLEX_MESSAGE || err.message == TOO_DEEP_MESSAGE {
         err.message = super::limits::too_complex_message(&err.message);
         ErrorCode::TooComplex
+    } else if err.message.starts_with(TOO_MANY_DIRECTIVES_PREFIX) {
+        // async-graphql's own text names the field and the limit.
+        ErrorCode::TooComplex
     } else if err.source.is_some() {
         tracing::error!(error = %err.message, path = ?err.path, "unclassified resolver error");
         err.message = "internal error".into();
@@ -149,6 +152,7 @@ pub fn classify(err: &mut ServerError) {
 /// src/validation/mod.rs); a test pins them so an upgrade that changes them fails loudly.
 pub const TOO_COMPLEX_MESSAGE: &str = "Query is too complex.";
 pub const TOO_DEEP_MESSAGE: &str = "Query is nested too deep.";
+pub const TOO_MANY_DIRECTIVES_PREFIX: &str = "The number of directives on the field";
 
 impl Candidate {
     fn to_value(&self) -> Value {

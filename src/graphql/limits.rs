@@ -40,6 +40,10 @@ pub const MAX_BATCH_OPERATIONS: usize = 20;
 /// lookups (1,000 × `gene { symbol }` costs 2,000); the dashboard's largest page uses 4, and a
 /// client wanting many genes has `genes(ids)`.
 pub const MAX_ALIASES: usize = 50;
+/// Most directives on one field. Each `@include`/`@skip` is evaluated per field per request, so
+/// thousands on one field are work without cost in the complexity count; the dashboard uses
+/// none and a real query one or two.
+pub const MAX_DIRECTIVES: usize = 10;
 
 /// Deepest bracket nesting (`{`, `[`, `(`) a query text may have. The parser recurses once per
 /// level and would overflow a worker's stack, killing the server, long before the depth limit

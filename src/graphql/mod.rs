@@ -53,6 +53,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
+        .limit_directives(limits::MAX_DIRECTIVES)
         // Also applies the spec's response rules (spec_response).
         .extension(limits::ResponsePolicy::default())
 }

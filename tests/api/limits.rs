@@ -67,6 +67,19 @@ async fn an_alias_flood_is_refused_and_the_limit_is_named() {
 const ENRICH: &str = r#"{ enrich(genes: ["CDK1", "MCM2", "FEN1"]) { genesUsed } }"#;
 
 #[tokio::test]
+async fn a_directive_flood_on_one_field_is_refused_and_the_limit_is_named() {
+    let app = spawn_app().await;
+    let max = genekg::graphql::limits::MAX_DIRECTIVES;
+    let body = app.query(r#"{ gene(id: "CDK1") { symbol @include(if: true) } }"#).await;
+    assert_eq!(body["data"]["gene"]["symbol"], "CDK1", "{body}");
+    let flood = " @include(if: true)".repeat(max + 1);
+    let body = app.query(&format!(r#"{{ gene(id: "CDK1") {{ symbol{flood} }} }}"#)).await;
+    assert_eq!(error_codes(&body), ["TOO_COMPLEX"], "{body}");
+    assert!(message(&body).contains(&format!("`{max}`")), "{body}");
+    still_serves(&app).await;
+}
+
+#[tokio::test]
 async fn a_request_over_the_time_limit_gets_timeout_with_its_request_id_and_the_server_goes_on() {
     let app = spawn_app_with_settings(|s| s.request_timeout = Duration::from_millis(500)).await;
     // The enrichment's job on the blocking pool stalls until `hold` is dropped.
