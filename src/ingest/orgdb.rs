@@ -372,8 +372,6 @@ pub struct AnnotationTable {
     /// Sets keep this many genes (inclusive): below, a family or pathway says little about a
     /// gene's neighbours; above, it is a whole superfamily.
     pub size: (usize, usize),
-    /// Turns a stored identifier into the set's term (kept for tables whose ids need a prefix).
-    pub term: fn(&str) -> String,
     pub name: fn(&str) -> String,
     pub url: fn(&str) -> String,
     pub source: &'static str,
@@ -389,7 +387,6 @@ pub const ANNOTATION_TABLES: &[AnnotationTable] = &[
         table: "pfam",
         column: "pfam_id",
         size: (5, 1000),
-        term: |id| id.to_string(),
         name: |id| format!("Pfam domain {id}"),
         url: |id| format!("https://www.ebi.ac.uk/interpro/entry/pfam/{id}/"),
         source: "org.Hs.eg.db pfam table (Pfam domains of each gene's proteins)",
@@ -399,7 +396,6 @@ pub const ANNOTATION_TABLES: &[AnnotationTable] = &[
         table: "prosite",
         column: "prosite_id",
         size: (5, 1000),
-        term: |id| id.to_string(),
         name: |id| format!("PROSITE motif {id}"),
         url: |id| format!("https://prosite.expasy.org/{id}"),
         source: "org.Hs.eg.db prosite table (PROSITE motifs of each gene's proteins)",
@@ -409,7 +405,6 @@ pub const ANNOTATION_TABLES: &[AnnotationTable] = &[
         table: "ec",
         column: "ec_number",
         size: (5, 2000),
-        term: |id| id.to_string(),
         name: |id| format!("EC {id}"),
         url: |id| format!("https://enzyme.expasy.org/EC/{id}"),
         source: "org.Hs.eg.db ec table (enzyme classes, each gene also in its number's parent classes)",
@@ -460,7 +455,7 @@ fn annotation_sets(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>,
                 genes.sort_unstable();
                 genes.dedup();
                 (spec.size.0..=spec.size.1).contains(&genes.len()).then(|| GeneSet {
-                    term: (spec.term)(&id),
+                    term: id.clone(),
                     name: (spec.name)(&id),
                     description: None,
                     genes,
