@@ -195,40 +195,40 @@ pub fn load(dir: &Path, libraries: Option<&[String]>) -> Result<EnrichIndex, Ind
     Ok(index)
 }
 
-fn read_file(dir: &Path, file: &str, expected: u64) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(dir.join(file)).map_err(|e| format!("{file}: {e}"))?;
-    if bytes.len() as u64 != expected {
-        return Err(format!("{file}: {} bytes where the manifest says {expected}", bytes.len()));
+/// Opens `file` and checks its length against the manifest's.
+fn open_file(dir: &Path, file: &str, expected: u64) -> Result<Reader, String> {
+    let f = std::fs::File::open(dir.join(file)).map_err(|e| format!("{file}: {e}"))?;
+    let len = f.metadata().map_err(|e| format!("{file}: {e}"))?.len();
+    if len != expected {
+        return Err(format!("{file}: {len} bytes where the manifest says {expected}"));
     }
-    Ok(bytes)
+    Reader::new(f, len).map_err(|e| format!("{file}: {e}"))
 }
 
 fn read_genes(dir: &Path, manifest: &Manifest) -> Result<(Vec<u32>, Vec<String>, GeneResolver), String> {
-    let bytes = read_file(dir, GENES, manifest.genes_bytes)?;
-    parse_genes(&bytes, manifest.genes).map_err(|e| format!("{GENES}: {e}"))
+    let r = open_file(dir, GENES, manifest.genes_bytes)?;
+    parse_genes(r, manifest.genes).map_err(|e| format!("{GENES}: {e}"))
 }
 
-fn parse_genes(bytes: &[u8], genes: usize) -> Result<(Vec<u32>, Vec<String>, GeneResolver), String> {
-    let mut r = Reader::new(bytes)?;
+fn parse_genes(mut r: Reader, genes: usize) -> Result<(Vec<u32>, Vec<String>, GeneResolver), String> {
     let entrez = r.u32s()?;
     let symbols = r.strings()?;
-    let table = KeyTable { text: r.bytes()?.to_vec(), text_ends: r.u32s()?, ids: r.u32s()?, id_ends: r.u32s()?, entrez: entrez.clone() };
+    let table = KeyTable { text: r.bytes()?, text_ends: r.u32s()?, ids: r.u32s()?, id_ends: r.u32s()?, entrez: entrez.clone() };
     r.end()?;
     if entrez.len() != genes || symbols.len() != genes {
         return Err(format!("{} genes and {} symbols where the manifest says {genes}", entrez.len(), symbols.len()));
     }
     let resolver = GeneResolver::from_table(table)?;
-    Ok((entrez, symbols.into_iter().map(str::to_string).collect(), resolver))
+    Ok((entrez, symbols.into_iter().map(String::from).collect(), resolver))
 }
 
 fn read_library(dir: &Path, entry: &LibraryEntry, genes: usize) -> Result<LibraryIndex, String> {
-    let bytes = read_file(dir, &entry.file, entry.bytes)?;
-    parse_library(&bytes, entry, genes).map_err(|e| format!("{} (library {}): {e}", entry.file, entry.name))
+    let r = open_file(dir, &entry.file, entry.bytes)?;
+    parse_library(r, entry, genes).map_err(|e| format!("{} (library {}): {e}", entry.file, entry.name))
 }
 
-fn parse_library(bytes: &[u8], entry: &LibraryEntry, genes: usize) -> Result<LibraryIndex, String> {
+fn parse_library(mut r: Reader, entry: &LibraryEntry, genes: usize) -> Result<LibraryIndex, String> {
     let bad = |why: &str| why.to_string();
-    let mut r = Reader::new(bytes)?;
     let terms: Vec<Arc<str>> = r.strings()?.into_iter().map(Arc::from).collect();
     let names: Vec<Arc<str>> = r.strings()?.into_iter().map(Arc::from).collect();
     let offsets = r.u32s()?;
@@ -287,59 +287,111 @@ impl Writer {
     }
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
+/// Reads sections straight from the file into the arrays that keep them: reading the whole file
+/// first and copying out of it touched twice the memory, and fresh pages are most of the cost of
+/// a one-shot query.
+struct Reader {
+    file: std::fs::File,
+    /// Bytes not yet read.
+    left: u64,
 }
 
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Result<Self, String> {
-        match bytes.strip_prefix(MAGIC) {
-            Some(rest) => Ok(Self { rest }),
-            None => Err("not an enrichment index file".into()),
+impl Reader {
+    fn new(mut file: std::fs::File, len: u64) -> Result<Self, String> {
+        use std::io::Read as _;
+        let mut magic = [0u8; MAGIC.len()];
+        if len < MAGIC.len() as u64 || file.read_exact(&mut magic).is_err() || &magic != MAGIC {
+            return Err("not an enrichment index file".into());
         }
+        Ok(Self { file, left: len - MAGIC.len() as u64 })
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
-        let (len, rest) = self.rest.split_first_chunk::<8>().ok_or("truncated")?;
-        let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|_| "section too long")?;
-        if rest.len() < len {
+    /// The next section's length, checked against what is left of the file.
+    fn section(&mut self) -> Result<usize, String> {
+        let mut len = [0u8; 8];
+        self.fill(&mut len)?;
+        let len = u64::from_le_bytes(len);
+        if len > self.left {
             return Err("truncated".into());
         }
-        let (section, rest) = rest.split_at(len);
-        self.rest = rest;
-        Ok(section)
+        usize::try_from(len).map_err(|_| "section too long".into())
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), String> {
+        use std::io::Read as _;
+        if (buf.len() as u64) > self.left {
+            return Err("truncated".into());
+        }
+        self.file.read_exact(buf).map_err(|e| e.to_string())?;
+        self.left -= buf.len() as u64;
+        Ok(())
+    }
+
+    fn bytes(&mut self) -> Result<Vec<u8>, String> {
+        let mut out = vec![0u8; self.section()?];
+        self.fill(&mut out)?;
+        Ok(out)
     }
 
     fn u32s(&mut self) -> Result<Vec<u32>, String> {
-        let b = self.bytes()?;
-        if b.len() % 4 != 0 {
+        let len = self.section()?;
+        if len % 4 != 0 {
             return Err("a u32 section of odd length".into());
         }
-        Ok(b.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+        let mut out = vec![0u32; len / 4];
+        // SAFETY: the bytes of a `u32` slice; every bit pattern is a valid `u32`.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), len) };
+        self.fill(bytes)?;
+        // A no-op on little-endian machines, where the file's order is the memory order.
+        out.iter_mut().for_each(|x| *x = u32::from_le(*x));
+        Ok(out)
     }
 
-    fn strings(&mut self) -> Result<Vec<&'a str>, String> {
-        let text = std::str::from_utf8(self.bytes()?).map_err(|_| "text not UTF-8")?;
+    /// Strings as one text and its end offsets; `split` gives them back.
+    fn strings(&mut self) -> Result<Strings, String> {
+        let text = String::from_utf8(self.bytes()?).map_err(|_| "text not UTF-8")?;
         let ends = self.u32s()?;
-        let mut out = Vec::with_capacity(ends.len());
         let mut start = 0usize;
         for &end in &ends {
             let end = end as usize;
-            let s = text.get(start..end).ok_or("string offsets out of order")?;
-            out.push(s);
+            if end < start || !text.is_char_boundary(end) || end > text.len() {
+                return Err("string offsets out of order".into());
+            }
             start = end;
         }
         if start != text.len() {
             return Err("string offsets do not cover the text".into());
         }
-        Ok(out)
+        Ok(Strings { text, ends })
     }
 
     fn end(&self) -> Result<(), String> {
-        if self.rest.is_empty() {
+        if self.left == 0 {
             Ok(())
         } else {
             Err("trailing bytes".into())
         }
+    }
+}
+
+/// Checked strings from [`Reader::strings`].
+struct Strings {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Strings {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = Box<str>> {
+        let mut start = 0usize;
+        let Strings { text, ends } = self;
+        ends.into_iter().map(move |end| {
+            let s: Box<str> = text[start..end as usize].into();
+            start = end as usize;
+            s
+        })
     }
 }
