@@ -97,6 +97,17 @@ fn gmt_before_any_genes_is_refused_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no genes yet"));
 }
 
+/// Writes `copies` copies of the GMT at `from` to `to`, each term prefixed with its copy number.
+fn repeat_gmt(from: &std::path::Path, copies: usize, to: &std::path::Path) {
+    let lines: Vec<String> = std::fs::read_to_string(from).unwrap().lines().map(String::from).collect();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(to).unwrap());
+    for copy in 0..copies {
+        for l in &lines {
+            writeln!(f, "{copy}_{l}").unwrap();
+        }
+    }
+}
+
 #[test]
 fn killed_ingest_leaves_previous_library_intact() {
     let t = TestDir::new();
@@ -108,14 +119,7 @@ fn killed_ingest_leaves_previous_library_intact() {
     // A GMT large enough that the ingest is still writing when it is killed.
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.gmt");
-    let lines: Vec<String> = std::fs::read_to_string(&gmt).unwrap().lines().map(String::from).collect();
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    for copy in 0..300 {
-        for l in &lines {
-            writeln!(f, "{copy}_{l}").unwrap();
-        }
-    }
-    drop(f);
+    repeat_gmt(&gmt, 300, &big);
     let size_before = dir_size(&t.db());
     let mut child = t.command(&["ingest", "gmt", big.to_str().unwrap(), "--library", "FIXTURE_BP"]).spawn().unwrap();
     // Kill once the new generation is visibly being written (the store has grown by 2 MB).
@@ -162,14 +166,7 @@ fn ingest_killed_after_changing_the_store_leaves_the_enrichment_index_marked_sta
     let gmt = fixture("go_bp.gmt");
     // A library big enough that rewriting the index after it takes a while.
     let big = t.dir.path().join("big.gmt");
-    let lines: Vec<String> = std::fs::read_to_string(&gmt).unwrap().lines().map(String::from).collect();
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    for copy in 0..100 {
-        for l in &lines {
-            writeln!(f, "{copy}_{l}").unwrap();
-        }
-    }
-    drop(f);
+    repeat_gmt(&gmt, 100, &big);
     let stale = t.db().join("enrich-index/STALE");
     let mut child = t.command(&["ingest", "gmt", big.to_str().unwrap(), "--library", "BIG"]).spawn().unwrap();
     // The marker appears just before the new library becomes visible; kill then.
