@@ -70,6 +70,28 @@ fn go_annotation_cases_split_stored_sets_and_training_never_sees_the_hidden_gene
         let fingerprint = std::fs::read_to_string(model.join("fingerprint")).unwrap();
         assert_eq!(entry["model_fingerprint"].as_str(), Some(fingerprint.trim()), "{entry}");
     }
+    // --features-out writes every held-out gene of each kept case and a sample of the rest.
+    let per_case: serde_json::Value = serde_json::from_slice(&t.run(&["eval", "holdout", "--cases", cases_path.to_str().unwrap(), "--model", model.to_str().unwrap(), "--json", "--per-case"]).stdout).unwrap();
+    let features = t.dir.path().join("features.tsv");
+    t.ok(&["eval", "holdout", "--cases", cases_path.to_str().unwrap(), "--model", model.to_str().unwrap(), "--features-out", features.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&features).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(rows.next(), Some(genekg::model::eval::features::HEADER));
+    let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for row in rows {
+        let f: Vec<&str> = row.split('\t').collect();
+        let c = counts.entry(f[0].to_string()).or_default();
+        if f[2] == "1" { c.0 += 1 } else { c.1 += 1 }
+        assert!(f[3].parse::<f32>().unwrap().is_finite() && f[7].parse::<f32>().unwrap() >= 0.0, "{row}");
+    }
+    let kept = per_case["per_case"].as_array().unwrap();
+    assert_eq!(counts.len(), kept.len(), "one block per kept case");
+    for case in kept {
+        let (held, sampled) = counts[case["id"].as_str().unwrap()];
+        assert_eq!(held, case["held_out_known"].as_u64().unwrap(), "{case}");
+        assert!(sampled <= 400, "{case}: {sampled} negatives");
+    }
+    assert!(counts.values().any(|&(_, sampled)| sampled > 0), "negatives are sampled");
     assert!(stderr.contains("without the held-out genes of"), "{stderr}");
     assert!(!stderr.contains("were seen in training"), "{stderr}");
     assert!(hidden_total > 0);

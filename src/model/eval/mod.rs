@@ -7,6 +7,7 @@
 pub mod baselines;
 pub mod calibration;
 pub mod coverage;
+pub mod features;
 pub mod cases;
 pub mod metrics;
 

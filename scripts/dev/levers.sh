@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Measures issue 15's levers on the development time split (docs/model.md, "Levers").
+# Needs data/dev (store, model, time-split-*.tsv) and data/dev-source, as docs/model.md builds them.
+# The analysis runs in a Python venv of its own under .deps/dev-venv (numpy, scikit-learn);
+# nothing here is needed to run or test genekg.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source .deps/env.sh
+venv=.deps/dev-venv
+[ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q numpy scikit-learn; }
+out=${OUT:-data/dev/levers}
+mkdir -p "$out"
+for o in ${ONTOLOGIES:-BP MF CC}; do
+  ./target/release/genekg --data-dir data/dev eval holdout --cases data/dev/time-split-$o.tsv \
+    --model data/dev/model --features-out "$out/model-$o.tsv"
+  "$venv/bin/python" scripts/dev/lever_features.py data/dev-source "$out/model-$o.tsv" "$out/features-$o.tsv" "$(echo "$o" | tr A-Z a-z)"
+  "$venv/bin/python" scripts/dev/lever_fit.py "$out/features-$o.tsv" | tee "$out/fit-$o.txt"
+done

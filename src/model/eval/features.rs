@@ -1,0 +1,82 @@
+//! Per-case features for fitting a combination of the model with other signals (issue 15's
+//! combination lever). Fitting happens outside genekg first (scripts/dev/levers.sh) because
+//! which signals earn a place in the served score is an experiment; only a combination that
+//! generalises across terms should be built into serving.
+//!
+//! Every held-out gene of a case is written, and a seeded sample of the other candidates: a
+//! case's AUROC is estimated without bias from a sample of its negatives, and the file stays
+//! small enough to fit on (19,000 candidates per case would make 60M rows for BP).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::baselines::{Cooccurrence, Frequency, Scorer};
+use super::cases::Case;
+use crate::model::predict::Gsfm;
+
+pub const HEADER: &str = "case\tgene\tlabel\tgsfm\tgsfm_z\tae\tae_z\tcooc\tcooc_z\tfreq\tn_input";
+
+/// Mean and standard deviation over all of a case's candidates, so the z columns describe a
+/// gene's place in its case, not only among the sampled rows.
+fn mean_sd(v: &[f32]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let s = (v.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / n).sqrt().max(1e-9);
+    (m, s)
+}
+
+/// Writes [`HEADER`] and one row per held-out gene and per sampled negative (at most
+/// `negatives` per case, seeded by the case's index) of every case the evaluator keeps.
+pub fn write(
+    model: &Gsfm,
+    cooc: &Cooccurrence,
+    freq: &Frequency,
+    cases: &[Case],
+    negatives: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let genes = model.vocab();
+    let vocab: HashSet<u32> = genes.iter().copied().filter(|&g| g != 0).collect();
+    let column_of: HashMap<u32, usize> = genes.iter().enumerate().map(|(i, &g)| (g, i)).collect();
+    writeln!(out, "{HEADER}")?;
+    let prepared: Vec<(usize, (Vec<u32>, Vec<u32>, Vec<bool>))> =
+        cases.iter().enumerate().filter_map(|(i, c)| super::prepare(c, &vocab, genes).map(|p| (i, p))).collect();
+    for chunk in prepared.chunks(crate::model::predict::INFERENCE_BATCH) {
+        let inputs: Vec<&[u32]> = chunk.iter().map(|(_, (input, _, _))| input.as_slice()).collect();
+        let logits = model.logits(&inputs);
+        let autoencoder = model.autoencoder_logits(&inputs);
+        for (k, (i, (input, candidates, positive))) in chunk.iter().enumerate() {
+            let g: Vec<f32> = candidates.iter().map(|c| logits[k][column_of[c]]).collect();
+            let a: Vec<f32> = candidates.iter().map(|c| autoencoder[k][column_of[c]]).collect();
+            let co = cooc.score(*i, input, candidates);
+            let fr = freq.score(*i, input, candidates);
+            let ((gm, gs), (am, asd), (cm, cs)) = (mean_sd(&g), mean_sd(&a), mean_sd(&co));
+            let mut rng = ChaCha8Rng::seed_from_u64(*i as u64);
+            let mut sampled: Vec<usize> = (0..candidates.len()).filter(|&j| !positive[j]).collect();
+            sampled.shuffle(&mut rng);
+            sampled.truncate(negatives);
+            for j in (0..candidates.len()).filter(|&j| positive[j]).chain(sampled) {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{:.4}\t{}\t{:.4}\t{}\t{:.4}\t{}\t{}",
+                    cases[*i].id,
+                    candidates[j],
+                    positive[j] as u8,
+                    g[j],
+                    (g[j] as f64 - gm) / gs,
+                    a[j],
+                    (a[j] as f64 - am) / asd,
+                    co[j],
+                    (co[j] as f64 - cm) / cs,
+                    fr[j],
+                    input.len()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
