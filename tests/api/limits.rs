@@ -143,6 +143,7 @@ async fn gene_lists_over_their_maximum_are_refused_naming_it() {
     let cases = [
         ("mutation($g: [String!]!) { addGeneSet(genes: $g) { id } }", 5_000),
         ("query($g: [String!]!) { enrich(genes: $g) { genesUsed } }", 10_000),
+        ("query($g: [String!]!) { enrich(genes: [\"CDK1\", \"MCM2\"], background: CUSTOM, backgroundGenes: $g) { genesUsed } }", 50_000),
         ("query($g: [String!]!) { augment(genes: $g) { modelFingerprint } }", 2_000),
         ("query($g: [String!]!) { similarSets(genes: $g) { sets { key } } }", 2_000),
         ("query($g: [String!]!) { augmentedEnrichment(genes: $g) { genesUsed } }", 2_000),
