@@ -65,12 +65,33 @@ fn untitled_line(ids: &[String], first: usize) -> String {
     format!("{}{more}", shown.join(", "))
 }
 
+/// Why a gene string named no single gene, in words, naming the candidates of an ambiguous
+/// alias (`symbol` looks up a candidate's symbol).
+fn unresolved_in_words(raw: &str, resolution: &Resolution, symbol: impl Fn(u32) -> Option<String>) -> String {
+    match resolution {
+        Resolution::Found(id) => format!("{raw} is gene {id}"),
+        Resolution::NotFound => {
+            format!("{raw}: no gene has this symbol, alias or id (symbols, aliases, Entrez, Ensembl gene and UniProt ids are read)")
+        }
+        Resolution::Ambiguous(candidates) => {
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|&c| match symbol(c) {
+                    Some(s) => format!("{s} (Entrez {c})"),
+                    None => format!("Entrez {c}"),
+                })
+                .collect();
+            format!("{raw}: an alias of {} genes ({}); give the symbol or Entrez id of the one you mean", candidates.len(), names.join(", "))
+        }
+    }
+}
+
 pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let symbol_of = |c: u32| store.gene(c).ok().flatten().map(|g| g.symbol);
     let entrez = match store.resolver()?.resolve_str(args.gene.trim()) {
         Resolution::Found(id) => id,
-        other => anyhow::bail!("{}", super::unresolved_in_words(args.gene.trim(), &other, symbol_of)),
+        other => anyhow::bail!("{}", unresolved_in_words(args.gene.trim(), &other, symbol_of)),
     };
     let gene = store.gene(entrez)?.ok_or_else(|| anyhow::anyhow!("gene {entrez} resolved but has no record"))?;
     let links = GeneLinks::of(&gene);
