@@ -310,7 +310,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
         if let Ok(found) = hood.similar_genes(&state.store, &entrez.to_string(), TOP_SIMILAR, None) {
             similar_genes = found
                 .into_iter()
-                .filter_map(|n| n.key.parse::<u32>().ok().map(|e| NearGene { entrez: e, symbol: symbol(state, e), cosine: n.cosine }))
+                .map(|n| NearGene { entrez: n.key.0, symbol: symbol(state, n.key.0), cosine: n.cosine })
                 .collect();
         }
     }
