@@ -101,10 +101,10 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let functions = if predicted { functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)? } else { vec![] };
     // Stored by descending z; new ones first is what a reader wants from "what does it do",
     // named sets before papers known only by their PMID.
-    let by_id: std::collections::HashMap<&str, &crate::model::predictions::GeneFunction> =
-        functions.iter().map(|f| (f.set_id.as_str(), f)).collect();
+    let by_id: std::collections::HashMap<String, &crate::model::predictions::GeneFunction> =
+        functions.iter().map(|f| (f.set_id.to_string(), f)).collect();
     let (named_functions, untitled_functions) =
-        split_titled(&store, functions.iter().filter(|f| !f.known).map(|f| f.set_id.clone()));
+        split_titled(&store, functions.iter().filter(|f| !f.known).map(|f| f.set_id.to_string()));
     let new_functions: Vec<(&crate::model::predictions::GeneFunction, &str)> =
         named_functions.iter().take(args.first).map(|(id, name)| (by_id[id.as_str()], name.as_str())).collect();
     let known_split: std::collections::BTreeMap<&String, (Vec<(String, String)>, Vec<String>)> = memberships
@@ -203,7 +203,7 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     }
     for (f, name) in &new_functions {
         let auroc = f.set_auroc.map(|a| format!("{a:.2}")).unwrap_or_else(|| "-".into());
-        println!("  {:<24} z {:>6.2}  p {:.3}  set AUROC {auroc}  {name}", f.set_id, f.z, f.probability);
+        println!("  {:<24} z {:>6.2}  p {:.3}  set AUROC {auroc}  {name}", f.set_id.to_string(), f.z, f.probability);
     }
     if !untitled_functions.is_empty() {
         println!("  also predicted, untitled ({}, by z): {}", untitled_functions.len(), untitled_line(&untitled_functions, args.first));

@@ -183,10 +183,9 @@ fn symbol(state: &AppState, entrez: u32) -> String {
     state.genes.symbol(entrez).map(str::to_string).unwrap_or_else(|| entrez.to_string())
 }
 
-fn set_ref(state: &AppState, key: &str) -> Result<Option<SetRef>> {
-    let Ok(id) = SetId::parse(key) else { return Ok(None) };
-    Ok(state.store.gene_set(&id)?.map(|s| SetRef {
-        key: key.to_string(),
+fn set_ref(state: &AppState, id: &SetId) -> Result<Option<SetRef>> {
+    Ok(state.store.gene_set(id)?.map(|s| SetRef {
+        key: id.to_string(),
         library: id.library.to_string(),
         term: s.term,
         name: s.name,
@@ -288,7 +287,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
         predictions_stale = (!reasons.is_empty()).then(|| reasons.join("; "));
         if !current.is_empty() {
             let mut rows = predictions::functions_of_gene(&state.store, entrez, None, f32::NEG_INFINITY)?;
-            rows.retain(|r| !r.known && current.iter().any(|l| r.set_id.starts_with(&format!("{l}:"))));
+            rows.retain(|r| !r.known && current.contains(&r.set_id.library.as_str()));
             rows.sort_by(|a, b| b.z.total_cmp(&a.z).then(a.set_id.cmp(&b.set_id)));
             for r in rows.into_iter().take(TOP_FUNCTIONS) {
                 if let Some(set) = set_ref(state, &r.set_id)? {
