@@ -38,7 +38,7 @@ fn fixture_indexes_recall_round_trip_and_staleness() {
     let hood = Neighbourhood::load(&store, &model, &dir).unwrap();
     let similar = hood.similar_genes(&store, "MCM2", 5, None).unwrap();
     assert_eq!(similar.len(), 5);
-    assert!(similar.iter().all(|n| n.key != "4171"), "MCM2 (Entrez 4171) is not its own neighbour");
+    assert!(similar.iter().all(|n| n.key != genekg::domain::Entrez(4171)), "MCM2 (Entrez 4171) is not its own neighbour");
     let err = hood.similar_genes(&store, "NOT_A_GENE_XYZ", 5, None).unwrap_err().to_string();
     assert!(err.contains("unknown gene"), "{err}");
 

@@ -165,11 +165,11 @@ fn migration_3_converts_stored_functions() {
     for gene in [1, 2] {
         let got = functions_of_gene(&store, gene, None, f32::NEG_INFINITY).unwrap();
         let want = expected(gene);
-        let got: Vec<(String, f32, bool)> = got.iter().map(|f| (f.set_id.clone(), f.z, f.known)).collect();
+        let got: Vec<(String, f32, bool)> = got.iter().map(|f| (f.set_id.to_string(), f.z, f.known)).collect();
         let want: Vec<(String, f32, bool)> = want.iter().map(|r| (format!("{}:{}", r.library, r.term), r.z, r.known)).collect();
         assert_eq!(got, want, "gene {gene}");
         let bp = functions_of_gene(&store, gene, Some("GO_BP"), 0.0).unwrap();
-        assert!(!bp.is_empty() && bp.iter().all(|f| f.set_id.starts_with("GO_BP:") && f.z >= 0.0));
+        assert!(!bp.is_empty() && bp.iter().all(|f| f.set_id.library.as_str() == "GO_BP" && f.z >= 0.0));
     }
     // The old trees are gone.
     drop(store);

@@ -65,12 +65,33 @@ fn untitled_line(ids: &[String], first: usize) -> String {
     format!("{}{more}", shown.join(", "))
 }
 
+/// Why a gene string named no single gene, in words, naming the candidates of an ambiguous
+/// alias (`symbol` looks up a candidate's symbol).
+fn unresolved_in_words(raw: &str, resolution: &Resolution, symbol: impl Fn(u32) -> Option<String>) -> String {
+    match resolution {
+        Resolution::Found(id) => format!("{raw} is gene {id}"),
+        Resolution::NotFound => {
+            format!("{raw}: no gene has this symbol, alias or id (symbols, aliases, Entrez, Ensembl gene and UniProt ids are read)")
+        }
+        Resolution::Ambiguous(candidates) => {
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|&c| match symbol(c) {
+                    Some(s) => format!("{s} (Entrez {c})"),
+                    None => format!("Entrez {c}"),
+                })
+                .collect();
+            format!("{raw}: an alias of {} genes ({}); give the symbol or Entrez id of the one you mean", candidates.len(), names.join(", "))
+        }
+    }
+}
+
 pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let symbol_of = |c: u32| store.gene(c).ok().flatten().map(|g| g.symbol);
     let entrez = match store.resolver()?.resolve_str(args.gene.trim()) {
         Resolution::Found(id) => id,
-        other => anyhow::bail!("{}", super::unresolved_in_words(args.gene.trim(), &other, symbol_of)),
+        other => anyhow::bail!("{}", unresolved_in_words(args.gene.trim(), &other, symbol_of)),
     };
     let gene = store.gene(entrez)?.ok_or_else(|| anyhow::anyhow!("gene {entrez} resolved but has no record"))?;
     let links = GeneLinks::of(&gene);
@@ -80,10 +101,10 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let functions = if predicted { functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)? } else { vec![] };
     // Stored by descending z; new ones first is what a reader wants from "what does it do",
     // named sets before papers known only by their PMID.
-    let by_id: std::collections::HashMap<&str, &crate::model::predictions::GeneFunction> =
-        functions.iter().map(|f| (f.set_id.as_str(), f)).collect();
+    let by_id: std::collections::HashMap<String, &crate::model::predictions::GeneFunction> =
+        functions.iter().map(|f| (f.set_id.to_string(), f)).collect();
     let (named_functions, untitled_functions) =
-        split_titled(&store, functions.iter().filter(|f| !f.known).map(|f| f.set_id.clone()));
+        split_titled(&store, functions.iter().filter(|f| !f.known).map(|f| f.set_id.to_string()));
     let new_functions: Vec<(&crate::model::predictions::GeneFunction, &str)> =
         named_functions.iter().take(args.first).map(|(id, name)| (by_id[id.as_str()], name.as_str())).collect();
     let known_split: std::collections::BTreeMap<&String, (Vec<(String, String)>, Vec<String>)> = memberships
@@ -182,7 +203,7 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     }
     for (f, name) in &new_functions {
         let auroc = f.set_auroc.map(|a| format!("{a:.2}")).unwrap_or_else(|| "-".into());
-        println!("  {:<24} z {:>6.2}  p {:.3}  set AUROC {auroc}  {name}", f.set_id, f.z, f.probability);
+        println!("  {:<24} z {:>6.2}  p {:.3}  set AUROC {auroc}  {name}", f.set_id.to_string(), f.z, f.probability);
     }
     if !untitled_functions.is_empty() {
         println!("  also predicted, untitled ({}, by z): {}", untitled_functions.len(), untitled_line(&untitled_functions, args.first));

@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
             };
             println!("entrez\tsymbol\tcosine\tconfidence\tsets");
             for n in hood.similar_genes(&store, &gene, k, ef)? {
-                let entrez: u32 = n.key.parse().unwrap_or(0);
+                let entrez = n.key.0;
                 let symbol = store.gene(entrez).ok().flatten().map(|g| g.symbol).unwrap_or_default();
                 let confidence = hood.evidence.confidence(query, entrez, n.cosine);
                 println!("{}\t{}\t{:.4}\t{:.4}\t{}", n.key, symbol, n.cosine, confidence, hood.evidence.sets(entrez));
@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
                 }
             };
             for n in found {
-                let name = SetId::parse(&n.key).ok().and_then(|id| store.gene_set(&id).ok().flatten()).map(|s| s.name).unwrap_or_default();
+                let name = store.gene_set(&n.key).ok().flatten().map(|s| s.name).unwrap_or_default();
                 println!("{}\t{}\t{:.4}", n.key, name, n.cosine);
             }
         }

@@ -182,28 +182,6 @@ impl Context {
     }
 }
 
-/// Why a gene string named no single gene, in words, naming the candidates of an ambiguous
-/// alias (`symbol` looks up a candidate's symbol).
-pub(crate) fn unresolved_in_words(raw: &str, resolution: &crate::store::Resolution, symbol: impl Fn(u32) -> Option<String>) -> String {
-    use crate::store::Resolution;
-    match resolution {
-        Resolution::Found(id) => format!("{raw} is gene {id}"),
-        Resolution::NotFound => {
-            format!("{raw}: no gene has this symbol, alias or id (symbols, aliases, Entrez, Ensembl gene and UniProt ids are read)")
-        }
-        Resolution::Ambiguous(candidates) => {
-            let names: Vec<String> = candidates
-                .iter()
-                .map(|&c| match symbol(c) {
-                    Some(s) => format!("{s} (Entrez {c})"),
-                    None => format!("Entrez {c}"),
-                })
-                .collect();
-            format!("{raw}: an alias of {} genes ({}); give the symbol or Entrez id of the one you mean", candidates.len(), names.join(", "))
-        }
-    }
-}
-
 /// The error as one line: each cause once. Errors that already quote their source in their
 /// own message (thiserror's `{source}`) would otherwise print it twice.
 fn error_line(e: &anyhow::Error) -> String {

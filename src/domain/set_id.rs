@@ -29,6 +29,13 @@ impl SetId {
     }
 }
 
+impl std::str::FromStr for SetId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s)
+    }
+}
+
 impl serde::Serialize for SetId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -47,6 +47,13 @@ pub use rank::{RankOptions, RankRow};
 /// likely a mistake (a whole expression table pasted); a ranked test fits such data.
 pub const MAX_INPUT_GENES: usize = 10_000;
 
+/// Most entries a custom background may hold over the API. A background is the genes measured
+/// in an experiment: after the usual filtering far fewer than this (the default catalogue has
+/// 20,598 protein-coding genes of 77,614), and the whole catalogue is `background: ALL`. 50,000
+/// Ensembl ids are about what fits in the 1 MiB request body, so the limit, not the body size,
+/// is what a client meets. The CLI reads its background from a file and has no such limit.
+pub const MAX_BACKGROUND_GENES: usize = 50_000;
+
 #[derive(Debug, Error)]
 pub enum EnrichError {
     #[error("no genes given: the gene list is empty")]

@@ -108,6 +108,11 @@ pub struct GeneEvidence {
     /// (`Gene.modelEvidence`'s summary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outside_vocabulary: Option<String>,
+    /// Why stored predictions were left out (and which step makes them current), as
+    /// `predictedFunctions` answers: read under another model or before new data, they would
+    /// answer for something else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictions_stale: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,6 +161,8 @@ pub enum EvidenceError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
 
 pub type Result<T, E = EvidenceError> = std::result::Result<T, E>;
@@ -176,10 +183,9 @@ fn symbol(state: &AppState, entrez: u32) -> String {
     state.genes.symbol(entrez).map(str::to_string).unwrap_or_else(|| entrez.to_string())
 }
 
-fn set_ref(state: &AppState, key: &str) -> Result<Option<SetRef>> {
-    let Ok(id) = SetId::parse(key) else { return Ok(None) };
-    Ok(state.store.gene_set(&id)?.map(|s| SetRef {
-        key: key.to_string(),
+fn set_ref(state: &AppState, id: &SetId) -> Result<Option<SetRef>> {
+    Ok(state.store.gene_set(id)?.map(|s| SetRef {
+        key: id.to_string(),
         library: id.library.to_string(),
         term: s.term,
         name: s.name,
@@ -266,27 +272,44 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
 
     let model_fingerprint = state.model.as_ref().map(|m| m.fingerprint().to_string());
     let (mut predicted_functions, mut partners, mut similar_genes) = (Vec::new(), Vec::new(), Vec::new());
-    if state.model.is_some() {
-        let mut rows = predictions::functions_of_gene(&state.store, entrez, None, f32::NEG_INFINITY)?;
-        rows.retain(|r| !r.known && FUNCTION_LIBRARIES.iter().any(|l| r.set_id.starts_with(&format!("{l}:"))));
-        rows.sort_by(|a, b| b.z.total_cmp(&a.z).then(a.set_id.cmp(&b.set_id)));
-        for r in rows.into_iter().take(TOP_FUNCTIONS) {
-            if let Some(set) = set_ref(state, &r.set_id)? {
-                predicted_functions.push(PredictedFunction { set, probability: r.probability, z: r.z, rank: r.rank, set_auroc: r.set_auroc });
+    let mut predictions_stale = None;
+    if let Some(model) = &state.model {
+        // Each function library's predictions are read only where they are current.
+        let mut current = Vec::new();
+        let mut reasons: Vec<String> = Vec::new();
+        for library in FUNCTION_LIBRARIES {
+            match state.predictions_stale_reason(model.fingerprint(), Some(library))? {
+                Some(why) if !reasons.contains(&why) => reasons.push(why),
+                Some(_) => {}
+                None => current.push(*library),
             }
         }
-        partners = predictions::partners_of_gene(&state.store, entrez)?
-            .into_iter()
-            .take(TOP_PARTNERS)
-            .map(|p| ScoredGene { entrez: p.entrez, symbol: symbol(state, p.entrez), probability: p.probability, z: p.z })
-            .collect();
+        predictions_stale = (!reasons.is_empty()).then(|| reasons.join("; "));
+        if !current.is_empty() {
+            let mut rows = predictions::functions_of_gene(&state.store, entrez, None, f32::NEG_INFINITY)?;
+            rows.retain(|r| !r.known && current.contains(&r.set_id.library.as_str()));
+            rows.sort_by(|a, b| b.z.total_cmp(&a.z).then(a.set_id.cmp(&b.set_id)));
+            for r in rows.into_iter().take(TOP_FUNCTIONS) {
+                if let Some(set) = set_ref(state, &r.set_id)? {
+                    predicted_functions.push(PredictedFunction { set, probability: r.probability, z: r.z, rank: r.rank, set_auroc: r.set_auroc });
+                }
+            }
+        }
+        // Partners come from the model alone: only another model (or none run) makes them stale.
+        if state.predictions_stale_reason(model.fingerprint(), Some(""))?.is_none() {
+            partners = predictions::partners_of_gene(&state.store, entrez)?
+                .into_iter()
+                .take(TOP_PARTNERS)
+                .map(|p| ScoredGene { entrez: p.entrez, symbol: symbol(state, p.entrez), probability: p.probability, z: p.z })
+                .collect();
+        }
     }
     if let Some(hood) = &state.neighbourhood {
         // A gene outside the model's vocabulary has no embedding, hence no similar genes.
         if let Ok(found) = hood.similar_genes(&state.store, &entrez.to_string(), TOP_SIMILAR, None) {
             similar_genes = found
                 .into_iter()
-                .filter_map(|n| n.key.parse::<u32>().ok().map(|e| NearGene { entrez: e, symbol: symbol(state, e), cosine: n.cosine }))
+                .map(|n| NearGene { entrez: n.key.0, symbol: symbol(state, n.key.0), cosine: n.cosine })
                 .collect();
         }
     }
@@ -320,6 +343,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
         co_reported,
         model_fingerprint,
         outside_vocabulary,
+        predictions_stale,
     })
 }
 

@@ -307,11 +307,13 @@ fn cache_tree(state: &AppState) -> Option<sled::Tree> {
     state.store.tree(CACHE_TREE).ok()
 }
 
-/// Clears the cache when it was filled under another model or other data.
+/// Clears the cache when it was filled under another model, other data or other stored
+/// predictions (an explanation made while they were stale says so, and must not outlive them).
 pub fn prepare_cache(state: &AppState) -> crate::store::Result<()> {
     let current = serde_json::json!({
         "model": state.model.as_ref().map(|m| m.fingerprint()),
         "data": state.data_version,
+        "predictions": state.store.meta_json(crate::store::predictions::META_KEY)?,
     });
     if state.store.meta_json(CACHE_META)?.as_ref() != Some(&current) {
         state.store.tree(CACHE_TREE)?.clear()?;

@@ -76,7 +76,9 @@ pub fn gene(e: &GeneEvidence) -> String {
             if let Some(note) = &e.outside_vocabulary {
                 let _ = write!(out, "\n\n{note}.");
             }
-            if e.predicted_functions.is_empty() {
+            if let (true, Some(why)) = (e.predicted_functions.is_empty(), &e.predictions_stale) {
+                let _ = write!(out, "\n\nPredicted functions are not shown because {why}.");
+            } else if e.predicted_functions.is_empty() {
                 let _ = write!(out, "\n\nThe model predicts no GO term it is not already annotated with.");
             } else {
                 let f: Vec<String> = e
@@ -90,6 +92,9 @@ pub fn gene(e: &GeneEvidence) -> String {
                     })
                     .collect();
                 let _ = write!(out, "\n\nPredicted: the model places {s} in GO terms it is not annotated with: {}.", list(&f));
+                if let Some(why) = &e.predictions_stale {
+                    let _ = write!(out, " Other predicted functions are not shown because {why}.");
+                }
             }
             if !e.partners.is_empty() {
                 let p: Vec<String> = e.partners.iter().map(|p| format!("{} (probability {:.2}, z {:.1})", p.symbol, p.probability, p.z)).collect();

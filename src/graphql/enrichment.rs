@@ -131,6 +131,9 @@ impl EnrichQueries {
         let page = PageRequest::parse(first, after.as_deref())?;
         let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         super::limits::check_list_len("genes", genes.len(), crate::enrich::MAX_INPUT_GENES)?;
+        if let Some(g) = &background_genes {
+            super::limits::check_list_len("backgroundGenes", g.len(), crate::enrich::MAX_BACKGROUND_GENES)?;
+        }
         let st = state(ctx)?;
         if let Some(libs) = &libraries {
             for l in libs {

@@ -32,11 +32,6 @@ pub(super) fn neighbourhood(ctx: &Context<'_>) -> ApiResult<Arc<Neighbourhood>> 
     })
 }
 
-/// Stored-set ids of index keys.
-fn set_ids(keys: impl IntoIterator<Item = String>) -> Vec<SetId> {
-    keys.into_iter().filter_map(|k| SetId::parse(&k).ok()).collect()
-}
-
 /// A failed set search: NOT_FOUND naming the step to run when the sets index does not match
 /// the store (see `index::sets_mismatch`), INTERNAL otherwise.
 fn set_search_error(e: anyhow::Error) -> ApiError {
@@ -396,7 +391,7 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
         let found = hood.similar_genes(&st.store, &symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;
         Ok(found
             .iter()
-            .filter_map(|n| Some((n.key.parse::<u32>().ok()?, n.cosine)))
+            .map(|n| (n.key.0, n.cosine))
             .map(|(e, cosine)| (e, cosine, hood.evidence.confidence(query, e, cosine), hood.evidence.sets(e)))
             .collect())
     })
@@ -409,10 +404,10 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
         .collect())
 }
 
-async fn similar_set_nodes(ctx: &Context<'_>, found: Vec<crate::index::Neighbour>) -> async_graphql::Result<Vec<SimilarSet>> {
-    let ids = set_ids(found.iter().map(|n| n.key.clone()));
+async fn similar_set_nodes(ctx: &Context<'_>, found: Vec<crate::index::Neighbour<SetId>>) -> async_graphql::Result<Vec<SimilarSet>> {
+    let ids: Vec<SetId> = found.iter().map(|n| n.key.clone()).collect();
     let sets = load_sets(ctx, &ids).await?;
-    Ok(found.into_iter().zip(sets).map(|(n, gene_set)| SimilarSet { gene_set, key: n.key, cosine: n.cosine }).collect())
+    Ok(found.into_iter().zip(sets).map(|(n, gene_set)| SimilarSet { gene_set, key: n.key.to_string(), cosine: n.cosine }).collect())
 }
 
 pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<String>, first: i32) -> async_graphql::Result<Vec<SimilarSet>> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _};
 
 use super::{AnnParams, VectorIndex};
-use crate::domain::{GeneQuery, SetId};
+use crate::domain::{Entrez, GeneQuery, SetId};
 use crate::model::coverage::Memberships;
 use crate::ingest::Progress;
 use crate::store::{Resolution, Store};
@@ -95,10 +95,11 @@ pub fn build_indexes(store: &Store, embedder: &dyn Embedder, dir: &Path, params:
     })
 }
 
-/// A neighbour with its cosine similarity.
+/// A neighbour with its cosine similarity: an [`Entrez`] id from the genes index, a [`SetId`]
+/// from the sets index (both indexes key their vectors by the text form on disk).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Neighbour {
-    pub key: String,
+pub struct Neighbour<K> {
+    pub key: K,
     pub cosine: f32,
 }
 
@@ -118,7 +119,7 @@ pub struct Neighbourhood {
     /// Answers of [`Neighbourhood::similar_genes`] at the default search breadth, by (gene, k).
     /// The gene index never changes once loaded (`addGeneSet` adds sets only), so an answer is
     /// the same every time; the HNSW search was a fifth of a gene page's time under load.
-    similar_genes_cache: std::sync::Mutex<std::collections::HashMap<(u32, usize), Vec<Neighbour>>>,
+    similar_genes_cache: std::sync::Mutex<std::collections::HashMap<(u32, usize), Vec<Neighbour<Entrez>>>>,
 }
 
 /// Answers kept by the similar-genes cache before it is emptied (a few MB at most).
@@ -182,7 +183,7 @@ impl Neighbourhood {
 
     /// Genes whose embeddings are closest to `gene`'s (the gene itself excluded). A gene outside
     /// the vocabulary is placed by its profile's embedding; a gene in no stored set has none.
-    pub fn similar_genes(&self, store: &Store, gene: &str, k: usize, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
+    pub fn similar_genes(&self, store: &Store, gene: &str, k: usize, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour<Entrez>>> {
         let entrez = resolve_one(store, gene)?;
         let Some(v) = self.gene_vectors.get(&entrez).or_else(|| self.outside_vectors.get(&entrez)) else {
             bail!("{}", crate::model::coverage::NO_EVIDENCE.replace("{gene}", gene));
@@ -221,7 +222,7 @@ impl Neighbourhood {
     }
 
     /// Sets closest to an ad-hoc gene list (Entrez ids), optionally within one library.
-    pub fn similar_sets_for_genes(&self, embedder: &dyn Embedder, genes: &[u32], k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
+    pub fn similar_sets_for_genes(&self, embedder: &dyn Embedder, genes: &[u32], k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour<SetId>>> {
         if genes.is_empty() {
             bail!("the gene list is empty");
         }
@@ -231,7 +232,7 @@ impl Neighbourhood {
     }
 
     /// Sets closest to a stored set (the set itself excluded).
-    pub fn similar_sets_for_set(&self, store: &Store, embedder: &dyn Embedder, id: &SetId, k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour>> {
+    pub fn similar_sets_for_set(&self, store: &Store, embedder: &dyn Embedder, id: &SetId, k: usize, library: Option<&str>, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour<SetId>>> {
         let sets = self.usable_sets()?;
         let set = store.gene_set(id)?.with_context(|| format!("no gene set {id}"))?;
         let v = embedder.embed_sets(&[&set.genes])?.remove(0);
@@ -267,8 +268,11 @@ fn outside_profiles(m: &Memberships, embedded: &std::collections::HashMap<u32, V
         .collect()
 }
 
-fn wrap(found: Vec<(String, f32)>) -> Vec<Neighbour> {
-    found.into_iter().map(|(key, cosine)| Neighbour { key, cosine }).collect()
+/// Types the keys an index search found. The indexes are written from Entrez ids and
+/// `LIBRARY:term` set ids (`build_indexes`), so every key parses; a sets index whose keys do not
+/// match the store is refused before any search (`sets_mismatch`).
+fn wrap<K: std::str::FromStr>(found: Vec<(String, f32)>) -> Vec<Neighbour<K>> {
+    found.into_iter().filter_map(|(key, cosine)| Some(Neighbour { key: key.parse().ok()?, cosine })).collect()
 }
 
 fn resolve_one(store: &Store, gene: &str) -> anyhow::Result<u32> {

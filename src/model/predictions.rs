@@ -42,7 +42,7 @@ const SETS_PER_CHUNK: usize = 256;
 /// A predicted function of a gene, for the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GeneFunction {
-    pub set_id: String,
+    pub set_id: crate::domain::SetId,
     pub probability: f32,
     pub z: f32,
     pub rank: u32,
@@ -427,15 +427,18 @@ pub fn functions_of_gene(store: &Store, entrez: u32, library: Option<&str>, min_
     let libraries = library.map(|l| vec![l.to_string()]);
     let filter = FunctionFilter { min_z, ..FunctionFilter::ALL };
     let (_, rows) = store.functions_page(entrez, libraries.as_deref(), &filter, 0, None)?;
+    // Rows are written under library names that parsed (`LibraryName`), so every id parses.
     Ok(rows
         .into_iter()
-        .map(|r| GeneFunction {
-            set_id: r.set_id(),
-            probability: r.probability,
-            z: r.z,
-            rank: r.rank,
-            known: r.known,
-            set_auroc: r.set_auroc,
+        .filter_map(|r| {
+            Some(GeneFunction {
+                set_id: crate::domain::SetId::parse(&r.set_id()).ok()?,
+                probability: r.probability,
+                z: r.z,
+                rank: r.rank,
+                known: r.known,
+                set_auroc: r.set_auroc,
+            })
         })
         .collect())
 }

@@ -436,6 +436,7 @@ impl PredictionWriter {
 
     /// Adds one row to a gene's functions (a gene the model has no column for, whose rows no
     /// set's list gives).
+    #[cfg(feature = "model")]
     pub(crate) fn add_function(&mut self, entrez: u32, library: &str, row: FunctionRow) {
         self.rows.entry((entrez, library.to_string())).or_default().push(row);
     }

@@ -31,6 +31,22 @@ async fn oversized_batches_are_refused() {
     assert_eq!(res.status().as_u16(), 400);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(error_codes(&body), ["BAD_INPUT"]);
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("at most 20 operations, got 21"), "{body}");
+}
+
+#[tokio::test]
+async fn empty_batches_are_refused_as_empty() {
+    let app = spawn_app().await;
+    for raw in ["[]", " \n[ ]"] {
+        let res = app.client.post(format!("{}/graphql", app.address)).header("content-type", "application/json").body(raw).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{raw:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(error_codes(&body), ["BAD_INPUT"], "{raw:?}");
+        assert_eq!(body["errors"][0]["message"], "empty batch: send 1 to 20 operations", "{raw:?}");
+    }
+    // A batch of one is still a batch, answered with a list.
+    let body: serde_json::Value = app.post(&json!([{"query": "{ meta { dataVersion } }"}])).await.json().await.unwrap();
+    assert_eq!(body.as_array().map(Vec::len), Some(1), "{body}");
 }
 
 #[tokio::test]

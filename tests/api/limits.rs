@@ -113,6 +113,22 @@ async fn enrichment_runs_off_the_http_worker() {
 }
 
 #[tokio::test]
+async fn the_explanation_stream_builds_its_template_off_the_http_worker() {
+    let app = spawn_app_with_settings(|s| s.workers = Some(1)).await;
+    let mut hold = app.state.faults.hold_next_blocking_job();
+    let (client, url) = (app.client.clone(), format!("{}/explain/stream?gene=MCM2", app.address));
+    let slow = tokio::spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() });
+    tokio::time::timeout(Duration::from_secs(60), hold.entered()).await.expect("the template reached the blocking pool");
+    still_serves(&app).await;
+    assert!(!slow.is_finished(), "the template is still held");
+    drop(hold);
+    let events = sse_events(&slow.await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["template", "done"]);
+    assert_eq!(events[0].1["evidence"]["identity"]["symbol"], "MCM2", "{:?}", events[0]);
+}
+
+#[tokio::test]
 async fn rate_limiting_is_per_address_answers_429_with_retry_after_and_spares_probes() {
     let app = spawn_app_with_settings(|s| s.rate_limit = Some(RateLimit { per_second: 1, burst: 3 })).await;
     for _ in 0..3 {
@@ -143,6 +159,7 @@ async fn gene_lists_over_their_maximum_are_refused_naming_it() {
     let cases = [
         ("mutation($g: [String!]!) { addGeneSet(genes: $g) { id } }", 5_000),
         ("query($g: [String!]!) { enrich(genes: $g) { genesUsed } }", 10_000),
+        ("query($g: [String!]!) { enrich(genes: [\"CDK1\", \"MCM2\"], background: CUSTOM, backgroundGenes: $g) { genesUsed } }", 50_000),
         ("query($g: [String!]!) { augment(genes: $g) { modelFingerprint } }", 2_000),
         ("query($g: [String!]!) { similarSets(genes: $g) { sets { key } } }", 2_000),
         ("query($g: [String!]!) { augmentedEnrichment(genes: $g) { genesUsed } }", 2_000),

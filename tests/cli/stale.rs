@@ -1,5 +1,6 @@
 //! Staleness judged on the model and the data together: after `ingest gmt`, `model predict
-//! --if-stale` and `index build --if-stale` run again instead of skipping.
+//! --if-stale` and `index build --if-stale` run again instead of skipping; `explain` says when
+//! the stored predictions are stale.
 
 use super::helpers::TestDir;
 
@@ -10,7 +11,13 @@ fn predictions_and_indexes_are_redone_after_new_data() {
     let data = t.dir.path().to_str().unwrap().to_string();
     let model = t.dir.path().join("model");
     let run = |args: &[&str]| t.ok(&[&["--data-dir", data.as_str()], args].concat());
-    run(&["train", "--epochs", "1", "--batch-size", "64", "--min-gene-sets", "2", "--out", model.to_str().unwrap()]);
+    let train = |epochs: &str| run(&["train", "--epochs", epochs, "--batch-size", "64", "--min-gene-sets", "2", "--out", model.to_str().unwrap()]);
+    train("1");
+    // A model without predictions: the explanation says so and names the step, rather than
+    // that the model predicts nothing.
+    let text = run(&["explain", "MCM2"]);
+    assert!(text.contains("Predicted functions are not shown because no predictions are stored: run `genekg model predict`"), "{text}");
+    assert!(!text.contains("The model predicts no GO term"), "{text}");
     let predict = ["model", "predict", "--if-stale", "--top-n", "20", "--partners", "5"];
     assert!(run(&predict).contains("\"fingerprint\""), "the first run predicts");
     assert_eq!(run(&predict), "", "a second run with the same model and data skips");
@@ -26,4 +33,15 @@ fn predictions_and_indexes_are_redone_after_new_data() {
     assert_eq!(run(&predict), "");
     assert!(run(&["index", "build", "--if-stale"]).contains("\"fingerprint\""), "the index is rebuilt after ingest");
     assert_eq!(run(&["index", "build", "--if-stale"]), "");
+    let text = run(&["explain", "MCM2"]);
+    assert!(!text.contains("not shown"), "current predictions are shown (the explanation made while stale was not kept): {text}");
+
+    // Another model: the stored predictions (functions and partners) are from the old one.
+    train("2");
+    let x: serde_json::Value = serde_json::from_str(&run(&["explain", "--json", "MCM2"])).unwrap();
+    let why = "the stored predictions are from another model: run `genekg model predict`";
+    assert!(x["text"].as_str().unwrap().contains(&format!("Predicted functions are not shown because {why}.")), "{x}");
+    assert_eq!(x["evidence"]["predictionsStale"], why);
+    assert_eq!(x["evidence"]["predictedFunctions"], serde_json::json!([]));
+    assert_eq!(x["evidence"]["partners"], serde_json::json!([]));
 }

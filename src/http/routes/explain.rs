@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::explain::{self, Explanation};
-use crate::graphql::{AppState, ErrorCode, RequestId};
+use crate::graphql::{ApiError, AppState, ErrorCode, RequestId};
 
 #[derive(Deserialize)]
 pub struct StreamQuery {
@@ -47,9 +47,15 @@ pub async fn explain_stream(http: HttpRequest, live: web::Data<crate::http::Live
         Err(e) => return bad_request("BAD_INPUT", e.to_string()),
     };
     let subject = explain::gene_subject(entrez);
-    let template = match explain::gene_template(&state, entrez) {
+    // The template gathers the gene's evidence (predictions, partners, similar genes, papers):
+    // index and model work, kept off the HTTP worker as every such job is.
+    let template = match crate::graphql::blocking::run(&state, move |st| Ok(explain::gene_template(st, entrez)?)).await {
         Ok(t) => t,
-        Err(e) => return bad_request("NOT_FOUND", e.to_string()),
+        Err(ApiError::Internal(e)) => {
+            tracing::error!(request_id, error = format!("{e:#}"), "internal error while building an explanation");
+            return crate::http::limits::internal(&request_id);
+        }
+        Err(e) => return bad_request(e.code().as_str(), e.to_string()),
     };
     let (tx, rx) = mpsc::channel::<web::Bytes>(64);
     let _ = tx.send(event("template", &template)).await;

@@ -24,13 +24,23 @@ fn bad_request(message: String) -> HttpResponse {
 /// The body of a POST: JSON (one operation or a batch array), or a bare query with
 /// `Content-Type: application/graphql`. The body arrives whole (bounded by the app's
 /// `PayloadConfig`), so no streaming decoder or extra task is needed per request.
+///
+/// A JSON array is read as a batch and anything else as one operation, rather than through
+/// `BatchRequest`'s untagged deserializer: serde also reads a struct from a JSON list, so that
+/// one took `[]` for a single operation without a query and answered with a parse error
+/// instead of saying the batch was empty.
 fn parse_post(http: &HttpRequest, body: &[u8]) -> Result<BatchRequest, String> {
     let content_type = http.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type.starts_with("application/graphql") && !content_type.contains("json") {
         let query = std::str::from_utf8(body).map_err(|_| "the query is not UTF-8".to_string())?;
         return Ok(BatchRequest::Single(async_graphql::Request::new(query)));
     }
-    serde_json::from_slice(body).map_err(|e| format!("not a GraphQL request: {e}"))
+    let not_graphql = |e: serde_json::Error| format!("not a GraphQL request: {e}");
+    if body.trim_ascii_start().starts_with(b"[") {
+        serde_json::from_slice(body).map(BatchRequest::Batch).map_err(not_graphql)
+    } else {
+        serde_json::from_slice(body).map(BatchRequest::Single).map_err(not_graphql)
+    }
 }
 
 async fn run(
@@ -43,7 +53,7 @@ async fn run(
 ) -> HttpResponse {
     if let BatchRequest::Batch(ops) = &batch {
         if ops.is_empty() {
-            return bad_request("a batch holds at least one operation, got an empty list".into());
+            return bad_request(format!("empty batch: send 1 to {MAX_BATCH_OPERATIONS} operations"));
         }
         if ops.len() > MAX_BATCH_OPERATIONS {
             return bad_request(format!("a batch holds at most {MAX_BATCH_OPERATIONS} operations, got {}", ops.len()));
