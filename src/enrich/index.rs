@@ -102,8 +102,9 @@ pub struct EnrichIndex {
     null_cache: rank::NullCache,
     /// Set id -> genes, for answers that weigh a shared set by its size.
     set_sizes: FxHashMap<Arc<str>, u32>,
-    /// The sets holding each gene (see [`GeneSets`]).
-    gene_sets: GeneSets,
+    /// The sets holding each gene (see [`GeneSets`]), built on first use: one-shot enrichment
+    /// from the index file never needs it.
+    gene_sets: std::sync::OnceLock<GeneSets>,
 }
 
 /// The sets holding each gene, as global set numbers (library `l`'s set `i` is
@@ -284,10 +285,9 @@ impl EnrichIndex {
             .iter()
             .flat_map(|l| (0..l.set_count()).map(move |i| (l.set_ids[i].clone(), l.members(i).len() as u32)))
             .collect();
-        let gene_sets = GeneSets::build(entrez.len(), &libs);
         Self {
             set_sizes,
-            gene_sets,
+            gene_sets: Default::default(),
             table: LogFactorial::new(entrez.len()),
             resolver,
             entrez,
@@ -344,10 +344,11 @@ impl EnrichIndex {
     /// not in the index.
     pub fn shared_sets(&self, a: u32, b: u32) -> Vec<SharedSet<'_>> {
         let (Some(&da), Some(&db)) = (self.dense_of.get(&a), self.dense_of.get(&b)) else { return vec![] };
-        intersect_sorted(self.gene_sets.of(da), self.gene_sets.of(db))
+        let gene_sets = self.gene_sets.get_or_init(|| GeneSets::build(self.entrez.len(), &self.libraries));
+        intersect_sorted(gene_sets.of(da), gene_sets.of(db))
             .into_iter()
             .map(|global| {
-                let (l, i) = self.gene_sets.locate(global);
+                let (l, i) = gene_sets.locate(global);
                 let lib = &self.libraries[l];
                 SharedSet { library: &lib.name, id: &lib.set_ids[i], size: lib.members(i).len() }
             })
