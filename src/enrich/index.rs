@@ -102,6 +102,104 @@ pub struct EnrichIndex {
     null_cache: rank::NullCache,
     /// Set id -> genes, for answers that weigh a shared set by its size.
     set_sizes: FxHashMap<Arc<str>, u32>,
+    /// The sets holding each gene (see [`GeneSets`]), built on first use: one-shot enrichment
+    /// from the index file never needs it.
+    gene_sets: std::sync::OnceLock<GeneSets>,
+}
+
+/// The sets holding each gene, as global set numbers (library `l`'s set `i` is
+/// `first_set[l] + i`), sorted: the inverse of the libraries' member lists. A gene page asks
+/// which sets a gene shares with each of its partners; reading and decoding both genes' stored
+/// memberships (thousands of paper ids for a well-studied gene) cost a millisecond per page,
+/// intersecting two sorted lists of integers a few microseconds.
+struct GeneSets {
+    /// By dense gene id; `offsets[d]..offsets[d + 1]` indexes `sets`.
+    offsets: Vec<u32>,
+    sets: Vec<u32>,
+    /// Global number of each library's first set.
+    first_set: Vec<u32>,
+}
+
+impl GeneSets {
+    fn build(genes: usize, libs: &[LibraryIndex]) -> Self {
+        let mut first_set = Vec::with_capacity(libs.len());
+        let mut counts = vec![0u32; genes + 1];
+        let mut total = 0u32;
+        for lib in libs {
+            first_set.push(total);
+            total += lib.set_count() as u32;
+            for &d in &lib.members {
+                counts[d as usize + 1] += 1;
+            }
+        }
+        for d in 0..genes {
+            counts[d + 1] += counts[d];
+        }
+        let offsets = counts;
+        let mut next = offsets.clone();
+        let mut sets = vec![0u32; *offsets.last().unwrap_or(&0) as usize];
+        // Libraries and their sets in global order, so each gene's list comes out sorted.
+        for (l, lib) in libs.iter().enumerate() {
+            for i in 0..lib.set_count() {
+                for &d in lib.members(i) {
+                    sets[next[d as usize] as usize] = first_set[l] + i as u32;
+                    next[d as usize] += 1;
+                }
+            }
+        }
+        Self { offsets, sets, first_set }
+    }
+
+    fn of(&self, dense: u32) -> &[u32] {
+        &self.sets[self.offsets[dense as usize] as usize..self.offsets[dense as usize + 1] as usize]
+    }
+
+    /// (library index, set index within it) of a global set number.
+    fn locate(&self, global: u32) -> (usize, usize) {
+        let l = self.first_set.partition_point(|&f| f <= global) - 1;
+        (l, (global - self.first_set[l]) as usize)
+    }
+}
+
+/// Elements of both sorted lists, in order. Binary search from the shorter list when the
+/// other is much longer (a little-studied partner of a well-studied gene), a merge otherwise.
+fn intersect_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut out = Vec::new();
+    if short.len() * 16 < long.len() {
+        let mut rest = long;
+        for &x in short {
+            let at = rest.partition_point(|&y| y < x);
+            rest = &rest[at..];
+            if rest.first() == Some(&x) {
+                out.push(x);
+            }
+        }
+        return out;
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < short.len() && j < long.len() {
+        match short[i].cmp(&long[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(short[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// A set holding two given genes (see [`EnrichIndex::shared_sets`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedSet<'a> {
+    pub library: &'a str,
+    /// `LIBRARY:term`.
+    pub id: &'a Arc<str>,
+    /// Genes in the set.
+    pub size: usize,
 }
 
 impl EnrichIndex {
@@ -189,6 +287,7 @@ impl EnrichIndex {
             .collect();
         Self {
             set_sizes,
+            gene_sets: Default::default(),
             table: LogFactorial::new(entrez.len()),
             resolver,
             entrez,
@@ -239,6 +338,21 @@ impl EnrichIndex {
     /// Genes in a set (`LIBRARY:term`), if the index has it.
     pub fn set_size(&self, set_id: &str) -> Option<usize> {
         self.set_sizes.get(set_id).map(|&n| n as usize)
+    }
+
+    /// The sets holding both genes (Entrez ids), by library then set; empty when either gene is
+    /// not in the index.
+    pub fn shared_sets(&self, a: u32, b: u32) -> Vec<SharedSet<'_>> {
+        let (Some(&da), Some(&db)) = (self.dense_of.get(&a), self.dense_of.get(&b)) else { return vec![] };
+        let gene_sets = self.gene_sets.get_or_init(|| GeneSets::build(self.entrez.len(), &self.libraries));
+        intersect_sorted(gene_sets.of(da), gene_sets.of(db))
+            .into_iter()
+            .map(|global| {
+                let (l, i) = gene_sets.locate(global);
+                let lib = &self.libraries[l];
+                SharedSet { library: &lib.name, id: &lib.set_ids[i], size: lib.members(i).len() }
+            })
+            .collect()
     }
 
     /// Every set of library `name` (id, member genes as Entrez), if the index has it.
@@ -441,4 +555,54 @@ fn check_names(names: &[String], available: &[String]) -> Result<()> {
         names: unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
         available: if available.is_empty() { "none (the store holds no libraries)".into() } else { available.join(", ") },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[u32], b: &[u32]) -> Vec<u32> {
+        a.iter().copied().filter(|x| b.contains(x)).collect()
+    }
+
+    #[test]
+    fn intersection_by_merge_and_by_search_agree_with_the_plain_one() {
+        let long: Vec<u32> = (0..2000).map(|i| i * 3).collect();
+        for short in [vec![], vec![0], vec![1, 3, 5999, 6000], vec![2, 9, 10, 12, 3000, 5997]] {
+            assert_eq!(intersect_sorted(&short, &long), naive(&short, &long), "search from {short:?}");
+            assert_eq!(intersect_sorted(&long, &short), naive(&short, &long), "either order");
+        }
+        let other: Vec<u32> = (0..1500).map(|i| i * 2).collect();
+        assert_eq!(intersect_sorted(&long, &other), naive(&long, &other), "merge");
+    }
+
+    fn raw(name: &str, sets: &[(&str, &[u32])]) -> RawLibrary {
+        RawLibrary {
+            name: name.into(),
+            sets: sets.iter().map(|(t, g)| RawSet { term: Arc::from(*t), name: Arc::from(*t), genes: g.to_vec() }).collect(),
+        }
+    }
+
+    #[test]
+    fn shared_sets_are_the_sets_holding_both_genes() {
+        let entrez = vec![10, 20, 30, 40];
+        let symbols = entrez.iter().map(|e| format!("G{e}")).collect();
+        let index = EnrichIndex::assemble(
+            entrez,
+            symbols,
+            GeneLookup::Exact(FxHashMap::default()),
+            vec![
+                raw("GO_BP", &[("GO:1", &[10, 20, 30]), ("GO:2", &[20, 30]), ("GO:3", &[10, 40])]),
+                // 99 is not in the catalogue: skipped, as in enrichment.
+                raw("PubMed", &[("1", &[10, 20]), ("2", &[30, 99]), ("3", &[40, 20, 10])]),
+            ],
+        );
+        let ids = |a, b| index.shared_sets(a, b).iter().map(|s| (s.library.to_string(), s.id.to_string(), s.size)).collect::<Vec<_>>();
+        let own = |s: &str, lib: &str, n| (lib.to_string(), s.to_string(), n);
+        assert_eq!(ids(10, 20), vec![own("GO_BP:GO:1", "GO_BP", 3), own("PubMed:1", "PubMed", 2), own("PubMed:3", "PubMed", 3)]);
+        assert_eq!(ids(20, 10), ids(10, 20), "symmetric");
+        assert_eq!(ids(20, 30), vec![own("GO_BP:GO:1", "GO_BP", 3), own("GO_BP:GO:2", "GO_BP", 2)]);
+        assert_eq!(ids(30, 40), vec![]);
+        assert_eq!(ids(10, 99), vec![], "a gene outside the catalogue shares nothing");
+    }
 }

@@ -39,7 +39,7 @@ use crate::store::StoreError;
 
 #[cfg(feature = "model")]
 pub use augmented::{AugmentedRequest, AugmentedResult};
-pub use index::EnrichIndex;
+pub use index::{EnrichIndex, SharedSet};
 pub use rank::{RankOptions, RankRow};
 
 /// Most distinct gene entries one ORA query may hold. Above this an over-representation test

@@ -313,20 +313,8 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
         .into());
     }
     let partners = &partners[..partners.len().min(first)];
-    // Compared by library and term; only shared sets get an id. Formatting an id for each of a
-    // well-studied gene's thousands of papers, for it and each partner, cost a sixth of a page.
-    let own = st.store.sets_of_gene(entrez)?;
-    let own: std::collections::HashMap<&str, std::collections::HashSet<&str>> =
-        own.iter().map(|(lib, terms)| (lib.as_str(), terms.iter().map(String::as_str).collect())).collect();
-    let mut records = Vec::with_capacity(partners.len());
-    for p in partners {
-        let mut shared = Vec::new();
-        for (lib, terms) in st.store.sets_of_gene(p.entrez)? {
-            let Some(own_terms) = own.get(lib.as_str()) else { continue };
-            shared.extend(terms.iter().filter(|t| own_terms.contains(t.as_str())).map(|t| format!("{lib}:{t}")));
-        }
-        records.push(pair_record(st, &shared));
-    }
+    // From the in-memory set index, not the stored memberships: see `EnrichIndex::shared_sets`.
+    let records: Vec<PairRecord> = partners.iter().map(|p| pair_record(&st.enrich.shared_sets(entrez, p.entrez))).collect();
     let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
     let closest = load_sets(ctx, &records.iter().filter_map(|r| r.closest.clone()).collect::<Vec<_>>()).await?;
     let mut closest = closest.into_iter();
@@ -355,22 +343,20 @@ struct PairRecord {
     papers: u32,
 }
 
-fn pair_record(st: &super::AppState, shared: &[String]) -> PairRecord {
+fn pair_record(shared: &[crate::enrich::SharedSet<'_>]) -> PairRecord {
     let mut known_in = std::collections::BTreeSet::new();
     let mut closest: Option<(usize, &str)> = None;
     let mut papers = 0;
-    for id in shared {
-        let Some((library, _)) = id.split_once(':') else { continue };
-        if library == crate::domain::LITERATURE_LIBRARY {
+    for s in shared {
+        if s.library == crate::domain::LITERATURE_LIBRARY {
             papers += 1;
             continue;
         }
-        let Some(size) = st.enrich.set_size(id) else { continue };
-        if size <= KNOWN_PAIR_MAX_SET {
-            known_in.insert(library.to_string());
+        if s.size <= KNOWN_PAIR_MAX_SET {
+            known_in.insert(s.library.to_string());
         }
-        if closest.is_none_or(|(s, c)| (size, id.as_str()) < (s, c)) {
-            closest = Some((size, id));
+        if closest.is_none_or(|(size, id)| (s.size, &**s.id) < (size, id)) {
+            closest = Some((s.size, s.id));
         }
     }
     PairRecord {
