@@ -96,7 +96,8 @@ trap cleanup EXIT
 # A private copy of the binary: the shared target directory may be rebuilt meanwhile.
 BIN="$WORK/genekg"
 cp "${CARGO_TARGET_DIR:-target}/release/genekg" "$BIN"
-export GENEKG_BIN="$BIN" GENEKG_LLM=none RUST_LOG="${RUST_LOG:-warn}"
+# bench-enrich.sh reads genekg's info log lines: RUST_LOG stays as it is.
+export GENEKG_BIN="$BIN" GENEKG_LLM=none
 DATA=$(cd "$DATA" && pwd)
 COPY="$WORK/data"
 copy_store() {

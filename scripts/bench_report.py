@@ -116,7 +116,7 @@ def main():
             met = None if bar is None else bool(bar[1](value))
             report["figures"].append({"benchmark": name, "figure": figure, "value": value,
                                       "bar": bar and bar[0], "met": met})
-            shown = fmt.format(value)
+            shown = ("identical" if value else "differ") if isinstance(value, bool) else fmt.format(value)
             lines.append(f"| {name} | {figure} | {shown} | {bar[0] if bar else ''} | "
                          f"{'' if met is None else ('yes' if met else '**no**')} |")
     m = report["machine"]
