@@ -15,8 +15,11 @@ Timed, per list:
   end to end   a fresh `python -c "import gseapy; gseapy.enrich(...GMT paths...)"` (median of
                3) versus a fresh `genekg-lite enrich --gmt ...` process on the same GMT files
                (read + index + query + JSON of every set to a file; median of 11; the ratio printed).
-               Also shown: the same with `genekg` (which loads libtorch at start), and a fresh
-               `genekg enrich` on the store (open + index build + query)
+               Also shown: the same with `genekg` (which loads libtorch at start); a fresh
+               `genekg enrich` on the store (its enrichment index file, see docs/enrichment.md;
+               median of 11), and the goal of issue 16: a fresh `genekg-lite enrich` on the store
+               (median of 11, the ratio printed); its answers must equal the store's own trees
+               read by `--from-store` (every row, every field)
 Significant sets: p < 0.001 (the same statistic in both, so the lists must be identical), and
 adjusted p < 0.05: gseapy divides by the sets with an overlap, genekg by default by every set
 tested (so its list can only be shorter), and with `--fdr-scope overlapping` like gseapy (so
@@ -88,7 +91,8 @@ def main():
     lists = draw_lists(gmts.get("GO_BP") or next(iter(gmts.values())))
     print(f"gseapy {gseapy.__version__}; {len(libraries)} libraries ({', '.join(libraries)}), {n_sets} sets")
     print(f"{'genes':>5} | {'gseapy compute':>14} {'genekg query':>12} {'ratio':>8} | {'gseapy e2e':>10} "
-          f"{'lite --gmt':>10} {'ratio':>6} {'genekg --gmt':>12} {'genekg store':>12} | p<1e-3 sets (same?) | "
+          f"{'lite --gmt':>10} {'ratio':>6} {'genekg --gmt':>12} {'genekg store':>12} {'lite store':>10} {'ratio':>6} "
+          f"{'trees':>6} | p<1e-3 sets (same?) | "
           f"FDR<.05 sets gseapy/genekg (default scope); genekg with gseapy's scope")
     figures = {"gseapy": gseapy.__version__, "libraries": libraries, "sets": n_sets, "lists": []}
     for size, genes in lists.items():
@@ -112,7 +116,9 @@ def main():
                            capture_output=True)
             walls.append(time.perf_counter() - started)
         g_e2e = median(walls)
-        result, k_e2e, k_query, k_build = genekg(binary, db, libraries, genes_file)
+        result, k_e2e, k_query, k_build = genekg(binary, db, libraries, genes_file, runs=11)
+        lite_store, lite_store_e2e, _, _ = genekg(lite, db, libraries, genes_file, runs=11)
+        from_trees, trees_e2e, _, _ = genekg(lite, db, libraries, genes_file, "--from-store")
         as_enrichr, _, _, _ = genekg(binary, db, libraries, genes_file, "--fdr-scope", "overlapping")
         from_gmt, k_gmt_e2e, _, _ = genekg(binary, db, libraries, genes_file, gmt=list(gmt_paths.values()), runs=11)
         from_lite, lite_e2e, _, _ = genekg(lite, db, libraries, genes_file, gmt=list(gmt_paths.values()), runs=11)
@@ -127,25 +133,30 @@ def main():
         same = "identical" if g_p == k_p == gmt_ids == lite_ids else \
             f"DIFFER ({len(g_p - k_p)} only gseapy, {len(k_p - g_p)} only genekg, {len(gmt_ids ^ k_p)} --gmt vs store, " \
             f"{len(lite_ids ^ gmt_ids)} lite vs genekg)"
+        if lite_store != from_trees or result != from_trees:
+            same += " BUT the index file's answers differ from the store's trees!"
         same_fdr = "identical" if g_fdr == k_fdr_enrichr else \
             f"DIFFER ({len(g_fdr - k_fdr_enrichr)} only gseapy, {len(k_fdr_enrichr - g_fdr)} only genekg)"
         fdr_note = "" if k_fdr <= g_fdr else f" ({len(k_fdr - g_fdr)} genekg-only!)"
         print(f"{size:>5} | {g_compute:>13.2f}s {k_query * 1e3:>10.1f}ms {g_compute / k_query:>7.0f}x | "
-              f"{g_e2e:>9.2f}s {lite_e2e:>9.3f}s {g_e2e / lite_e2e:>5.0f}x {k_gmt_e2e:>11.3f}s {k_e2e:>11.2f}s | "
+              f"{g_e2e:>9.2f}s {lite_e2e:>9.3f}s {g_e2e / lite_e2e:>5.0f}x {k_gmt_e2e:>11.3f}s {k_e2e:>11.3f}s "
+              f"{lite_store_e2e:>9.3f}s {g_e2e / lite_store_e2e:>5.0f}x {trees_e2e:>5.2f}s | "
               f"{len(k_p):>5} {same} | "
               f"{len(g_fdr)}/{len(k_fdr)}{fdr_note}; --fdr-scope overlapping: {len(k_fdr_enrichr)} {same_fdr}")
         sys.stdout.flush()
         figures["lists"].append({
             "genes": size, "gseapy_compute_s": g_compute, "genekg_query_s": k_query, "gseapy_e2e_s": g_e2e,
             "lite_gmt_e2e_s": lite_e2e, "genekg_gmt_e2e_s": k_gmt_e2e, "genekg_store_e2e_s": k_e2e,
+            "lite_store_e2e_s": lite_store_e2e, "lite_trees_e2e_s": trees_e2e,
             "significant_sets": len(k_p), "significant_identical": same == "identical",
             "fdr_identical_gseapy_scope": same_fdr == "identical",
         })
     if os.environ.get("BENCH_ENRICH_JSON"):
         with open(os.environ["BENCH_ENRICH_JSON"], "w") as f:
             json.dump(figures, f, indent=2)
-    print(f"(genekg store e2e includes opening the store and building the index: {k_build:.2f}s in the last run;")
-    print(" every genekg process also loads libtorch, which the binary links for the model; genekg-lite does not)")
+    print(f"(store: read from the store's enrichment index file, {k_build:.3f}s in the last genekg run; trees: the same")
+    print(" answers read from the store's sled trees (--from-store, one run); every genekg process also loads libtorch,")
+    print(" which the binary links for the model; genekg-lite does not)")
 
 
 if __name__ == "__main__":

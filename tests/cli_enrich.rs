@@ -203,3 +203,63 @@ fn lite_binary_enriches_like_genekg_without_loading_libtorch() {
     let out = run(&lite_bin, &["serve"], "", None);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("serve"));
 }
+
+/// stdout of a successful run.
+fn ok(db: &Path, args: &[&str], stdin: &str) -> (String, String) {
+    let out = genekg(db, args, stdin);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "genekg {args:?}: {err}");
+    (String::from_utf8(out.stdout).unwrap(), err)
+}
+
+#[test]
+fn enrich_reads_the_index_file_written_at_ingest_without_the_store_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("genekg.db");
+    let genekg::ingest::OrgDbPaths { org, go } = support::orgdb_paths();
+    ok(&db, &["ingest", "orgdb", "--org", org.to_str().unwrap(), "--go", go.to_str().unwrap()], "");
+    let (check, _) = ok(&db, &["enrich-index", "--check"], "");
+    assert!(check.contains("is current") && check.contains("GO_BP"), "{check}");
+    let list = "MCM2 MCM4 MCM5 MCM6 MCM7 POLA1 CAF1 NOTAGENE 4171";
+    let args = ["enrich", "--genes", "-", "--json", "--first", "0"];
+    let (from_file, err) = ok(&db, &args, list);
+    assert!(!err.contains("note:"), "{err}");
+    let (from_trees, _) = ok(&db, &[&args[..], &["--from-store"]].concat(), list);
+    assert_eq!(from_file, from_trees, "the index file and the store's trees answer differently");
+    let table_args = ["enrich", "--genes", "-", "--library", "GO_BP,GO_MF", "--background", "all", "--first", "0"];
+    assert_eq!(ok(&db, &table_args, list).0, ok(&db, &[&table_args[..], &["--from-store"]].concat(), list).0);
+
+    // While another process holds the store (as `genekg serve` does), the file still answers;
+    // the store's trees cannot be read.
+    {
+        let _held = genekg::store::Store::open(&db).unwrap();
+        let (held, err) = ok(&db, &args, list);
+        assert_eq!(held, from_file);
+        assert!(!err.contains("copy"), "{err}");
+        let out = genekg(&db, &[&args[..], &["--from-store"]].concat(), list);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("in use by"));
+    }
+
+    // A re-ingest rewrites it; a stale one is named with the command to run, and enrich falls
+    // back on the store with the same answers.
+    let gmt = fixture("go_bp.gmt");
+    ok(&db, &["ingest", "gmt", gmt.to_str().unwrap(), "--library", "FIXTURE_BP"], "");
+    assert!(ok(&db, &["enrich-index", "--check"], "").0.contains("FIXTURE_BP"));
+    std::fs::write(db.join("enrich-index/STALE"), "library FIXTURE_BP was re-ingested").unwrap();
+    let out = genekg(&db, &["enrich-index", "--check"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("stale (library FIXTURE_BP was re-ingested)") && err.contains("`genekg enrich-index`"), "{err}");
+    let (fallback, err) = ok(&db, &args, list);
+    assert!(err.contains("stale") && err.contains("`genekg enrich-index`") && err.contains("reading the store instead"), "{err}");
+    let (again, _) = ok(&db, &[&args[..], &["--from-store"]].concat(), list);
+    assert_eq!(fallback, again);
+    let (built, _) = ok(&db, &["enrich-index"], "");
+    assert!(built.contains("enrichment index written") && built.contains("libraries"), "{built}");
+    let (fresh, err) = ok(&db, &args, list);
+    assert!(!err.contains("note:"), "{err}");
+    assert_eq!(fresh, again);
+    // Missing (a store from before the index existed): the same fallback and message.
+    std::fs::remove_dir_all(db.join("enrich-index")).unwrap();
+    let (_, err) = ok(&db, &args, list);
+    assert!(err.contains("no enrichment index") && err.contains("`genekg enrich-index`"), "{err}");
+}

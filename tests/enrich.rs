@@ -510,3 +510,97 @@ fn large_gmt_files_read_in_chunks_keep_line_numbers_and_results() {
     assert!(!rows_small.is_empty());
     assert_eq!(rows_big, rows_small);
 }
+
+/// Every kind of question the CLI asks, for comparing two indexes of the same store.
+fn questions() -> Vec<EnrichRequest> {
+    let replication = strings(&fx().inputs["lists"]["replication_30"]);
+    let mut out = vec![
+        // Symbols, an alias of several genes, duplicates, Entrez, an unknown entry; every library.
+        EnrichRequest { genes: ["MCM2", "mcm2", "4171", "CAF1", "NOTAGENE", "MCM4", "POLA1"].map(String::from).to_vec(), ..Default::default() },
+        EnrichRequest { genes: replication.clone(), libraries: Some(vec!["ORACLE_SMALL".into(), "GO_BP".into()]), ..Default::default() },
+        EnrichRequest { genes: replication.clone(), background: Background::AllGenes, fdr_scope: FdrScope::SetsWithOverlap, ..Default::default() },
+        EnrichRequest { genes: replication.clone(), min_size: Some(5), max_size: Some(200), libraries: Some(vec!["ORACLE".into()]), ..Default::default() },
+    ];
+    out.push(EnrichRequest { background: Background::Custom(replication[..20].to_vec()), ..out[1].clone() });
+    out
+}
+
+fn answer(ix: &EnrichIndex, req: &EnrichRequest) -> serde_json::Value {
+    match ix.enrich_uncached(req) {
+        Ok(r) => serde_json::to_value(&r).unwrap(),
+        Err(e) => serde_json::Value::String(e.to_string()),
+    }
+}
+
+#[test]
+fn the_index_file_reads_back_the_store_index_and_answers_the_same() {
+    use genekg::enrich::compact;
+    let fx = fx();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("enrich-index");
+    let manifest = compact::write(&fx.index, &fx.store.data_versions().unwrap(), &target).unwrap();
+    assert_eq!(manifest.genes, fx.index.gene_count());
+    assert_eq!(compact::manifest(&target).unwrap(), manifest);
+    let all = compact::load(&target, None).unwrap();
+    assert_eq!(all.library_names(), fx.index.library_names());
+    assert_eq!(all.set_count(), fx.index.set_count());
+    for req in questions() {
+        assert_eq!(answer(&all, &req), answer(&fx.index, &req), "{:?}", req.genes);
+        // Loading only the libraries asked for answers as the store index built with them.
+        if let Some(libs) = &req.libraries {
+            let from_file = compact::load(&target, Some(libs)).unwrap();
+            let from_store = EnrichIndex::build(&fx.store, Some(libs)).unwrap();
+            assert_eq!(answer(&from_file, &req), answer(&from_store, &req));
+        }
+    }
+    for id in ["ORACLE:DNA replication (GO:0006260)", "GO_BP:GO:0006260"] {
+        assert_eq!(all.set_genes(id), fx.index.set_genes(id), "{id}");
+    }
+    assert_eq!(all.symbol(4171), Some("MCM2"));
+    let unknown = compact::load(&target, Some(&["GO_BP".into(), "Nope".into()])).err().unwrap().to_string();
+    assert!(unknown.contains("unknown library `Nope`") && unknown.contains("available: GO_BP"), "{unknown}");
+}
+
+#[test]
+fn a_missing_stale_or_damaged_index_file_names_the_command_to_run() {
+    use genekg::enrich::compact::{self, IndexFileError};
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::fixture_store(dir.path());
+    let db = store.path().to_path_buf();
+    let target = compact::index_dir(&db);
+    let missing = compact::load(&target, None).err().unwrap();
+    assert!(matches!(missing, IndexFileError::Missing(_)));
+    assert!(missing.to_string().contains("`genekg enrich-index`"), "{missing}");
+
+    compact::rebuild(&store, &db).unwrap();
+    let before = answer(&compact::load(&target, None).unwrap(), &questions()[0]);
+    assert_eq!(before, answer(&EnrichIndex::build(&store, None).unwrap(), &questions()[0]));
+    // A library written without the index rebuilt after it (an ingest killed between the two):
+    // the store marked the index stale before the library became visible.
+    let opts = GmtOptions { library: LibraryName::parse("EXTRA").unwrap(), version: None, min_size: 1, max_size: 5000 };
+    ingest_gmt(&store, &fixture("go_bp.gmt"), &opts).unwrap();
+    let stale = compact::load(&target, None).err().unwrap();
+    assert!(matches!(stale, IndexFileError::Stale { .. }), "{stale}");
+    let text = stale.to_string();
+    assert!(text.contains("library EXTRA was re-ingested") && text.contains("`genekg enrich-index`"), "{text}");
+    // Rebuilt, it is current again and knows the new library.
+    compact::rebuild(&store, &db).unwrap();
+    assert!(compact::load(&target, None).unwrap().library_names().contains(&"EXTRA"));
+    // A gene catalogue change and a removed library mark it too.
+    store.remove_library("EXTRA").unwrap();
+    assert!(compact::load(&target, None).err().unwrap().to_string().contains("library EXTRA was removed"));
+    compact::rebuild(&store, &db).unwrap();
+    genekg::ingest::ingest_gene_info(&store, &fixture("Homo_sapiens.gene_info"), Some(9606)).unwrap();
+    assert!(compact::load(&target, None).err().unwrap().to_string().contains("gene catalogue changed"));
+    compact::rebuild(&store, &db).unwrap();
+
+    // Damage: a truncated library file, a file swapped for another.
+    let manifest = compact::manifest(&target).unwrap();
+    let lib = target.join(&manifest.libraries[0].file);
+    let bytes = std::fs::read(&lib).unwrap();
+    std::fs::write(&lib, &bytes[..bytes.len() - 3]).unwrap();
+    let damaged = compact::load(&target, Some(&[manifest.libraries[0].name.clone()])).err().unwrap();
+    assert!(matches!(damaged, IndexFileError::Damaged { .. }) && damaged.to_string().contains("`genekg enrich-index`"), "{damaged}");
+    std::fs::write(&lib, std::fs::read(target.join("genes.bin")).unwrap()).unwrap();
+    assert!(compact::load(&target, Some(&[manifest.libraries[0].name.clone()])).is_err());
+}

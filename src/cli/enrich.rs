@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
+use crate::enrich::compact::{self, IndexFileError};
 use crate::enrich::{Background, EnrichIndex, EnrichRequest, EnrichResult, EnrichRow, FdrScope};
 #[cfg(feature = "model")]
 use crate::enrich::{AugmentedRequest, AugmentedResult};
@@ -17,8 +18,12 @@ pub struct EnrichArgs {
     #[arg(long)]
     genes: PathBuf,
     /// Comma-separated library names (default: every library in the store, or every --gmt file).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, alias = "library", value_delimiter = ',')]
     libraries: Option<Vec<String>>,
+    /// Read the sets from the store's trees rather than its enrichment index file (the same
+    /// answers, slower; see `genekg enrich-index`).
+    #[arg(long, conflicts_with = "gmt")]
+    from_store: bool,
     /// Test the sets of these GMT files instead of the store's (comma-separated `PATH` or
     /// `NAME=PATH`; a library is named by its file stem unless NAME is given). Genes are matched
     /// by the names the files use, ignoring case; the store is not opened.
@@ -90,7 +95,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
     };
     let index = match &args.gmt {
         Some(files) => EnrichIndex::from_gmt(&gmt_libraries(files)?)?,
-        None => EnrichIndex::build(&ctx.open_store()?, args.libraries.as_deref())?,
+        None => store_index(ctx, args.libraries.as_deref(), args.from_store)?,
     };
     #[cfg(feature = "model")]
     if args.augmented {
@@ -117,6 +122,53 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> anyhow::Result<()> {
     // exit (by ~7 ms for the default libraries).
     std::mem::forget(index);
     std::mem::forget(result);
+    Ok(())
+}
+
+/// The store's libraries: from its enrichment index file when that is current (no sled lock,
+/// no copy beside a server, a few megabytes read), else from the store itself, saying why and
+/// what to run.
+fn store_index(ctx: &Context, libraries: Option<&[String]>, from_store: bool) -> anyhow::Result<EnrichIndex> {
+    if !from_store {
+        match compact::load(&compact::index_dir(&ctx.paths.db), libraries) {
+            Ok(index) => return Ok(index),
+            Err(IndexFileError::Enrich(e)) => return Err(e.into()),
+            // No store at all: opening it below says so.
+            Err(e) if ctx.paths.db.join("conf").is_file() => eprintln!("note: {e}; reading the store instead (slower)"),
+            Err(_) => {}
+        }
+    }
+    Ok(EnrichIndex::build(&ctx.open_store()?, libraries)?)
+}
+
+#[derive(Args)]
+pub struct EnrichIndexArgs {
+    /// Only report whether the index is present and current (exit status 1 when it is not).
+    #[arg(long)]
+    check: bool,
+}
+
+/// `genekg enrich-index`: writes the index from the store (beside a running server, from a
+/// copy of it), or with `--check` reports on it.
+pub fn run_index(ctx: &Context, args: EnrichIndexArgs) -> anyhow::Result<()> {
+    let dir = compact::index_dir(&ctx.paths.db);
+    if args.check {
+        let manifest = compact::manifest(&dir)?;
+        let libraries: Vec<String> = manifest.libraries.iter().map(|l| format!("{} ({} sets)", l.name, l.sets)).collect();
+        println!("enrichment index at {} is current: {} genes; {}; built {}", dir.display(), manifest.genes, libraries.join(", "), manifest.built_at);
+        return Ok(());
+    }
+    let store = ctx.open_store()?;
+    let manifest = compact::rebuild(&store, &ctx.paths.db)?;
+    let bytes: u64 = manifest.genes_bytes + manifest.libraries.iter().map(|l| l.bytes).sum::<u64>();
+    println!(
+        "enrichment index written to {}: {} genes, {} libraries, {} sets, {:.1} MB",
+        dir.display(),
+        manifest.genes,
+        manifest.libraries.len(),
+        manifest.libraries.iter().map(|l| l.sets).sum::<usize>(),
+        bytes as f64 / 1e6
+    );
     Ok(())
 }
 

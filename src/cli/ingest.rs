@@ -5,6 +5,7 @@ use clap::Subcommand;
 
 use super::Context;
 use crate::domain::LibraryName;
+use crate::enrich::compact;
 use crate::ingest::{self, GmtOptions, OrgDbPaths};
 
 #[derive(Subcommand)]
@@ -81,15 +82,23 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
                     tracing::info!(genes = n, "publication counts added to a store ingested without them");
                 }
                 tracing::info!(db = %ctx.paths.db.display(), "store already populated; skipping ingest");
+                // A store ingested before the index file existed, or whose last ingest was
+                // killed after changing the store, gets its index here.
+                if let Err(e) = compact::manifest(&compact::index_dir(&ctx.paths.db)) {
+                    tracing::info!(reason = %e, "writing the enrichment index");
+                    compact::rebuild(&store, &ctx.paths.db)?;
+                }
                 return Ok(());
             }
             let started = std::time::Instant::now();
             ingest::ingest_orgdb(&store, &paths)?;
             tracing::info!(secs = format!("{:.1}", started.elapsed().as_secs_f64()), "default ingest done");
+            compact::rebuild(&store, &ctx.paths.db)?;
         }
         IngestCommand::Orgdb { org, go } => {
             let store = ctx.create_store()?;
             ingest::ingest_orgdb(&store, &OrgDbPaths { org, go })?;
+            compact::rebuild(&store, &ctx.paths.db)?;
         }
         IngestCommand::Gmt { file, library, version, min_size, max_size } => {
             let library = LibraryName::parse(&library).map_err(anyhow::Error::msg).context("--library")?;
@@ -98,11 +107,13 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
             }
             let store = ctx.create_store()?;
             let lib = ingest::ingest_gmt(&store, &file, &GmtOptions { library, version, min_size, max_size })?;
+            compact::rebuild(&store, &ctx.paths.db)?;
             println!("{}", serde_json::to_string_pretty(&lib)?);
         }
         IngestCommand::GeneInfo { file, tax_id } => {
             let store = ctx.create_store()?;
             let report = ingest::ingest_gene_info(&store, &file, (tax_id != 0).then_some(tax_id))?;
+            compact::rebuild(&store, &ctx.paths.db)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }

@@ -71,6 +71,8 @@ enum Command {
     Schema(schema::SchemaArgs),
     /// Over-representation analysis of a gene list against the stored libraries.
     Enrich(enrich::EnrichArgs),
+    /// (Re)build the enrichment index file `genekg enrich` reads (ingest writes it too).
+    EnrichIndex(enrich::EnrichIndexArgs),
     #[cfg(feature = "model")]
     /// One gene: its record, links, known sets, and the model's stored predictions.
     Gene(gene::GeneArgs),
@@ -256,7 +258,7 @@ pub fn load_model(ctx: &Context) -> anyhow::Result<crate::model::Gsfm> {
 /// The commands that only read the store, and so may read a copy beside a running server.
 fn is_read_only(command: &Command) -> bool {
     match command {
-        Command::Stats(_) | Command::Enrich(_) | Command::Export(_) => true,
+        Command::Stats(_) | Command::Enrich(_) | Command::EnrichIndex(_) | Command::Export(_) => true,
         #[cfg(feature = "model")]
         Command::Gene(_) | Command::Ask(_) | Command::Explain(_) | Command::Check(_) => true,
         #[cfg(feature = "model")]
@@ -293,6 +295,7 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "model")]
         Command::Schema(args) => schema::run(args),
         Command::Enrich(args) => enrich::run(&ctx, args),
+        Command::EnrichIndex(args) => enrich::run_index(&ctx, args),
         #[cfg(feature = "model")]
         Command::Gene(args) => gene::run(&ctx, args),
         Command::Export(cmd) => export::run(&ctx, cmd),

@@ -36,8 +36,8 @@ pub(crate) struct LibraryIndex {
     pub names: Vec<Arc<str>>,
     /// Each set's position among all set ids of the index, sorted as strings.
     pub id_order: Vec<u32>,
-    offsets: Vec<u32>,
-    members: Vec<u32>,
+    pub(super) offsets: Vec<u32>,
+    pub(super) members: Vec<u32>,
     /// Bitmap over dense genes: annotated to any set of this library.
     universe: Vec<u64>,
     pub universe_size: usize,
@@ -56,6 +56,34 @@ impl LibraryIndex {
     pub fn contains(&self, dense: u32) -> bool {
         self.universe[dense as usize / 64] >> (dense % 64) & 1 == 1
     }
+
+    /// A library from its sets laid out over the dense gene index (`offsets` has one entry more
+    /// than there are sets; each set's `members` sorted, all below `genes`). Its `id_order` is
+    /// the rank within the library until [`EnrichIndex::from_libraries`] makes it global.
+    pub(super) fn from_dense(name: &str, terms: Vec<Arc<str>>, names: Vec<Arc<str>>, offsets: Vec<u32>, members: Vec<u32>, genes: usize) -> Self {
+        let mut universe = vec![0u64; genes.div_ceil(64)];
+        for &d in &members {
+            universe[d as usize / 64] |= 1 << (d % 64);
+        }
+        let universe_size = universe.iter().map(|w| w.count_ones() as usize).sum();
+        let mut by_term: Vec<u32> = (0..terms.len() as u32).collect();
+        by_term.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+        let mut id_order = vec![0; by_term.len()];
+        for (rank, &i) in by_term.iter().enumerate() {
+            id_order[i as usize] = rank as u32;
+        }
+        Self {
+            name: Arc::from(name),
+            set_ids: terms.iter().map(|t| Arc::from(format!("{name}:{t}"))).collect(),
+            terms,
+            names,
+            id_order,
+            offsets,
+            members,
+            universe,
+            universe_size,
+        }
+    }
 }
 
 /// All sets of the chosen libraries in memory, ready for [`enrich`](Self::enrich) and
@@ -63,11 +91,11 @@ impl LibraryIndex {
 /// internally locked result cache), so it can be shared across threads behind an `Arc`.
 pub struct EnrichIndex {
     /// Dense id -> Entrez: every gene of the store, in Entrez order.
-    entrez: Vec<u32>,
-    symbols: Vec<String>,
+    pub(super) entrez: Vec<u32>,
+    pub(super) symbols: Vec<String>,
     dense_of: DenseIds,
-    resolver: GeneLookup,
-    libraries: Vec<LibraryIndex>,
+    pub(super) resolver: GeneLookup,
+    pub(super) libraries: Vec<LibraryIndex>,
     table: LogFactorial,
     cache: ResultCache,
     /// Null rungs of recent rankings for [`rank_enrich`](Self::rank_enrich).
@@ -88,16 +116,7 @@ impl EnrichIndex {
             symbols.push(g.symbol);
         }
         let stored: Vec<String> = store.libraries()?.into_iter().map(|l| l.name).collect();
-        let chosen: Vec<String> = match libraries {
-            None => stored.clone(),
-            Some(names) => {
-                check_names(names, &stored)?;
-                let mut v: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
-                v.sort();
-                v.dedup();
-                v
-            }
-        };
+        let chosen = choose_libraries(libraries, &stored)?;
         let mut raw = Vec::with_capacity(chosen.len());
         for name in chosen {
             let sets = store.library_sets(&name)?;
@@ -126,51 +145,34 @@ impl EnrichIndex {
     /// Lays out the libraries over the dense gene index (`entrez` sorted, one entry per gene).
     fn assemble(entrez: Vec<u32>, symbols: Vec<String>, resolver: GeneLookup, raw: Vec<RawLibrary>) -> Self {
         let dense_of: DenseIds = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
-        let words = entrez.len().div_ceil(64);
         // Genes read from GMT files are numbered 0..n already: no lookup per membership.
         let identity = entrez.iter().enumerate().all(|(i, &e)| e as usize == i);
         let dense = |g: u32| if identity { ((g as usize) < entrez.len()).then_some(g) } else { dense_of.get(&g).copied() };
-        let mut libs: Vec<LibraryIndex> = raw
+        let libs: Vec<LibraryIndex> = raw
             .into_par_iter()
             .map(|RawLibrary { name, sets }| {
-                let mut lib = LibraryIndex {
-                    name: Arc::from(name.as_str()),
-                    set_ids: Vec::with_capacity(sets.len()),
-                    terms: Vec::with_capacity(sets.len()),
-                    names: Vec::with_capacity(sets.len()),
-                    id_order: Vec::new(),
-                    offsets: Vec::with_capacity(sets.len() + 1),
-                    members: Vec::new(),
-                    universe: vec![0u64; words],
-                    universe_size: 0,
-                };
-                lib.offsets.push(0);
+                let mut offsets = Vec::with_capacity(sets.len() + 1);
+                let mut members = Vec::new();
+                let (mut terms, mut names) = (Vec::with_capacity(sets.len()), Vec::with_capacity(sets.len()));
+                offsets.push(0);
                 for set in sets {
-                    for g in &set.genes {
-                        // Sets only hold genes of the catalogue; one that vanished from it since
-                        // the library was ingested cannot be tested and is skipped.
-                        if let Some(d) = dense(*g) {
-                            lib.members.push(d);
-                            lib.universe[d as usize / 64] |= 1 << (d % 64);
-                        }
-                    }
-                    lib.members[*lib.offsets.last().unwrap() as usize..].sort_unstable();
-                    lib.offsets.push(u32::try_from(lib.members.len()).expect("under 4 billion memberships per library"));
-                    lib.set_ids.push(Arc::from(format!("{name}:{}", set.term)));
-                    lib.terms.push(set.term);
-                    lib.names.push(set.name);
+                    // Sets only hold genes of the catalogue; one that vanished from it since
+                    // the library was ingested cannot be tested and is skipped.
+                    members.extend(set.genes.iter().filter_map(|&g| dense(g)));
+                    members[*offsets.last().unwrap() as usize..].sort_unstable();
+                    offsets.push(u32::try_from(members.len()).expect("under 4 billion memberships per library"));
+                    terms.push(set.term);
+                    names.push(set.name);
                 }
-                lib.universe_size = lib.universe.iter().map(|w| w.count_ones() as usize).sum();
-                // Rank of each set among its library's ids; made global below.
-                let mut by_term: Vec<u32> = (0..lib.terms.len() as u32).collect();
-                by_term.sort_unstable_by(|&a, &b| lib.terms[a as usize].cmp(&lib.terms[b as usize]));
-                lib.id_order = vec![0; by_term.len()];
-                for (rank, &i) in by_term.iter().enumerate() {
-                    lib.id_order[i as usize] = rank as u32;
-                }
-                lib
+                LibraryIndex::from_dense(&name, terms, names, offsets, members, entrez.len())
             })
             .collect();
+        Self::from_libraries(entrez, symbols, dense_of, resolver, libs)
+    }
+
+    /// The index over libraries already laid out ([`LibraryIndex::from_dense`]): set ranks made
+    /// global, caches empty. Shared by the store, GMT files and the index file (`compact`).
+    pub(super) fn from_libraries(entrez: Vec<u32>, symbols: Vec<String>, dense_of: DenseIds, resolver: GeneLookup, mut libs: Vec<LibraryIndex>) -> Self {
         // Set ids are `library:term` and library names hold no `:`, so sorted as strings the
         // ids of one library stay together, libraries in the order of `name:`: the global
         // rank is the library's offset plus the rank within it.
@@ -198,7 +200,7 @@ impl EnrichIndex {
         }
     }
 
-    fn log_built(&self, started: std::time::Instant) {
+    pub(super) fn log_built(&self, started: std::time::Instant) {
         tracing::info!(
             genes = self.entrez.len(),
             libraries = self.libraries.len(),
@@ -411,6 +413,21 @@ pub(super) struct RawSet {
     pub term: Arc<str>,
     pub name: Arc<str>,
     pub genes: Vec<u32>,
+}
+
+/// The libraries to load: `libraries` (checked against `stored`, sorted, distinct), or every
+/// stored one.
+pub(super) fn choose_libraries(libraries: Option<&[String]>, stored: &[String]) -> Result<Vec<String>> {
+    Ok(match libraries {
+        None => stored.to_vec(),
+        Some(names) => {
+            check_names(names, stored)?;
+            let mut v: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+            v.sort();
+            v.dedup();
+            v
+        }
+    })
 }
 
 /// Errors on names that are not libraries of `available`, listing them all.

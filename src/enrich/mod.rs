@@ -13,13 +13,15 @@
 //! list (model-augmented enrichment, see [`augmented`]).
 //!
 //! Files: `index` (build, the API), `query` (input genes to a dense query), `ora` (the
-//! overlap scan), `fisher` (hypergeometric tail), `fdr`, `rank`, `augmented`, `cache`.
+//! overlap scan), `fisher` (hypergeometric tail), `fdr`, `rank`, `augmented`, `cache`,
+//! `compact` (the index as a file in the store directory, read without the store's lock).
 
 #[cfg(feature = "model")]
 pub mod augmented;
 #[cfg(feature = "model")]
 pub mod recovery;
 mod cache;
+pub mod compact;
 pub mod fdr;
 pub mod fisher;
 mod gmt;

@@ -138,6 +138,7 @@ impl Store {
     /// Inserts or replaces `genes` (by Entrez id) and rebuilds every lookup key, in one atomic
     /// batch: a crash leaves either the old catalogue or the new one, never a mix.
     pub fn upsert_genes(&self, new_genes: Vec<Gene>, provenance: &serde_json::Value) -> Result<usize> {
+        self.mark_enrich_index_stale("the gene catalogue changed")?;
         let mut all: BTreeMap<u32, Gene> = BTreeMap::new();
         for g in self.genes() {
             let g = g?;
@@ -179,24 +180,92 @@ impl Store {
             let k = k?;
             entrez.insert(u32::from_be_bytes(k[1..5].try_into().expect("gene keys are 5 bytes")));
         }
-        Ok(GeneResolver { keys, entrez })
+        Ok(GeneResolver { keys: Keys::Map { keys, entrez } })
     }
 }
 
 /// An in-memory copy of the lookup keys: resolving a 20,000-line GMT through sled one key at a
 /// time would dominate ingest.
 pub struct GeneResolver {
-    keys: HashMap<Vec<u8>, Vec<u32>>,
-    entrez: HashSet<u32>,
+    keys: Keys,
+}
+
+/// Hashed for the store's resolver; flat and sorted when read back from the enrichment index
+/// file (`enrich::compact`), where building a hash map of every key would cost more than the
+/// one query the process answers. Both answer through the same [`resolve_with`] rules.
+enum Keys {
+    Map { keys: HashMap<Vec<u8>, Vec<u32>>, entrez: HashSet<u32> },
+    Flat(KeyTable),
+}
+
+/// The lookup keys laid out flat: key `i` is `text[text_ends[i-1]..text_ends[i]]` (keys sorted
+/// as bytes), its genes `ids[id_ends[i-1]..id_ends[i]]`; `entrez` holds every gene, sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyTable {
+    pub text: Vec<u8>,
+    pub text_ends: Vec<u32>,
+    pub ids: Vec<u32>,
+    pub id_ends: Vec<u32>,
+    pub entrez: Vec<u32>,
+}
+
+impl KeyTable {
+    fn key(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.text_ends[i - 1] as usize };
+        &self.text[start..self.text_ends[i] as usize]
+    }
+
+    fn ids(&self, i: usize) -> &[u32] {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] as usize };
+        &self.ids[start..self.id_ends[i] as usize]
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u32>> {
+        let n = self.text_ends.len();
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.key(mid).cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(self.ids(mid).to_vec()),
+            }
+        }
+        None
+    }
+
+    /// Checks the layout (offsets within bounds and non-decreasing, keys strictly sorted), so a
+    /// damaged file is refused rather than answering wrongly or panicking.
+    fn validate(&self) -> std::result::Result<(), String> {
+        let ends_ok = |ends: &[u32], len: usize| {
+            ends.windows(2).all(|w| w[0] <= w[1]) && ends.last().map_or(len == 0, |&e| e as usize == len)
+        };
+        if self.text_ends.len() != self.id_ends.len() {
+            return Err("key and id offsets differ in length".into());
+        }
+        if !ends_ok(&self.text_ends, self.text.len()) || !ends_ok(&self.id_ends, self.ids.len()) {
+            return Err("offsets out of order or out of bounds".into());
+        }
+        if !(1..self.text_ends.len()).all(|i| self.key(i - 1) < self.key(i)) {
+            return Err("keys not sorted".into());
+        }
+        if !self.entrez.windows(2).all(|w| w[0] < w[1]) {
+            return Err("genes not sorted".into());
+        }
+        Ok(())
+    }
 }
 
 impl GeneResolver {
     pub fn resolve(&self, query: &GeneQuery) -> Resolution {
-        resolve_with(
-            query,
-            |id| self.entrez.contains(&id),
-            |kind, text| self.keys.get(&lookup_key(kind, text)).cloned(),
-        )
+        match &self.keys {
+            Keys::Map { keys, entrez } => {
+                resolve_with(query, |id| entrez.contains(&id), |kind, text| keys.get(&lookup_key(kind, text)).cloned())
+            }
+            Keys::Flat(t) => {
+                resolve_with(query, |id| t.entrez.binary_search(&id).is_ok(), |kind, text| t.get(&lookup_key(kind, text)))
+            }
+        }
     }
 
     /// Parses and resolves a raw string; unparseable strings resolve to `NotFound`.
@@ -208,7 +277,38 @@ impl GeneResolver {
     }
 
     pub fn gene_count(&self) -> usize {
-        self.entrez.len()
+        match &self.keys {
+            Keys::Map { entrez, .. } => entrez.len(),
+            Keys::Flat(t) => t.entrez.len(),
+        }
+    }
+
+    /// The keys laid out flat, to be written to a file and read back with
+    /// [`from_table`](Self::from_table).
+    pub fn to_table(&self) -> KeyTable {
+        match &self.keys {
+            Keys::Flat(t) => t.clone(),
+            Keys::Map { keys, entrez } => {
+                let mut sorted: Vec<(&Vec<u8>, &Vec<u32>)> = keys.iter().collect();
+                sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut t = KeyTable { text: vec![], text_ends: vec![], ids: vec![], id_ends: vec![], entrez: vec![] };
+                for (k, ids) in sorted {
+                    t.text.extend_from_slice(k);
+                    t.text_ends.push(u32::try_from(t.text.len()).expect("keys under 4 GB"));
+                    t.ids.extend_from_slice(ids);
+                    t.id_ends.push(u32::try_from(t.ids.len()).expect("under 4 billion key genes"));
+                }
+                t.entrez = entrez.iter().copied().collect();
+                t.entrez.sort_unstable();
+                t
+            }
+        }
+    }
+
+    /// A resolver over a table from [`to_table`](Self::to_table); a malformed table is refused.
+    pub fn from_table(table: KeyTable) -> std::result::Result<Self, String> {
+        table.validate()?;
+        Ok(Self { keys: Keys::Flat(table) })
     }
 }
 
@@ -253,6 +353,14 @@ mod tests {
         for q in ["tp53", "p53", "7157", "cap", "NOPE1", "mycc"] {
             assert_eq!(mem.resolve_str(q), r(q), "in-memory and store disagree on {q}");
         }
+        let flat = GeneResolver::from_table(mem.to_table()).unwrap();
+        for q in ["tp53", "p53", "7157", "cap", "NOPE1", "mycc", "99999", "4609", "bhlhe39"] {
+            assert_eq!(flat.resolve_str(q), r(q), "flat table and store disagree on {q}");
+        }
+        assert_eq!(flat.gene_count(), 4);
+        let mut bad = mem.to_table();
+        bad.text_ends.swap(0, 1);
+        assert!(GeneResolver::from_table(bad).is_err());
     }
 
     #[test]

@@ -98,6 +98,10 @@ impl Store {
 
     /// Deletes a library and its sets.
     pub fn remove_library(&self, name: &str) -> Result<bool> {
+        if self.library(name)?.is_none() {
+            return Ok(false);
+        }
+        self.mark_enrich_index_stale(&format!("library {name} was removed"))?;
         let Some(old) = self.libraries.remove(name)? else { return Ok(false) };
         let old: Library = decode("libraries", &old)?;
         self.flush()?;
@@ -229,6 +233,7 @@ impl LibraryWriter<'_> {
         library.sets = self.terms.len() as u64;
         library.genes = self.gene_terms.len() as u64;
         library.members = self.members;
+        store.mark_enrich_index_stale(&format!("library {} was re-ingested", self.name))?;
         let previous = store.libraries.insert(self.name.as_str(), encode(&library))?;
         store.flush()?;
         self.committed = true;

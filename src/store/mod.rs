@@ -35,6 +35,11 @@
 //! points to yet, then flips the library record to it with a single insert. A killed ingest
 //! leaves an unreferenced generation, which [`Store::open`] sweeps away; readers only follow
 //! library records, so they always see a complete library.
+//!
+//! Beside the trees, the store directory holds the enrichment index file
+//! ([`ENRICH_INDEX_DIR`], see `enrich::compact`): a copy of the genes and libraries read without
+//! sled's lock. Every write to genes or libraries first marks it stale
+//! ([`Store::mark_enrich_index_stale`]), so a reader never takes an outdated index for current.
 
 pub mod check;
 mod gene_list;
@@ -51,7 +56,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use gene_list::{split_gene_args, split_gene_list, AmbiguousInput, ResolvedList};
-pub use genes::{GeneResolver, Resolution};
+pub use genes::{GeneResolver, KeyTable, Resolution};
 pub use libraries::{changed_libraries, DataVersions, LibraryWriter};
 pub use predictions::{FunctionCounts, FunctionFilter, FunctionRow, Partner, SetPrediction, SetPredictions};
 pub use records::{Gene, GeneSet, Library, UserSet};
@@ -82,6 +87,13 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The enrichment index's directory inside a store directory (`enrich::compact`). Inside rather
+/// than beside: copies of the store (`cp -r`, the copies read beside a server) carry it along,
+/// and a store replaced whole (`genekg snapshot import`) never inherits another store's index.
+pub const ENRICH_INDEX_DIR: &str = "enrich-index";
+/// The file whose presence in [`ENRICH_INDEX_DIR`] says the store changed after it was built.
+pub const ENRICH_INDEX_STALE: &str = "STALE";
 
 /// Handle to the store. Cheap to clone: sled trees are reference-counted.
 #[derive(Clone)]
@@ -146,6 +158,22 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Marks the enrichment index of this store stale (when there is one) before genes or
+    /// libraries change: written and synced before the change, so a process killed anywhere
+    /// after it leaves an index that says it is stale, never one that looks current.
+    pub(crate) fn mark_enrich_index_stale(&self, why: &str) -> Result<()> {
+        let dir = self.path.join(ENRICH_INDEX_DIR);
+        if !dir.is_dir() || dir.join(ENRICH_INDEX_STALE).exists() {
+            return Ok(());
+        }
+        let io = |e: std::io::Error| StoreError::Invalid(format!("marking the enrichment index at {} stale: {e}", dir.display()));
+        let file = std::fs::File::create(dir.join(ENRICH_INDEX_STALE)).map_err(io)?;
+        std::io::Write::write_all(&mut &file, why.as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io)?;
+        Ok(())
     }
 
     pub fn schema_version(&self) -> Result<u32> {

@@ -97,6 +97,17 @@ fn gmt_before_any_genes_is_refused_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no genes yet"));
 }
 
+/// Writes `copies` copies of the GMT at `from` to `to`, each term prefixed with its copy number.
+fn repeat_gmt(from: &std::path::Path, copies: usize, to: &std::path::Path) {
+    let lines: Vec<String> = std::fs::read_to_string(from).unwrap().lines().map(String::from).collect();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(to).unwrap());
+    for copy in 0..copies {
+        for l in &lines {
+            writeln!(f, "{copy}_{l}").unwrap();
+        }
+    }
+}
+
 #[test]
 fn killed_ingest_leaves_previous_library_intact() {
     let t = TestDir::new();
@@ -108,14 +119,7 @@ fn killed_ingest_leaves_previous_library_intact() {
     // A GMT large enough that the ingest is still writing when it is killed.
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.gmt");
-    let lines: Vec<String> = std::fs::read_to_string(&gmt).unwrap().lines().map(String::from).collect();
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    for copy in 0..300 {
-        for l in &lines {
-            writeln!(f, "{copy}_{l}").unwrap();
-        }
-    }
-    drop(f);
+    repeat_gmt(&gmt, 300, &big);
     let size_before = dir_size(&t.db());
     let mut child = t.command(&["ingest", "gmt", big.to_str().unwrap(), "--library", "FIXTURE_BP"]).spawn().unwrap();
     // Kill once the new generation is visibly being written (the store has grown by 2 MB).
@@ -134,9 +138,56 @@ fn killed_ingest_leaves_previous_library_intact() {
     assert_eq!(after["libraries"], before["libraries"]);
     // Nothing half-written is left where the store looks (the orphan generation is swept).
     t.ok(&["check"]);
+    // The store did not change, so the enrichment index the last ingest wrote is still current
+    // and answers as the store.
+    t.ok(&["enrich-index", "--check"]);
+    assert_eq!(enrich(&t, false), enrich(&t, true));
     // And a full ingest still works afterwards.
     t.ok(&["ingest", "gmt", gmt.to_str().unwrap(), "--library", "FIXTURE_BP"]);
     assert_eq!(t.stats()["libraries"]["FIXTURE_BP"]["sets"], before["libraries"]["FIXTURE_BP"]["sets"]);
+}
+
+/// `genekg enrich` of a fixed list over every library, as JSON: from the enrichment index file,
+/// or from the store's trees.
+fn enrich(t: &TestDir, from_store: bool) -> String {
+    let list = t.dir.path().join("list.txt");
+    std::fs::write(&list, "MCM2 MCM4 MCM5 MCM6 MCM7 POLA1 CAF1 NOTAGENE").unwrap();
+    let mut args = vec!["enrich", "--genes", list.to_str().unwrap(), "--json", "--first", "0"];
+    if from_store {
+        args.push("--from-store");
+    }
+    t.ok(&args)
+}
+
+#[test]
+fn ingest_killed_after_changing_the_store_leaves_the_enrichment_index_marked_stale() {
+    let t = TestDir::new();
+    t.ingest_fixture_orgdb();
+    let gmt = fixture("go_bp.gmt");
+    // A library big enough that rewriting the index after it takes a while.
+    let big = t.dir.path().join("big.gmt");
+    repeat_gmt(&gmt, 100, &big);
+    let stale = t.db().join("enrich-index/STALE");
+    let mut child = t.command(&["ingest", "gmt", big.to_str().unwrap(), "--library", "BIG"]).spawn().unwrap();
+    // The marker appears just before the new library becomes visible; kill then.
+    while !stale.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the ingest ended without marking the index stale");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    t.ok(&["check"]);
+    let out = t.run(&["enrich-index", "--check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Killed before the new index was swapped in: the old one says it is stale. (Had the rewrite
+    // won the race, the new index would be current; either way enrich answers as the store.)
+    if !out.status.success() {
+        assert!(err.contains("stale") && err.contains("`genekg enrich-index`"), "{err}");
+    }
+    assert_eq!(enrich(&t, false), enrich(&t, true));
+    t.ok(&["enrich-index"]);
+    t.ok(&["enrich-index", "--check"]);
+    assert_eq!(enrich(&t, false), enrich(&t, true));
 }
 
 #[test]
