@@ -3,11 +3,14 @@
 # Installs gseapy from PyPI into a throwaway venv under data/ (git-ignored), exports the default
 # store's libraries to GMT, and runs both tools on the same GMTs and gene lists of 100, 300 and
 # 1000 genes (see scripts/bench_enrich.py for what is timed).
-#   usage: scripts/bench-enrich.sh [LIBRARY ...]     (default: GO_BP GO_MF GO_CC PubMed)
-#   env:   GENEKG_DB  store to use (default: data/bench-enrich/genekg.db, ingested on first use)
+#   usage: scripts/bench-enrich.sh [--json FILE] [LIBRARY ...]   (default: GO_BP GO_MF GO_CC PubMed)
+#   --json also writes the figures to FILE (scripts/bench.sh collects it)
+#   env:   GENEKG_DB  store to use (default: data/bench-enrich/genekg.db, ingested on first use;
+#          a store given is used as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .deps/env.sh ] && source .deps/env.sh
+if [ "${1:-}" = --json ]; then export BENCH_ENRICH_JSON="$2"; shift 2; fi
 LIBRARIES=("$@")
 [ ${#LIBRARIES[@]} -gt 0 ] || LIBRARIES=(GO_BP GO_MF GO_CC PubMed)
 WORK=data/bench-enrich
@@ -20,7 +23,7 @@ cp "${CARGO_TARGET_DIR:-target}/release/genekg" "$WORK/genekg"
 cp "${CARGO_TARGET_DIR:-target}/release/genekg-lite" "$WORK/genekg-lite"
 BIN="$WORK/genekg"
 DB="${GENEKG_DB:-$WORK/genekg.db}"
-"$BIN" --db "$DB" ingest default --if-empty --source-dir data/source 2>/dev/null
+[ -n "${GENEKG_DB:-}" ] || "$BIN" --db "$DB" ingest default --if-empty --source-dir data/source 2>/dev/null
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import gseapy" 2>/dev/null; then
     echo "[bench] installing gseapy into $VENV" >&2
     python3 -m venv "$VENV"

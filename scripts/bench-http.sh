@@ -6,7 +6,8 @@
 #   and prints requests/s, p50, p99 and the GraphQL/trivial ratio.
 # Bars (issue 6): GraphQL >= 50% of the trivial endpoint's rps, GraphQL p99 <= 10 ms.
 #
-# Usage: scripts/bench-http.sh [--db PATH] [--duration 20s] [--connections 64] [--threads 2]
+# Usage: scripts/bench-http.sh [--db PATH] [--duration 20s] [--connections 64] [--threads 2] [--json FILE]
+# --json also writes the figures to FILE as one JSON object (scripts/bench.sh collects it).
 # GENEKG_BIN overrides the binary (default: the release build in CARGO_TARGET_DIR or target/).
 # The store must hold the default data (`genekg ingest default`); wrk is installed from Debian
 # when missing. The server and wrk share the machine, as they would on a small host.
@@ -16,12 +17,14 @@ DB="${GENEKG_DB:-data/genekg.db}"
 DURATION=20s
 CONNECTIONS=64
 THREADS=2
+JSON=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --db) DB="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
+    --json) JSON="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -92,3 +95,15 @@ awk -v g="$g_rps" -v t="$t_rps" -v p="$g_p99" 'BEGIN {
   r = g / t;
   printf "graphql/healthz rps ratio: %.2f (bar >= 0.50: %s); graphql p99 %.2f ms (bar <= 10 ms: %s)\n",
     r, (r >= 0.5 ? "met" : "NOT met"), p, (p <= 10 ? "met" : "NOT met") }'
+if [ -n "$JSON" ]; then
+  read -r _ t_rps t_p50 t_p99 t_errors <<<"$trivial"
+  read -r _ g_rps g_p50 g_p99 g_errors <<<"$graphql"
+  python3 - "$JSON" "$CONNECTIONS" "$DURATION" "$t_rps" "$t_p50" "$t_p99" "$t_errors" "$g_rps" "$g_p50" "$g_p99" "$g_errors" <<'EOF'
+import json, sys
+out, conns, dur = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def ep(rps, p50, p99, errors):
+    return {"rps": float(rps), "p50_ms": float(p50), "p99_ms": float(p99), "errors": errors}
+t, g = ep(*sys.argv[4:8]), ep(*sys.argv[8:12])
+json.dump({"connections": conns, "duration": dur, "healthz": t, "graphql": g, "ratio": g["rps"] / t["rps"]}, open(out, "w"), indent=2)
+EOF
+fi

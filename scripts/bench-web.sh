@@ -2,7 +2,8 @@
 # Dashboard benchmark (not a timed test): time until the gene page shows its table, and the
 # page's compressed size. Serves a copy of the default data's store (sled allows one process
 # per store) with its model and indexes on a free port.
-#   DATA_DIR (default data), GENE (default TP53), RUNS (default 7)
+#   DATA_DIR (default data), GENE (default TP53), RUNS (default 7), BENCH_JSON (also write the
+#   figures to this file as JSON)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA_DIR="${DATA_DIR:-data}"

@@ -73,8 +73,12 @@ def genekg(binary, db, libraries, genes_file, *extra, gmt=None, runs=1):
             walls.append(time.perf_counter() - started)
     wall = median(walls)
     plain = re.sub(r"\x1b\[[0-9;]*m", "", out.stderr)
-    query_ms = float(re.search(r'enrichment done ms="?([0-9.]+)', plain).group(1))
-    build_s = float(re.search(r'enrichment index built.*secs="?([0-9.]+)', plain).group(1))
+    # Log lines, not an interface: a run that no longer logs one reports it as unknown (nan).
+    def logged(pattern):
+        m = re.search(pattern, plain)
+        return float(m.group(1)) if m else float("nan")
+    query_ms = logged(r'enrichment done ms="?([0-9.]+)')
+    build_s = logged(r'enrichment index built.*secs="?([0-9.]+)')
     with open(result_file) as f:
         return json.load(f), wall, query_ms / 1e3, build_s
 
@@ -90,6 +94,7 @@ def main():
           f"{'lite --gmt':>10} {'ratio':>6} {'genekg --gmt':>12} {'genekg store':>12} {'lite store':>10} {'ratio':>6} "
           f"{'trees':>6} | p<1e-3 sets (same?) | "
           f"FDR<.05 sets gseapy/genekg (default scope); genekg with gseapy's scope")
+    figures = {"gseapy": gseapy.__version__, "libraries": libraries, "sets": n_sets, "lists": []}
     for size, genes in lists.items():
         genes_file = os.path.join(gmt_dir, f"list_{size}.txt")
         with open(genes_file, "w") as f:
@@ -139,6 +144,16 @@ def main():
               f"{len(k_p):>5} {same} | "
               f"{len(g_fdr)}/{len(k_fdr)}{fdr_note}; --fdr-scope overlapping: {len(k_fdr_enrichr)} {same_fdr}")
         sys.stdout.flush()
+        figures["lists"].append({
+            "genes": size, "gseapy_compute_s": g_compute, "genekg_query_s": k_query, "gseapy_e2e_s": g_e2e,
+            "lite_gmt_e2e_s": lite_e2e, "genekg_gmt_e2e_s": k_gmt_e2e, "genekg_store_e2e_s": k_e2e,
+            "lite_store_e2e_s": lite_store_e2e, "lite_trees_e2e_s": trees_e2e,
+            "significant_sets": len(k_p), "significant_identical": same == "identical",
+            "fdr_identical_gseapy_scope": same_fdr == "identical",
+        })
+    if os.environ.get("BENCH_ENRICH_JSON"):
+        with open(os.environ["BENCH_ENRICH_JSON"], "w") as f:
+            json.dump(figures, f, indent=2)
     print(f"(store: read from the store's enrichment index file, {k_build:.3f}s in the last genekg run; trees: the same")
     print(" answers read from the store's sled trees (--from-store, one run); every genekg process also loads libtorch,")
     print(" which the binary links for the model; genekg-lite does not)")

@@ -21,7 +21,8 @@ bash scripts/check-rust.sh
 
 # ---- apt packages -----------------------------------------------------------------------------
 # cmake, clang and libclang-dev build llama.cpp for the local LLM backend (llama-cpp-2).
-APT_PACKAGES=(build-essential pkg-config unzip ca-certificates chromium cmake clang libclang-dev)
+# wrk, curl and python3-venv are for the benchmarks (scripts/bench.sh: HTTP load, gseapy's venv).
+APT_PACKAGES=(build-essential pkg-config unzip ca-certificates chromium cmake clang libclang-dev wrk curl python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

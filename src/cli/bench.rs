@@ -28,6 +28,9 @@ pub struct AskBenchArgs {
     /// Questions, one JSON object per line with a `q` field [default: the bundled corpus].
     #[arg(long)]
     file: Option<std::path::PathBuf>,
+    /// One JSON object instead of the line of text (for scripts/bench.sh).
+    #[arg(long)]
+    json: bool,
 }
 
 fn bench_ask(ctx: &Context, args: AskBenchArgs) -> anyhow::Result<()> {
@@ -54,6 +57,14 @@ fn bench_ask(ctx: &Context, args: AskBenchArgs) -> anyhow::Result<()> {
     }
     ms.sort_by(f64::total_cmp);
     let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    if args.json {
+        let out = serde_json::json!({
+            "questions": questions.len(), "rounds": args.rounds, "p50_ms": at(0.5), "p90_ms": at(0.9),
+            "p99_ms": at(0.99), "max_ms": ms[ms.len() - 1], "first_ms": first_ms,
+        });
+        println!("{out}");
+        return Ok(());
+    }
     println!(
         "ask (rules, no LLM): {} questions x {} rounds  p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (first question, building the lexicon: {first_ms:.0} ms)",
         questions.len(),
@@ -87,6 +98,9 @@ pub struct IndexBenchArgs {
     /// Query-time candidate list measured first (then 4x) [default: as `index build`].
     #[arg(long)]
     ef: Option<usize>,
+    /// Only the JSON array (the table is left out), for scripts/bench.sh.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Resident memory of this process in bytes (Linux), to measure what an index build adds.
@@ -112,7 +126,14 @@ fn header() {
     );
 }
 
-fn bench_one(name: &str, items: Vec<(String, Vec<f32>)>, fingerprint: &str, queries: usize, params: AnnParams) -> anyhow::Result<serde_json::Value> {
+fn bench_one(
+    name: &str,
+    items: Vec<(String, Vec<f32>)>,
+    fingerprint: &str,
+    queries: usize,
+    params: AnnParams,
+    table: bool,
+) -> anyhow::Result<serde_json::Value> {
     let vectors: Vec<Vec<f32>> = items.iter().map(|(_, v)| v.clone()).collect();
     let before = rss_bytes();
     let started = Instant::now();
@@ -122,7 +143,9 @@ fn bench_one(name: &str, items: Vec<(String, Vec<f32>)>, fingerprint: &str, quer
     let mut out = vec![];
     for ef in [params.ef_search, params.ef_search * 4] {
         let r = measure(&index, &vectors, queries, ef);
-        print_row(name, index.len(), build_secs, mem_mb, &r);
+        if table {
+            print_row(name, index.len(), build_secs, mem_mb, &r);
+        }
         out.push(r);
     }
     Ok(serde_json::json!({"index": name, "vectors": index.len(), "build_secs": build_secs, "memory_mb": mem_mb, "params": params, "queries": out}))
@@ -144,12 +167,15 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
         ef_search: a.ef.unwrap_or(defaults.ef_search),
     };
     let mut results = vec![];
-    header();
+    let table = !a.json;
+    if table {
+        header();
+    }
     if !a.scale_only {
         let genes: Vec<(String, Vec<f32>)> = model.gene_embeddings().into_iter().map(|(e, v)| (e.to_string(), v)).collect();
-        results.push(bench_one(GENES, genes, &fp, a.queries, params)?);
+        results.push(bench_one(GENES, genes, &fp, a.queries, params, table)?);
         let sets = embed_all(&model, &all_sets(&store)?, "embed sets")?;
-        results.push(bench_one(SETS, sets, &fp, a.queries, params)?);
+        results.push(bench_one(SETS, sets, &fp, a.queries, params, table)?);
     }
     if let Some(n) = a.scale {
         let real = all_sets(&store)?;
@@ -167,7 +193,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
             .collect();
         let items = embed_all(&model, &synthetic, "embed scale sets")?;
         drop(synthetic);
-        results.push(bench_one("scale", items, &fp, a.queries.min(200), params)?);
+        results.push(bench_one("scale", items, &fp, a.queries.min(200), params, table)?);
     }
     println!("{}", serde_json::to_string(&results)?);
     Ok(())

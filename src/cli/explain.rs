@@ -64,6 +64,9 @@ pub struct ExplainBenchArgs {
     /// to aggregate split runs and to read what the guard rejected.
     #[arg(long, value_name = "FILE")]
     records: Option<std::path::PathBuf>,
+    /// One JSON object instead of lines of text (for scripts/bench.sh).
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     llm: LlmArgs,
 }
@@ -116,9 +119,18 @@ pub fn bench(ctx: &Context, args: ExplainBenchArgs) -> anyhow::Result<()> {
         rt.block_on(crate::explain::gene(&state, g, Some("none")))?;
         cached_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    println!("genes {}", genes.len());
-    println!("template explanation  p50 {:.2} ms  p90 {:.2} ms", percentile(template_ms.clone(), 0.5), percentile(template_ms, 0.9));
-    println!("cached explanation    p50 {:.3} ms  p90 {:.3} ms", percentile(cached_ms.clone(), 0.5), percentile(cached_ms, 0.9));
+    let mut report = serde_json::json!({
+        "genes": genes.len(),
+        "template_p50_ms": percentile(template_ms.clone(), 0.5),
+        "template_p90_ms": percentile(template_ms.clone(), 0.9),
+        "cached_p50_ms": percentile(cached_ms.clone(), 0.5),
+        "cached_p90_ms": percentile(cached_ms.clone(), 0.9),
+    });
+    if !args.json {
+        println!("genes {}", genes.len());
+        println!("template explanation  p50 {:.2} ms  p90 {:.2} ms", percentile(template_ms.clone(), 0.5), percentile(template_ms, 0.9));
+        println!("cached explanation    p50 {:.3} ms  p90 {:.3} ms", percentile(cached_ms.clone(), 0.5), percentile(cached_ms, 0.9));
+    }
     if let Some(llm) = llm {
         let (mut first, mut total, mut passed, mut busy) = (vec![], vec![], 0usize, 0usize);
         for &g in &genes {
@@ -158,10 +170,24 @@ pub fn bench(ctx: &Context, args: ExplainBenchArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        println!("llm {}", llm.model_id());
-        println!("first token           p50 {:.2} s  p90 {:.2} s", percentile(first.clone(), 0.5), percentile(first, 0.9));
-        println!("total                 p50 {:.2} s  p90 {:.2} s", percentile(total.clone(), 0.5), percentile(total, 0.9));
-        println!("guard pass rate       {passed}/{} ({:.0}%), failed generations {busy}", genes.len(), 100.0 * passed as f64 / genes.len() as f64);
+        report["llm"] = serde_json::json!({
+            "model": llm.model_id(),
+            "first_token_p50_s": percentile(first.clone(), 0.5),
+            "first_token_p90_s": percentile(first.clone(), 0.9),
+            "total_p50_s": percentile(total.clone(), 0.5),
+            "total_p90_s": percentile(total.clone(), 0.9),
+            "guard_passed": passed,
+            "failed_generations": busy,
+        });
+        if !args.json {
+            println!("llm {}", llm.model_id());
+            println!("first token           p50 {:.2} s  p90 {:.2} s", percentile(first.clone(), 0.5), percentile(first, 0.9));
+            println!("total                 p50 {:.2} s  p90 {:.2} s", percentile(total.clone(), 0.5), percentile(total, 0.9));
+            println!("guard pass rate       {passed}/{} ({:.0}%), failed generations {busy}", genes.len(), 100.0 * passed as f64 / genes.len() as f64);
+        }
+    }
+    if args.json {
+        println!("{report}");
     }
     Ok(())
 }

@@ -82,13 +82,16 @@ pub enum ModelCommand {
         model: Option<PathBuf>,
         #[arg(long, value_delimiter = ',', default_value = "128,512")]
         batch_sizes: Vec<usize>,
-        /// Training steps timed per variant (after one warm-up step).
+        /// Training steps timed per variant (after one warm-up step); 0 skips training.
         #[arg(long, default_value_t = 10)]
         steps: usize,
         #[arg(long)]
         predict: bool,
         #[arg(long, default_value_t = 2)]
         threads: i32,
+        /// One JSON object instead of lines of text (for scripts/bench.sh).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -210,17 +213,22 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(gsfm.config())?);
             }
         }
-        ModelCommand::Bench { model, batch_sizes, steps, predict, threads } => {
+        ModelCommand::Bench { model, batch_sizes, steps, predict, threads, json } => {
             crate::model::limit_threads(threads);
             let dir = model.unwrap_or_else(default_dir);
             let gsfm = Gsfm::load(&dir)?;
-            bench(ctx, &gsfm, &batch_sizes, steps, predict)?;
+            let report = bench(ctx, &gsfm, &batch_sizes, steps, predict, !json)?;
+            if json {
+                println!("{report}");
+            }
         }
     }
     Ok(())
 }
 
-fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predict: bool) -> anyhow::Result<()> {
+/// Prints each figure as it is measured (`text`) and returns them all as one JSON object.
+/// `steps` 0 leaves the training variants out.
+fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predict: bool, text: bool) -> anyhow::Result<serde_json::Value> {
     use rand::{Rng, SeedableRng};
     use tch::nn::OptimizerConfig;
     let store = ctx.open_store()?;
@@ -233,8 +241,11 @@ fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predic
     let corpus = crate::model::corpus::Corpus::load(&store, &libs, None)?;
     let sets: Vec<Vec<i64>> = corpus.sets.iter().map(|s| gsfm.vocabulary().encode(&s.genes)).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    println!("vocabulary {} columns, {} training sets ({})", config.vocab_size, sets.len(), libs.join(","));
-    for &bs in batch_sizes {
+    if text {
+        println!("vocabulary {} columns, {} training sets ({})", config.vocab_size, sets.len(), libs.join(","));
+    }
+    let mut report = serde_json::json!({ "vocab_size": config.vocab_size, "training_sets": sets.len(), "train": [] });
+    for &bs in batch_sizes.iter().filter(|_| steps > 0) {
         for dense in [false, true] {
             let mut net = Network::new(&config);
             let mut opt = tch::nn::adam(0.9, 0.999, 0.0).build(&net.vs, 1e-3)?;
@@ -253,11 +264,12 @@ fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predic
                     timed += started.elapsed().as_secs_f64();
                 }
             }
-            println!(
-                "train  batch {bs:>4} {:<13} {:>7.0} sets/s",
-                if dense { "dense" } else { "embedding-bag" },
-                (bs * steps) as f64 / timed
-            );
+            let variant = if dense { "dense" } else { "embedding-bag" };
+            let rate = (bs * steps) as f64 / timed;
+            if text {
+                println!("train  batch {bs:>4} {variant:<13} {rate:>7.0} sets/s");
+            }
+            report["train"].as_array_mut().expect("an array").push(serde_json::json!({ "batch": bs, "first_layer": variant, "sets_per_second": rate }));
         }
     }
     // Augment: a 100-gene list drawn from the vocabulary, 200 calls.
@@ -271,21 +283,31 @@ fn bench(ctx: &Context, gsfm: &Gsfm, batch_sizes: &[usize], steps: usize, predic
         })
         .collect();
     times.sort_by(f64::total_cmp);
-    println!("augment 100 genes   p50 {:.2} ms  p95 {:.2} ms", times[100], times[190]);
+    report["augment_100_genes"] = serde_json::json!({ "calls": times.len(), "p50_ms": times[100], "p95_ms": times[190] });
+    if text {
+        println!("augment 100 genes   p50 {:.2} ms  p95 {:.2} ms", times[100], times[190]);
+    }
     if predict {
         let t = Instant::now();
         let r = predict_and_store(&store, gsfm, &PredictionOptions::default())?;
-        println!(
-            "predict+store {} sets, {} set rows, {} partner rows: {:.1} s ({} MB written, store grew {} MB)",
-            r.sets,
-            r.set_rows,
-            r.partner_rows,
-            t.elapsed().as_secs_f64(),
-            r.bytes_written / 1_000_000,
-            r.store_growth_bytes / 1_000_000
-        );
+        let secs = t.elapsed().as_secs_f64();
+        report["predict"] = serde_json::json!({
+            "sets": r.sets, "set_rows": r.set_rows, "partner_rows": r.partner_rows, "seconds": secs,
+            "bytes_written": r.bytes_written, "store_growth_bytes": r.store_growth_bytes,
+        });
+        if text {
+            println!(
+                "predict+store {} sets, {} set rows, {} partner rows: {:.1} s ({} MB written, store grew {} MB)",
+                r.sets,
+                r.set_rows,
+                r.partner_rows,
+                secs,
+                r.bytes_written / 1_000_000,
+                r.store_growth_bytes / 1_000_000
+            );
+        }
     }
-    Ok(())
+    Ok(report)
 }
 
 /// Resolves gene arguments (commas, spaces and quoted CSV split) with the one gene-list policy,
