@@ -160,7 +160,7 @@ fn migration_3_converts_stored_functions() {
         store.tree("meta").unwrap().insert("schema_version", &2u32.to_be_bytes()).unwrap();
         store.flush().unwrap();
     }
-    let store = Store::open(&path).unwrap();
+    let store = reopen(&path, |p: &std::path::Path| Store::open(p));
     assert_eq!(store.schema_version().unwrap(), 3);
     for gene in [1, 2] {
         let got = functions_of_gene(&store, gene, None, f32::NEG_INFINITY).unwrap();
@@ -177,7 +177,24 @@ fn migration_3_converts_stored_functions() {
     assert!(!names.iter().any(|n| n == "model_gene_predictions" || n == "model_set_index"), "{names:?}");
 }
 
+/// Opens a store this process has just closed. sled 0.34 releases its file lock when its
+/// background flusher lets go of the database, shortly after the last handle is dropped, so an
+/// immediate reopen can meet `WouldBlock` on a loaded machine.
+fn reopen<T, E: std::fmt::Debug>(path: &std::path::Path, open: impl Fn(&std::path::Path) -> Result<T, E>) -> T {
+    let mut tries = 0;
+    loop {
+        match open(path) {
+            Ok(v) => return v,
+            Err(e) if tries < 100 && format!("{e:?}").contains("WouldBlock") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("opening {}: {e:?}", path.display()),
+        }
+    }
+}
+
 fn sled_tree_names(path: &std::path::Path) -> Vec<String> {
-    let db = sled::open(path).unwrap();
+    let db = reopen(path, |p: &std::path::Path| sled::open(p));
     db.tree_names().iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect()
 }
