@@ -91,6 +91,8 @@ pub fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<()> {
         }
     }
 
+    check_enrich_index(&store, &mut found, &mut notes)?;
+
     let ok = found.is_empty();
     let problems = found.into_lines();
     if args.json {
@@ -123,6 +125,36 @@ pub fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<()> {
     }
     if !ok {
         anyhow::bail!("{} problems found in {} (listed on stdout)", problems.len(), store.path().display());
+    }
+    Ok(())
+}
+
+/// The enrichment index file must be the store's current data: `genekg enrich` answers from it
+/// without opening the store, trusting only its STALE marker, so a file from another store or
+/// one whose marker was lost would answer from old sets. Missing is only a note: the command
+/// then reads the store.
+fn check_enrich_index(store: &crate::store::Store, found: &mut Findings, notes: &mut Vec<String>) -> anyhow::Result<()> {
+    use crate::enrich::compact::{index_dir, manifest, IndexFileError};
+    let dir = index_dir(store.path());
+    let place = dir.display().to_string();
+    match manifest(&dir) {
+        Err(IndexFileError::Missing(_)) => notes.push("no enrichment index (`genekg enrich-index` writes it; `genekg enrich` reads the store meanwhile)".into()),
+        Err(e) => found.add("enrichment index", place, e.to_string()),
+        Ok(m) => {
+            let current = store.data_versions()?;
+            let written: crate::store::DataVersions = m.libraries.iter().map(|l| (l.name.clone(), l.generation)).collect();
+            let changed = crate::store::changed_libraries(&written, &current);
+            let removed: Vec<&String> = written.keys().filter(|l| !current.contains_key(*l)).collect();
+            if !changed.is_empty() || !removed.is_empty() {
+                let mut differ: Vec<String> = changed;
+                differ.extend(removed.into_iter().cloned());
+                found.add(
+                    "stale enrichment index",
+                    place,
+                    format!("written for other data of {} than the store holds: run `genekg enrich-index`", differ.join(", ")),
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -88,3 +88,29 @@ fn check_fails_when_predictions_or_indexes_are_from_another_model() {
     t.ok(&["index", "build"]);
     check_passes(&t);
 }
+
+#[test]
+fn check_fails_when_the_enrichment_index_is_stale_or_from_other_data() {
+    let t = TestDir::new();
+    t.ingest_fixture_orgdb();
+    let dir = t.db().join(genekg::store::ENRICH_INDEX_DIR);
+    assert!(dir.join("manifest.json").exists(), "ingest writes the index");
+    t.ok(&["check"]);
+
+    std::fs::write(dir.join(genekg::store::ENRICH_INDEX_STALE), "a library was re-ingested").unwrap();
+    let report = check_fails(&t);
+    assert!(report.contains("enrichment-index") || report.contains(&dir.display().to_string()), "{report}");
+    assert!(report.contains("stale") && report.contains("genekg enrich-index"), "{report}");
+    t.ok(&["enrich-index"]);
+    t.ok(&["check"]);
+
+    // A manifest that records another generation of a library (its marker lost) is caught too.
+    let path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let first = &mut manifest["libraries"][0];
+    let name = first["name"].as_str().unwrap().to_string();
+    first["generation"] = (first["generation"].as_u64().unwrap() + 1000).into();
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let report = check_fails(&t);
+    assert!(report.contains("written for other data of") && report.contains(&name), "{report}");
+}
