@@ -130,15 +130,18 @@ pub fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<()> {
 }
 
 /// The enrichment index file must be the store's current data: `genekg enrich` answers from it
-/// without opening the store, trusting only its STALE marker, so a file from another store or
-/// one whose marker was lost would answer from old sets. Missing is only a note: the command
-/// then reads the store.
+/// without opening the store, trusting only its STALE marker, so a file whose marker was lost
+/// would answer from old sets. Missing or marked stale is only a note: the command then reads
+/// the store.
 fn check_enrich_index(store: &crate::store::Store, found: &mut Findings, notes: &mut Vec<String>) -> anyhow::Result<()> {
     use crate::enrich::compact::{index_dir, manifest, IndexFileError};
     let dir = index_dir(store.path());
     let place = dir.display().to_string();
     match manifest(&dir) {
         Err(IndexFileError::Missing(_)) => notes.push("no enrichment index (`genekg enrich-index` writes it; `genekg enrich` reads the store meanwhile)".into()),
+        // Marked stale is the honest state after an ingest (even a killed one): enrich reads the
+        // store instead, so it is a note, not damage.
+        Err(e @ IndexFileError::Stale { .. }) => notes.push(format!("{e}; `genekg enrich` reads the store meanwhile")),
         Err(e) => found.add("enrichment index", place, e.to_string()),
         Ok(m) => {
             let current = store.data_versions()?;
