@@ -95,7 +95,8 @@ impl GeneNode {
         &self.0.omim
     }
 
-    /// Curated gene sets that contain this gene, by library then term.
+    /// Stored gene sets that contain this gene (GO terms, papers' gene lists, domains, ingested
+    /// GMT libraries), by library then term.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn known_sets(
         &self,

@@ -89,7 +89,7 @@ function Identity({ gene }) {
       <h1><span class="symbol">${gene.symbol}</span> <${FamilyBadge} family=${gene.targetFamily} /></h1>
       <p class="gene-name">${gene.name}</p>
       <p class="muted">${gene.type}${gene.chromosome ? ` · chromosome ${gene.chromosome}` : ''}${gene.cytoband ? ` (${gene.cytoband})` : ''} ·
-        in ${fmt.int(gene.knownSets.totalCount)} curated sets · <${Publications} symbol=${gene.symbol} /></p>
+        in ${fmt.int(gene.knownSets.totalCount)} stored sets · <${Publications} symbol=${gene.symbol} /></p>
     </header>
     <dl class="ids">${ids.filter(([, v]) => v.length).map(([k, v]) => html`<dt>${k}</dt><dd>${v.join(', ')}</dd>`)}</dl>
     <ul class="linkouts" aria-label="This gene elsewhere">
