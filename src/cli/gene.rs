@@ -134,7 +134,7 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
             })).collect::<Vec<_>>(),
             "predicted_untitled": {"count": untitled_functions.len(), "set_ids": untitled_functions.iter().take(args.first).collect::<Vec<_>>()},
             "predicted_partners": partners.iter().take(args.first).map(|p| json!({
-                "entrez": p.entrez, "symbol": symbol_of(p.entrez), "z": p.z, "probability": p.probability,
+                "entrez": p.entrez, "symbol": symbol_of(p.entrez.0), "z": p.z, "probability": p.probability,
             })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -213,7 +213,7 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
         println!("  none stored for this gene (outside the model's vocabulary?)");
     }
     for p in partners.iter().take(args.first) {
-        let sym = symbol_of(p.entrez).unwrap_or_else(|| p.entrez.to_string());
+        let sym = symbol_of(p.entrez.0).unwrap_or_else(|| p.entrez.to_string());
         println!("  {sym:<12} z {:>6.2}  p {:.3}", p.z, p.probability);
     }
     Ok(())
