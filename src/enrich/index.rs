@@ -223,7 +223,7 @@ impl EnrichIndex {
             });
         }
         let index = Self::assemble(entrez, symbols, GeneLookup::Store(store.resolver()?), raw);
-        index.log_built(started);
+        index.log_ready(started, "built from the store");
         Ok(index)
     }
 
@@ -235,7 +235,7 @@ impl EnrichIndex {
         let GmtLibraries { names, libraries } = gmt::read_libraries(files)?;
         let lookup = GeneLookup::Exact(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect());
         let index = Self::assemble((0..names.len() as u32).collect(), names, lookup, libraries);
-        index.log_built(started);
+        index.log_ready(started, "built from GMT files");
         Ok(index)
     }
 
@@ -293,13 +293,14 @@ impl EnrichIndex {
         }
     }
 
-    pub(super) fn log_built(&self, started: std::time::Instant) {
+    /// Logs the index's size and the time since `started`; `how` says where it came from.
+    pub(super) fn log_ready(&self, started: std::time::Instant, how: &str) {
         tracing::info!(
             genes = self.entrez.len(),
             libraries = self.libraries.len(),
             sets = self.set_count(),
             secs = format!("{:.2}", started.elapsed().as_secs_f64()),
-            "enrichment index built"
+            "enrichment index {how}"
         );
     }
 
