@@ -349,16 +349,17 @@ pub fn prediction_subject(entrez: u32, set_key: &str) -> String {
     format!("why:{entrez}:{set_key}")
 }
 
-async fn explain(
+/// `template` builds the template answer; it is only awaited when the cache has no answer.
+async fn explain<E>(
     state: &AppState,
     subject: String,
     llm: Option<Arc<dyn Llm>>,
-    make_template: impl FnOnce() -> Result<Explanation, EvidenceError>,
-) -> Result<Explanation, EvidenceError> {
+    template: impl std::future::Future<Output = Result<Explanation, E>>,
+) -> Result<Explanation, E> {
     if let Some(hit) = cached(state, &subject, llm.as_deref()) {
         return Ok(hit);
     }
-    let template = make_template()?;
+    let template = template.await?;
     let answer = match &llm {
         None => template,
         Some(l) => match crate::llm::collect_stream(rewrite_stream(state, &template, l.as_ref()), Instant::now()).await {
@@ -372,15 +373,38 @@ async fn explain(
 
 /// The explanation of a gene with the requested backend (`None`: the server's default).
 pub async fn gene(state: &AppState, entrez: u32, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+    gene_with(state, entrez, backend, async { gene_template(state, entrez) }).await
+}
+
+/// [`gene`] with the template built by `template` ([`gene_template`] run where the caller
+/// wants it: the server runs it on its blocking pool, as it gathers index and model work).
+pub async fn gene_with<E: From<EvidenceError>>(
+    state: &AppState,
+    entrez: u32,
+    backend: Option<&str>,
+    template: impl std::future::Future<Output = Result<Explanation, E>>,
+) -> Result<Explanation, E> {
     let llm = state.explainer.llm(backend)?;
-    explain(state, gene_subject(entrez), llm, || gene_template(state, entrez)).await
+    explain(state, gene_subject(entrez), llm, template).await
 }
 
 /// Why `entrez` is predicted for `set_key`, with the requested backend.
 pub async fn prediction(state: &AppState, entrez: u32, set_key: &str, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+    prediction_with(state, entrez, set_key, backend, |key| async move { prediction_template(state, entrez, &key) }).await
+}
+
+/// [`prediction`] with the template built by `template` from the set id, checked and written
+/// as `LIBRARY:term` (see [`gene_with`]).
+pub async fn prediction_with<E: From<EvidenceError>, F: std::future::Future<Output = Result<Explanation, E>>>(
+    state: &AppState,
+    entrez: u32,
+    set_key: &str,
+    backend: Option<&str>,
+    template: impl FnOnce(String) -> F,
+) -> Result<Explanation, E> {
     let llm = state.explainer.llm(backend)?;
     let key = crate::domain::SetId::parse(set_key).map_err(EvidenceError::BadInput)?.to_string();
-    explain(state, prediction_subject(entrez, &key), llm, || prediction_template(state, entrez, &key)).await
+    explain(state, prediction_subject(entrez, &key), llm, template(key.clone())).await
 }
 
 #[cfg(test)]
