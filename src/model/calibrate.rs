@@ -253,12 +253,7 @@ pub fn recalibrate(store: &crate::store::Store, dir: &std::path::Path, held_out:
     };
     let config = &model.file.model;
     if config.logit_scale.is_none() && config.objective == super::Objective::Multinomial {
-        let examples: Vec<Vec<i64>> = corpus
-            .sets
-            .iter()
-            .map(|s| model.vocab.encode(&s.genes))
-            .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
-            .collect();
+        let examples = corpus.examples(&model.vocab);
         let hide = if config.input_dropout > 0.0 { config.input_dropout } else { 0.5 };
         let blend = model.item_item.as_ref().zip(config.item_item.map(|c| c.weight));
         let c = fit(&model.network, blend, &examples, hide, recipe.seed);

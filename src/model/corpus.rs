@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::config::{ModelConfig, TrainConfig};
 use super::eval::cases::{self, Case};
+use super::vocab::Vocab;
 use super::{ModelError, Result};
 use crate::store::Store;
 
@@ -149,6 +150,16 @@ impl Corpus {
     /// sha256 over the architecture, the recipe and every training set (id and genes): equal
     /// fingerprints mean the same training run, so predictions and checkpoints can be matched
     /// to the model that made them.
+    /// The training sets as the model reads them ([`Vocab::encode`]), leaving out sets with no
+    /// vocabulary gene: what the epochs, the calibration fit and the gene prior all count over.
+    pub fn examples(&self, vocab: &Vocab) -> Vec<Vec<i64>> {
+        self.sets
+            .iter()
+            .map(|s| vocab.encode(&s.genes))
+            .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
+            .collect()
+    }
+
     pub fn fingerprint(&self, model: &ModelConfig, recipe: &TrainConfig) -> String {
         let mut h = Sha256::new();
         h.update(serde_json::to_vec(model).expect("config serialises"));

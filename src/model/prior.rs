@@ -191,12 +191,7 @@ pub fn apply(store: &Store, dir: &Path, config: Option<GenePriorConfig>) -> Resu
     let gene_prior = match config {
         Some(c) => {
             c.validate().map_err(ModelError::Invalid)?;
-            let examples: Vec<Vec<i64>> = corpus
-                .sets
-                .iter()
-                .map(|s| model.vocab.encode(&s.genes))
-                .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
-                .collect();
+            let examples = corpus.examples(&model.vocab);
             Some(GenePrior::count(store, &examples, &model.vocab, c)?)
         }
         None => None,

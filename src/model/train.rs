@@ -149,12 +149,7 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
     if architecture.item_item.is_some() {
         ItemItemConfig::check_genes(vocab.gene_count()).map_err(ModelError::Invalid)?;
     }
-    let examples: Vec<Vec<i64>> = corpus
-        .sets
-        .iter()
-        .map(|s| vocab.encode(&s.genes))
-        .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
-        .collect();
+    let examples = corpus.examples(&vocab);
     let gene_prior = match architecture.gene_prior {
         Some(config) if store.has_publication_counts()? => Some(GenePrior::count(store, &examples, &vocab, config)?),
         Some(_) => {
