@@ -353,12 +353,12 @@ async fn explain(
     state: &AppState,
     subject: String,
     llm: Option<Arc<dyn Llm>>,
-    make_template: impl FnOnce() -> Result<Explanation, EvidenceError>,
+    template: impl std::future::Future<Output = Result<Explanation, EvidenceError>>,
 ) -> Result<Explanation, EvidenceError> {
     if let Some(hit) = cached(state, &subject, llm.as_deref()) {
         return Ok(hit);
     }
-    let template = make_template()?;
+    let template = template.await?;
     let answer = match &llm {
         None => template,
         Some(l) => match crate::llm::collect_stream(rewrite_stream(state, &template, l.as_ref()), Instant::now()).await {
@@ -373,14 +373,31 @@ async fn explain(
 /// The explanation of a gene with the requested backend (`None`: the server's default).
 pub async fn gene(state: &AppState, entrez: u32, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
     let llm = state.explainer.llm(backend)?;
-    explain(state, gene_subject(entrez), llm, || gene_template(state, entrez)).await
+    explain(state, gene_subject(entrez), llm, async { gene_template(state, entrez) }).await
+}
+
+/// [`gene`] for the server: the template (milliseconds of index and model work on a cache miss)
+/// is built on the heavy pool (`graphql::blocking`), not on the async worker awaiting it.
+pub async fn gene_served(state: &Arc<AppState>, entrez: u32, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+    let llm = state.explainer.llm(backend)?;
+    let template = crate::graphql::blocking::heavy(state, move |st| gene_template(st, entrez));
+    explain(state, gene_subject(entrez), llm, template).await
 }
 
 /// Why `entrez` is predicted for `set_key`, with the requested backend.
 pub async fn prediction(state: &AppState, entrez: u32, set_key: &str, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
     let llm = state.explainer.llm(backend)?;
     let key = crate::domain::SetId::parse(set_key).map_err(EvidenceError::BadInput)?.to_string();
-    explain(state, prediction_subject(entrez, &key), llm, || prediction_template(state, entrez, &key)).await
+    explain(state, prediction_subject(entrez, &key), llm, async { prediction_template(state, entrez, &key) }).await
+}
+
+/// [`prediction`] for the server, with the template built as in [`gene_served`].
+pub async fn prediction_served(state: &Arc<AppState>, entrez: u32, set_key: &str, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+    let llm = state.explainer.llm(backend)?;
+    let key = crate::domain::SetId::parse(set_key).map_err(EvidenceError::BadInput)?.to_string();
+    let subject = prediction_subject(entrez, &key);
+    let template = crate::graphql::blocking::heavy(state, move |st| prediction_template(st, entrez, &key));
+    explain(state, subject, llm, template).await
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ impl ExplanationNode {
 
 pub async fn gene_explanation(ctx: &Context<'_>, entrez: u32, llm: Option<String>) -> async_graphql::Result<ExplanationNode> {
     let st = state(ctx)?;
-    Ok(ExplanationNode(crate::explain::gene(st, entrez, llm.as_deref()).await.map_err(ApiError::from)?))
+    Ok(ExplanationNode(crate::explain::gene_served(st, entrez, llm.as_deref()).await.map_err(ApiError::from)?))
 }
 
 pub fn publication_count(ctx: &Context<'_>, entrez: u32) -> async_graphql::Result<u32> {
@@ -80,6 +80,6 @@ impl ExplainQueries {
     ) -> async_graphql::Result<ExplanationNode> {
         let st = state(ctx)?;
         let entrez = resolve_gene(st, &gene)?;
-        Ok(ExplanationNode(crate::explain::prediction(st, entrez, &set, llm.as_deref()).await.map_err(ApiError::from)?))
+        Ok(ExplanationNode(crate::explain::prediction_served(st, entrez, &set, llm.as_deref()).await.map_err(ApiError::from)?))
     }
 }
