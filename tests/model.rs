@@ -25,10 +25,10 @@ fn recipe(epochs: usize) -> TrainConfig {
     }
 }
 
-/// The served architecture (multinomial, input dropout, L2 input) whole-input, with or without
-/// the gene-to-gene path.
+/// The served architecture (multinomial, input dropout, L2 input) whole-input and without the
+/// gene prior, with or without the gene-to-gene path: each part is tested on its own.
 fn multinomial(item_item: Option<ItemItemConfig>) -> ModelConfig {
-    ModelConfig { item_item, input_chunk: None, ..Recipe::served().architecture }
+    ModelConfig { item_item, input_chunk: None, gene_prior: None, ..Recipe::served().architecture }
 }
 
 fn train_into(store: &Store, out: &Path, epochs: usize) -> genekg::model::train::TrainReport {
@@ -64,7 +64,7 @@ fn training_learns_generalises_and_round_trips() {
     // Save/load: re-saving the loaded model and loading it again gives identical logits.
     let again = tmp.path().join("copy");
     let loaded = checkpoint::load(&out).unwrap();
-    checkpoint::save(&again, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), &loaded.fingerprint).unwrap();
+    checkpoint::save(&again, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), loaded.gene_prior.as_ref(), &loaded.fingerprint).unwrap();
     let copy = Gsfm::load(&again).unwrap();
     let sets: Vec<&[u32]> = bp.iter().take(20).map(|c| c.input.as_slice()).collect();
     assert_eq!(gsfm.logits(&sets), copy.logits(&sets));
@@ -240,13 +240,72 @@ fn item_item_path_is_fitted_saved_and_blended() {
     // Save/load keeps the path; a directory that lost its file says which file is missing.
     let copy = tmp.path().join("copy");
     let loaded = checkpoint::load(&out).unwrap();
-    checkpoint::save(&copy, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), &loaded.fingerprint).unwrap();
+    checkpoint::save(&copy, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), loaded.gene_prior.as_ref(), &loaded.fingerprint).unwrap();
     let sets: Vec<&[u32]> = bp.iter().take(20).map(|c| c.input.as_slice()).collect();
     assert_eq!(Gsfm::load(&copy).unwrap().logits(&sets), gsfm.logits(&sets));
-    assert!(checkpoint::save(&tmp.path().join("bad"), &loaded.network, &loaded.vocab, &loaded.file, None, &loaded.fingerprint).is_err());
+    assert!(checkpoint::save(&tmp.path().join("bad"), &loaded.network, &loaded.vocab, &loaded.file, None, None, &loaded.fingerprint).is_err());
     std::fs::remove_file(copy.join(item_item::FILE)).unwrap();
     let err = Gsfm::load(&copy).err().expect("a model without its item-item file does not load").to_string();
     assert!(err.contains(item_item::FILE), "{err}");
+}
+
+#[test]
+fn gene_prior_is_counted_saved_added_and_can_be_given_later() {
+    use genekg::model::prior::{self, GenePriorConfig};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = fixture_store(tmp.path());
+    let out = tmp.path().join("prior");
+    let with_prior = ModelConfig { gene_prior: Some(GenePriorConfig::FITTED), ..multinomial(None) };
+    train_with(&store, &out, 4, with_prior);
+    assert!(out.join(prior::FILE).is_file());
+    let gsfm = Gsfm::load(&out).unwrap();
+    let gene_prior = gsfm.gene_prior().expect("the served recipe has a gene prior");
+
+    // Each gene's bias is its training-set count and papers, weighted as configured.
+    let corpus = genekg::model::corpus::Corpus::for_recipe(&store, &recipe(4)).unwrap();
+    for (i, &entrez) in gsfm.vocab().iter().enumerate().take(50) {
+        let counts = gene_prior.counts(i).unwrap();
+        let sets = corpus.sets.iter().filter(|s| s.genes.contains(&entrez)).count() as u32;
+        assert_eq!(counts.training_sets, sets, "training sets of {entrez}");
+        assert_eq!(counts.publications, store.publication_count(entrez).unwrap(), "papers of {entrez}");
+        let bias = -0.33 * (sets as f64).ln_1p() + 0.22 * (counts.publications as f64).ln_1p();
+        assert!((gene_prior.bias()[i] as f64 - bias).abs() < 1e-5);
+    }
+    let studied = (0..gsfm.vocab().len()).max_by_key(|&i| gene_prior.counts(i).unwrap().publications).unwrap();
+    let least = (0..gsfm.vocab().len()).min_by_key(|&i| gene_prior.counts(i).unwrap().publications).unwrap();
+    assert_ne!(gene_prior.bias()[studied], gene_prior.bias()[least], "papers move the bias");
+
+    // Served logits are the model's without the prior plus the bias, column by column.
+    let bp = cases::random_split("GO_BP", &store.library_sets("GO_BP").unwrap(), 42, 10);
+    let inputs: Vec<&[u32]> = bp.iter().take(10).map(|c| c.input.as_slice()).collect();
+    let served = gsfm.logits(&inputs);
+    let without = gsfm.logits_of(&inputs, Method::GsfmWithoutPrior.parts());
+    for (row, bare) in served.iter().zip(&without) {
+        for ((s, b), bias) in row.iter().zip(bare).zip(gene_prior.bias()) {
+            assert!((s - (b + bias)).abs() < 1e-4, "{s} != {b} + {bias}");
+        }
+    }
+    let summary = eval::holdout(&gsfm, None, Method::GsfmWithoutPrior, &bp, false);
+    assert!(summary.median_auroc.unwrap() > 0.5);
+
+    // Removing the prior and giving it back later (`genekg model prior`) counts the same
+    // training sets as training did; each change is a new fingerprint.
+    let before = gsfm.fingerprint().to_string();
+    let off = prior::apply(&store, &out, None).unwrap();
+    assert!(!out.join(prior::FILE).exists());
+    assert_eq!(Gsfm::load(&out).unwrap().logits(&inputs), without, "without the prior the model answers as before it");
+    let on = prior::apply(&store, &out, Some(GenePriorConfig::FITTED)).unwrap();
+    assert!(on.recalibrated, "the probability map is refitted on the calibration sets");
+    let again = Gsfm::load(&out).unwrap();
+    assert_eq!(again.gene_prior().unwrap().bias(), gene_prior.bias());
+    assert_eq!(again.logits(&inputs), served);
+    let fingerprints = [before, off.fingerprint, on.fingerprint];
+    assert!(fingerprints[0] != fingerprints[1] && fingerprints[1] != fingerprints[2] && fingerprints[0] != fingerprints[2]);
+
+    // A damaged prior file is named when the model loads.
+    std::fs::write(out.join(prior::FILE), "entrez\ttraining_sets\tpublications\n1\t2\n").unwrap();
+    let err = Gsfm::load(&out).err().expect("a damaged prior does not load").to_string();
+    assert!(err.contains(prior::FILE) && err.contains("line 2"), "{err}");
 }
 
 #[test]

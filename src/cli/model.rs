@@ -67,6 +67,24 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 2)]
         threads: i32,
     },
+    /// Give the model a gene prior (one bias per gene from its training sets and papers; see
+    /// docs/model.md) without retraining, or remove it with `--off`; the probability map is
+    /// refitted. Then run `model predict` and `index build`.
+    Prior {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Weight of ln(1 + training sets) in logit units [default: the fitted one].
+        #[arg(long, allow_hyphen_values = true)]
+        training_sets: Option<f64>,
+        /// Weight of ln(1 + papers) in logit units [default: the fitted one].
+        #[arg(long, allow_hyphen_values = true)]
+        publications: Option<f64>,
+        /// Remove the model's gene prior.
+        #[arg(long, conflicts_with_all = ["training_sets", "publications"])]
+        off: bool,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
     /// Print the model's config and fingerprint.
     Info {
         #[arg(long)]
@@ -136,7 +154,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 h.update(text.as_bytes());
                 hex::encode(h.finalize())
             };
-            checkpoint::save(&out, &network, &v, &file, None, &fingerprint)?;
+            checkpoint::save(&out, &network, &v, &file, None, None, &fingerprint)?;
             println!(
                 "imported {} gene columns ({} symbols not in this catalogue) into {}",
                 v.gene_count(),
@@ -200,6 +218,20 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                     "fingerprint": gsfm.fingerprint(),
                 })
             );
+            eprintln!("the model has a new fingerprint: run `genekg model predict` and `genekg index build`");
+        }
+        ModelCommand::Prior { model, training_sets, publications, off, threads } => {
+            use crate::model::prior::GenePriorConfig;
+            crate::model::limit_threads(threads);
+            let store = ctx.open_store()?;
+            let dir = model.unwrap_or_else(default_dir);
+            let fitted = GenePriorConfig::FITTED;
+            let config = (!off).then(|| GenePriorConfig {
+                training_sets: training_sets.unwrap_or(fitted.training_sets),
+                publications: publications.unwrap_or(fitted.publications),
+            });
+            let applied = crate::model::prior::apply(&store, &dir, config)?;
+            println!("{}", serde_json::json!({ "gene_prior": config, "recalibrated": applied.recalibrated, "fingerprint": applied.fingerprint }));
             eprintln!("the model has a new fingerprint: run `genekg model predict` and `genekg index build`");
         }
         ModelCommand::Info { model, json } => {

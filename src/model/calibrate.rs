@@ -285,7 +285,7 @@ pub fn recalibrate(store: &crate::store::Store, dir: &std::path::Path, held_out:
     } else {
         saved.fingerprint.clone()
     };
-    super::checkpoint::save(dir, &saved.network, &saved.vocab, &saved.file, saved.item_item.as_ref(), &fingerprint)?;
+    super::checkpoint::save(dir, &saved.network, &saved.vocab, &saved.file, saved.item_item.as_ref(), saved.gene_prior.as_ref(), &fingerprint)?;
     tracing::info!(
         fit_cases = outcome.fit_cases,
         platt_ece = format!("{:.4}", outcome.platt_check.ece),

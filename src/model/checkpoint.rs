@@ -13,6 +13,7 @@ use tch::Tensor;
 
 use super::config::ModelFile;
 use super::item_item::{self, ItemItem};
+use super::prior::{self, GenePrior};
 use super::network::Network;
 use super::vocab::Vocab;
 use super::{io_err, ModelError, Result};
@@ -32,6 +33,8 @@ pub struct ModelDir {
     pub fingerprint: String,
     /// Present exactly when `file.model.item_item` is.
     pub item_item: Option<ItemItem>,
+    /// Present exactly when `file.model.gene_prior` is.
+    pub gene_prior: Option<GenePrior>,
 }
 
 fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
@@ -59,20 +62,23 @@ fn read_weights(network: &mut Network, path: &Path) -> Result<()> {
 }
 
 /// Writes a complete model directory, replacing `dir` in one step; other files of `dir` (the
-/// saved evaluation, a training checkpoint) are kept. `item_item` must be given exactly when
-/// the config names it.
-pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, fingerprint: &str) -> Result<()> {
+/// saved evaluation, a training checkpoint) are kept. `item_item` and `gene_prior` must be
+/// given exactly when the config names them.
+pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, gene_prior: Option<&GenePrior>, fingerprint: &str) -> Result<()> {
     let staging = crate::publish::staging(dir).map_err(io_err(dir))?;
-    write_dir(&staging, network, vocab, file, item_item, fingerprint)?;
-    let owned = [WEIGHTS, VOCAB, CONFIG, FINGERPRINT, item_item::FILE];
+    write_dir(&staging, network, vocab, file, item_item, gene_prior, fingerprint)?;
+    let owned = [WEIGHTS, VOCAB, CONFIG, FINGERPRINT, item_item::FILE, prior::FILE];
     crate::publish::publish(&staging, dir, |name| !owned.contains(&name)).map_err(io_err(dir))
 }
 
 /// Writes the model's files into `dir` (the fingerprint last), without the swap of [`save`]:
 /// for a staging directory of the caller's.
-pub fn write_dir(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, fingerprint: &str) -> Result<()> {
+pub fn write_dir(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, gene_prior: Option<&GenePrior>, fingerprint: &str) -> Result<()> {
     if file.model.item_item.is_some() != item_item.is_some() {
         return Err(ModelError::Invalid("the config and the item-item weights disagree on whether the model has that path".into()));
+    }
+    if file.model.gene_prior.is_some() != gene_prior.is_some() {
+        return Err(ModelError::Invalid("the config and the gene prior counts disagree on whether the model has a gene prior".into()));
     }
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     // Whatever was there is no longer complete once we start replacing files.
@@ -86,6 +92,12 @@ pub fn write_dir(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile,
     match item_item {
         Some(ii) => write_atomic(&item_item_path, |tmp| ii.save(tmp))?,
         None if item_item_path.exists() => std::fs::remove_file(&item_item_path).map_err(io_err(&item_item_path))?,
+        None => {}
+    }
+    let prior_path = dir.join(prior::FILE);
+    match gene_prior {
+        Some(p) => write_atomic(&prior_path, |tmp| p.save(tmp, vocab))?,
+        None if prior_path.exists() => std::fs::remove_file(&prior_path).map_err(io_err(&prior_path))?,
         None => {}
     }
     let json = serde_json::to_string_pretty(file).expect("config serialises");
@@ -121,7 +133,11 @@ pub fn load(dir: &Path) -> Result<ModelDir> {
         Some(_) => Some(ItemItem::load(&dir.join(item_item::FILE), vocab.gene_count())?),
         None => None,
     };
-    Ok(ModelDir { network, vocab, file, fingerprint, item_item })
+    let gene_prior = match file.model.gene_prior {
+        Some(config) => Some(GenePrior::load(&dir.join(prior::FILE), &vocab, config)?),
+        None => None,
+    };
+    Ok(ModelDir { network, vocab, file, fingerprint, item_item, gene_prior })
 }
 
 /// Where training stands after a finished epoch, for `--resume`.

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::item_item::ItemItemConfig;
+pub use super::prior::GenePriorConfig;
 
 /// How the input multi-hot vector is scaled before the first layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
@@ -97,6 +98,10 @@ pub struct ModelConfig {
     /// alone, as published. Not in the published config; left out of the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_item: Option<ItemItemConfig>,
+    /// One bias per gene column added to every logit (`prior.rs`); `None` = no prior, as
+    /// published. Not in the published config; left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gene_prior: Option<GenePriorConfig>,
 }
 
 fn is_bce(o: &Objective) -> bool {
@@ -138,6 +143,7 @@ impl ModelConfig {
             probability_map: None,
             input_chunk: None,
             item_item: None,
+            gene_prior: None,
         }
     }
 
@@ -189,6 +195,9 @@ impl ModelConfig {
         }
         if let Some(item_item) = &self.item_item {
             item_item.validate()?;
+        }
+        if let Some(prior) = &self.gene_prior {
+            prior.validate()?;
         }
         Ok(())
     }
@@ -273,6 +282,7 @@ impl Recipe {
                 objective: Objective::Multinomial,
                 input_chunk: Some(25),
                 item_item: Some(ItemItemConfig { lambda: 500.0, keep: 1024, weight: 0.5 }),
+                gene_prior: Some(GenePriorConfig::FITTED),
                 ..ModelConfig::new(3)
             },
         }

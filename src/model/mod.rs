@@ -12,6 +12,8 @@
 //! | `config.json`        | [`ModelConfig`] (architecture) + the training recipe and data      |
 //! | `item_item.safetensors` | the gene-to-gene path, when the config has `item_item`          |
 //! |                      | (`item_item.columns`, `item_item.weights`, `[V-2, keep]`)          |
+//! | `gene_prior.tsv`     | training sets and papers per gene column, when the config has      |
+//! |                      | `gene_prior` (`prior.rs`)                                          |
 //! | `fingerprint`        | sha256 over the training data and the config (see [`train`])      |
 //! | `checkpoint/`        | the last finished epoch, for `genekg train --resume`               |
 //!
@@ -32,6 +34,7 @@ pub mod mixture;
 pub mod network;
 pub mod predict;
 pub mod predictions;
+pub mod prior;
 pub mod train;
 pub mod vocab;
 

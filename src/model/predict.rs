@@ -18,6 +18,7 @@ use super::config::ModelFile;
 use super::item_item::ItemItem;
 use super::mixture;
 use super::network::{Batch, Network};
+use super::prior::GenePrior;
 use super::vocab::Vocab;
 use super::{ModelError, Result};
 
@@ -35,6 +36,20 @@ pub struct Gsfm {
     file: ModelFile,
     fingerprint: String,
     item_item: Option<ItemItem>,
+    gene_prior: Option<GenePrior>,
+}
+
+/// Which parts of the model a logit row is made of: everything for serving, less to show each
+/// part's share in `genekg eval holdout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub item_item: bool,
+    pub gene_prior: bool,
+}
+
+impl Parts {
+    pub const ALL: Self = Self { item_item: true, gene_prior: true };
+    pub const AUTOENCODER: Self = Self { item_item: false, gene_prior: false };
 }
 
 /// One vocabulary gene's score for a gene list.
@@ -81,6 +96,7 @@ impl Gsfm {
             file: dir.file,
             fingerprint: dir.fingerprint,
             item_item: dir.item_item,
+            gene_prior: dir.gene_prior,
         }
     }
 
@@ -97,6 +113,11 @@ impl Gsfm {
 
     pub fn vocabulary(&self) -> &Vocab {
         &self.vocab
+    }
+
+    /// The model's gene prior, when it has one: what each gene's bias is made of.
+    pub fn gene_prior(&self) -> Option<&GenePrior> {
+        self.gene_prior.as_ref()
     }
 
     pub fn config(&self) -> &ModelFile {
@@ -130,21 +151,19 @@ impl Gsfm {
     /// Logits over the gene columns (vocabulary order, specials dropped) for each set.
     /// Sets longer than the model's `input_chunk` are answered as a mixture of chunks
     /// (`mixture.rs`), and the item-item path is added to each row when the model has one
-    /// (`item_item.rs`). Forward passes take about [`INFERENCE_BATCH`] rows each.
+    /// (`item_item.rs`), then the gene prior when it has one (`prior.rs`). Forward passes take
+    /// about [`INFERENCE_BATCH`] rows each.
     pub fn logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
-        self.logits_of(sets, true)
+        self.logits_of(sets, Parts::ALL)
     }
 
-    /// [`Gsfm::logits`] without the item-item path: the autoencoder alone, for comparing the
-    /// two (`genekg eval holdout --method autoencoder`). Equal to `logits` for a model without one.
-    pub fn autoencoder_logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
-        self.logits_of(sets, false)
-    }
-
-    fn logits_of(&self, sets: &[&[u32]], with_item_item: bool) -> Vec<Vec<f32>> {
+    /// [`Gsfm::logits`] made of some parts only, for comparing them (`genekg eval holdout
+    /// --method autoencoder` is [`Parts::AUTOENCODER`]). A part the model lacks stays out.
+    pub fn logits_of(&self, sets: &[&[u32]], parts: Parts) -> Vec<Vec<f32>> {
         let first = Vocab::first_gene_column() as i64;
         let config = &self.file.model;
-        let item_item = self.item_item.as_ref().zip(config.item_item).filter(|_| with_item_item);
+        let item_item = self.item_item.as_ref().zip(config.item_item).filter(|_| parts.item_item);
+        let gene_prior = self.gene_prior.as_ref().filter(|_| parts.gene_prior);
         let mut out = Vec::with_capacity(sets.len());
         let mut next = 0;
         while next < sets.len() {
@@ -176,6 +195,9 @@ impl Gsfm {
             let mut block = Self::rows(&block);
             if let Some((ii, c)) = item_item {
                 block.par_iter_mut().zip(&inputs).for_each(|(row, input)| ii.blend(row, input, c.weight));
+            }
+            if let Some(prior) = gene_prior {
+                block.par_iter_mut().for_each(|row| prior.add_to(row));
             }
             out.extend(block);
         }

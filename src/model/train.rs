@@ -22,6 +22,7 @@ use super::calibrate;
 use super::config::{ItemItemConfig, ModelConfig, ModelFile, Objective, Recipe, TrainConfig};
 use super::corpus::Corpus;
 use super::item_item::ItemItem;
+use super::prior::GenePrior;
 use super::network::Network;
 use super::vocab::Vocab;
 use super::{ModelError, Result};
@@ -143,18 +144,29 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
             recipe.min_gene_sets
         )));
     }
-    let architecture = ModelConfig { vocab_size: vocab.size() as i64, ..opts.architecture.clone() };
+    let mut architecture = ModelConfig { vocab_size: vocab.size() as i64, ..opts.architecture.clone() };
     architecture.validate().map_err(ModelError::Invalid)?;
     if architecture.item_item.is_some() {
         ItemItemConfig::check_genes(vocab.gene_count()).map_err(ModelError::Invalid)?;
     }
-    let fingerprint = corpus.fingerprint(&architecture, recipe);
     let examples: Vec<Vec<i64>> = corpus
         .sets
         .iter()
         .map(|s| vocab.encode(&s.genes))
         .filter(|cols| cols.iter().any(|&c| c >= Vocab::first_gene_column() as i64))
         .collect();
+    let gene_prior = match architecture.gene_prior {
+        Some(config) if store.has_publication_counts()? => Some(GenePrior::count(store, &examples, &vocab, config)?),
+        Some(_) => {
+            // The weights were fitted with papers beside training sets; half of them would be
+            // another prior, so none is better than a wrong one.
+            tracing::warn!("the store has no publication counts (a GMT-only store?): training without the gene prior");
+            architecture.gene_prior = None;
+            None
+        }
+        None => None,
+    };
+    let fingerprint = fingerprint_with_prior(corpus.fingerprint(&architecture, recipe), gene_prior.as_ref());
     tracing::info!(
         sets = examples.len(),
         vocab = vocab.size(),
@@ -276,7 +288,6 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
         });
     }
 
-    let mut architecture = architecture;
     let item_item = match &architecture.item_item {
         Some(c) => Some(fit_item_item(&examples, vocab.gene_count(), c)?),
         None => None,
@@ -301,7 +312,7 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
     // together: a run killed in between leaves the previous model, never an uncalibrated one
     // under the final fingerprint.
     let staging = crate::publish::staging(&opts.out_dir).map_err(super::io_err(&opts.out_dir))?;
-    checkpoint::write_dir(&staging, &network, &vocab, &file, item_item.as_ref(), &fingerprint)?;
+    checkpoint::write_dir(&staging, &network, &vocab, &file, item_item.as_ref(), gene_prior.as_ref(), &fingerprint)?;
     if !corpus.reserve.is_empty() {
         calibrate::recalibrate(store, &staging, calibrate::HeldOut::Reserve, false)?;
     }
@@ -320,6 +331,18 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
         seconds: state.seconds,
         sets_per_second: state.sets_seen as f64 / state.seconds.max(1e-9),
     })
+}
+
+/// The model's fingerprint covers the gene prior's counts: the same recipe and sets on a store
+/// with other publication counts make another model. Without a prior it is the corpus's own.
+pub fn fingerprint_with_prior(corpus_fingerprint: String, gene_prior: Option<&GenePrior>) -> String {
+    match gene_prior {
+        None => corpus_fingerprint,
+        Some(prior) => {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(format!("{corpus_fingerprint}:gene_prior:{}", prior.digest())))
+        }
+    }
 }
 
 /// Fits the item-item path on the training sets once the epochs are done. It is not

@@ -48,7 +48,7 @@ pub fn write(
     for chunk in prepared.chunks(crate::model::predict::INFERENCE_BATCH) {
         let inputs: Vec<&[u32]> = chunk.iter().map(|(_, (input, _, _))| input.as_slice()).collect();
         let logits = model.logits(&inputs);
-        let autoencoder = model.autoencoder_logits(&inputs);
+        let autoencoder = model.logits_of(&inputs, crate::model::predict::Parts::AUTOENCODER);
         for (k, (i, (input, candidates, positive))) in chunk.iter().enumerate() {
             let g: Vec<f32> = candidates.iter().map(|c| logits[k][column_of[c]]).collect();
             let a: Vec<f32> = candidates.iter().map(|c| autoencoder[k][column_of[c]]).collect();

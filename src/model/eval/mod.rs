@@ -19,7 +19,7 @@ use serde::Serialize;
 use baselines::Scorer;
 use cases::Case;
 
-use super::predict::Gsfm;
+use super::predict::{Gsfm, Parts};
 
 /// A case counts only with at least this many known (in-vocabulary) genes on each side.
 pub const MIN_KNOWN_PER_SIDE: usize = 5;
@@ -29,11 +29,28 @@ pub const MIN_KNOWN_PER_SIDE: usize = 5;
 pub enum Method {
     /// The model as it answers everywhere else.
     Gsfm,
-    /// The same model without its item-item path (the published architecture's answer).
+    /// The same model without its gene prior (`prior.rs`), to show the prior's share.
+    #[value(name = "gsfm-without-prior")]
+    #[serde(rename = "gsfm-without-prior")]
+    GsfmWithoutPrior,
+    /// The same model without its item-item path and gene prior (the published architecture's
+    /// answer).
     Autoencoder,
     Cooccurrence,
     Frequency,
     Random,
+}
+
+impl Method {
+    /// The parts of the model a model-based method scores with (all of them for the others,
+    /// which do not use the model's logits).
+    pub fn parts(self) -> Parts {
+        match self {
+            Method::GsfmWithoutPrior => Parts { gene_prior: false, ..Parts::ALL },
+            Method::Autoencoder => Parts::AUTOENCODER,
+            _ => Parts::ALL,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,8 +101,8 @@ fn result(case: &Case, known_input: usize, scores: &[f32], positive: &[bool]) ->
     }
 }
 
-/// Evaluates `cases` with the model (`scorer` None; `Method::Autoencoder` leaves out its
-/// item-item path) or a baseline, over `model`'s vocabulary.
+/// Evaluates `cases` with the model (`scorer` None, with [`Method::parts`] of it) or a
+/// baseline, over `model`'s vocabulary.
 pub fn holdout(model: &Gsfm, scorer: Option<&dyn Scorer>, method: Method, cases: &[Case], keep_per_case: bool) -> Summary {
     let genes = model.vocab();
     let vocab: HashSet<u32> = genes.iter().copied().filter(|&g| g != 0).collect();
@@ -106,7 +123,7 @@ pub fn holdout(model: &Gsfm, scorer: Option<&dyn Scorer>, method: Method, cases:
                 genes.iter().enumerate().map(|(i, &g)| (g, i)).collect();
             for chunk in prepared.chunks(super::predict::INFERENCE_BATCH) {
                 let inputs: Vec<&[u32]> = chunk.iter().map(|(_, (input, _, _))| input.as_slice()).collect();
-                let logits = if method == Method::Autoencoder { model.autoencoder_logits(&inputs) } else { model.logits(&inputs) };
+                let logits = model.logits_of(&inputs, method.parts());
                 let part: Vec<CaseResult> = chunk
                     .par_iter()
                     .zip(logits.par_iter())
