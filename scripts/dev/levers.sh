@@ -16,3 +16,7 @@ for o in ${ONTOLOGIES:-BP MF CC}; do
   "$venv/bin/python" scripts/dev/lever_features.py data/dev-source "$out/model-$o.tsv" "$out/features-$o.tsv" "$(echo "$o" | tr A-Z a-z)"
   "$venv/bin/python" scripts/dev/lever_fit.py "$out/features-$o.tsv" | tee "$out/fit-$o.txt"
 done
+# The served gene prior's weights (docs/model.md, "The served gene prior").
+if [ -z "${ONTOLOGIES:-}" ]; then
+  "$venv/bin/python" scripts/dev/prior_fit.py "$out"/features-{BP,MF,CC}.tsv | tee "$out/prior-fit.txt"
+fi
