@@ -78,7 +78,7 @@ def genekg(binary, db, libraries, genes_file, *extra, gmt=None, runs=1):
         m = re.search(pattern, plain)
         return float(m.group(1)) if m else float("nan")
     query_ms = logged(r'enrichment done ms="?([0-9.]+)')
-    build_s = logged(r'enrichment index built.*secs="?([0-9.]+)')
+    build_s = logged(r'enrichment index (?:built|read).*secs="?([0-9.]+)')
     with open(result_file) as f:
         return json.load(f), wall, query_ms / 1e3, build_s
 

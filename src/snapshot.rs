@@ -14,6 +14,12 @@
 //! - `F`: a file: its path under the data directory (`model/config.json`), u64 LE length, bytes;
 //! - `E`: the end, followed by the sha256 of every byte before it.
 //!
+//! The enrichment index file (`DB/enrich-index`, [`crate::enrich::compact`]) is not in the
+//! snapshot: import writes it from the imported store. It is derived from the store alone and
+//! takes a second or two to write (a small part of an import); left out, a snapshot cannot
+//! carry an index that disagrees with its store, the format needs no section for files inside
+//! the store directory, and snapshots exported before the index existed import with one.
+//!
 //! Export writes `FILE.partial`, renames it to `FILE` when complete and makes it read-only; an
 //! existing `FILE` is never overwritten. Import checks the checksum before anything it wrote
 //! becomes visible: it fills staging directories and publishes them only at the end
@@ -306,8 +312,11 @@ pub fn import(file: &Path, layout: &Layout) -> anyhow::Result<Manifest> {
     for (_, stage, dir) in staged {
         crate::publish::publish(&stage, dir, |_| false)?;
     }
-    // Migrations of an older snapshot run here, once.
-    Store::open(&layout.db)?.flush()?;
+    // Migrations of an older snapshot run here, once; the enrichment index is read from the
+    // migrated store.
+    let store = Store::open(&layout.db)?;
+    crate::enrich::compact::rebuild(&store, &layout.db).context("writing the enrichment index")?;
+    store.flush()?;
     Ok(manifest)
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use genekg::domain::LibraryName;
+use genekg::domain::{Entrez, LibraryName, SetId};
 use genekg::enrich::fisher::{ln_upper_tail, Counts, LogFactorial};
 use genekg::enrich::{Background, EnrichError, EnrichIndex, EnrichRequest, FdrScope, RankOptions, MAX_INPUT_GENES};
 use genekg::ingest::{ingest_gmt, GmtOptions};
@@ -208,7 +208,7 @@ fn rank_test_agrees_with_blitzgsea() {
     let spearman = 1.0 - 6.0 * d2 / (n * (n * n - 1.0));
     assert!(spearman > 0.95, "Spearman correlation of p with blitzGSEA: {spearman:.3}");
     // Significant sets (FDR <= 0.05) first, each group by ES, then p, then set id; ranks 1..
-    let key = |r: &genekg::enrich::RankRow| (r.fdr > 0.05, -r.es, r.log10_p, r.set_id.clone());
+    let key = |r: &genekg::enrich::RankRow| (r.fdr > 0.05, -r.es, r.log10_p, r.set_id.to_string());
     for (i, w) in rows.windows(2).enumerate() {
         assert!(key(&w[0]) < key(&w[1]), "{} before {}", w[0].set_id, w[1].set_id);
         assert_eq!(w[0].rank, i + 1);
@@ -269,7 +269,7 @@ fn unknown_ambiguous_and_duplicate_genes_are_reported() {
     // CAF1 is an alias of both CHAF1A (10036) and CHAF1B (8208) in org.Hs.eg.db.
     let r = ix.enrich(&request(&["MCM2", "mcm2", "4171", "CAF1", "NOTAGENE", "MCM4"])).unwrap();
     assert_eq!(r.input.given, 6);
-    assert_eq!(r.input.genes, vec![4171, 4173]);
+    assert_eq!(r.input.genes, vec![Entrez(4171), Entrez(4173)]);
     assert_eq!(r.input.duplicates, vec!["mcm2", "4171"]);
     assert_eq!(r.input.unknown, vec!["NOTAGENE"]);
     assert_eq!(r.input.ambiguous.len(), 1);
@@ -315,7 +315,7 @@ fn order_is_total_and_equal_queries_share_the_cache() {
     let a = ix.enrich(&EnrichRequest { genes: genes.clone(), ..Default::default() }).unwrap();
     assert!(a.rows.len() > 500);
     for (i, w) in a.rows.windows(2).enumerate() {
-        assert!((w[0].log10_p, &w[0].set_id) < (w[1].log10_p, &w[1].set_id), "{} then {}", w[0].set_id, w[1].set_id);
+        assert!((w[0].log10_p, w[0].set_id.as_str()) < (w[1].log10_p, w[1].set_id.as_str()), "{} then {}", w[0].set_id, w[1].set_id);
         assert_eq!(w[0].rank, i + 1);
     }
     // The same genes, reordered and in other id types, hit the cached rows.
@@ -415,7 +415,7 @@ fn gmt_index_matches_scipy_without_a_store() {
         assert_eq!([lib.background_genes, got.set_size, lib.input_genes, got.overlap_size], r.counts, "{what}: N, K, n, k");
         assert_close(&format!("{what} ln p"), got.log10_p * std::f64::consts::LN_10, r.ln_p);
         assert_close(&format!("{what} fdr"), got.fdr, r.last);
-        assert_eq!(&*got.set_id, format!("ORACLE:{}", r.term));
+        assert_eq!(got.set_id.as_str(), format!("ORACLE:{}", r.term));
         compared += 1;
     }
     assert!(compared > 500, "{compared}");
@@ -554,9 +554,10 @@ fn the_index_file_reads_back_the_store_index_and_answers_the_same() {
         }
     }
     for id in ["ORACLE:DNA replication (GO:0006260)", "GO_BP:GO:0006260"] {
-        assert_eq!(all.set_genes(id), fx.index.set_genes(id), "{id}");
+        let id = SetId::parse(id).unwrap();
+        assert_eq!(all.set_genes(&id), fx.index.set_genes(&id), "{id}");
     }
-    assert_eq!(all.symbol(4171), Some("MCM2"));
+    assert_eq!(all.symbol(Entrez(4171)), Some("MCM2"));
     let unknown = compact::load(&target, Some(&["GO_BP".into(), "Nope".into()])).err().unwrap().to_string();
     assert!(unknown.contains("unknown library `Nope`") && unknown.contains("available: GO_BP"), "{unknown}");
 }

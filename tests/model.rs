@@ -99,10 +99,10 @@ fn training_learns_generalises_and_round_trips() {
     assert!(listed.genes.iter().filter(|g| !g.known).count() <= 20);
     assert!(listed.genes.windows(2).all(|w| w[0].rank < w[1].rank));
     let first_new = listed.genes.iter().find(|g| !g.known).unwrap();
-    let functions = predictions::functions_of_gene(&store, first_new.entrez, Some("GO_BP"), f32::MIN).unwrap();
+    let functions = predictions::functions_of_gene(&store, first_new.entrez.0, Some("GO_BP"), f32::MIN).unwrap();
     assert!(functions.iter().any(|f| f.set_id == typed_id));
-    assert!(functions.iter().all(|f| f.set_id.library.as_str() == "GO_BP"));
-    assert_eq!(predictions::partners_of_gene(&store, first_new.entrez).unwrap().len(), 5);
+    assert!(functions.iter().all(|f| f.set_id.library() == "GO_BP"));
+    assert_eq!(predictions::partners_of_gene(&store, first_new.entrez.0).unwrap().len(), 5);
     assert_eq!(predictions::set_auroc(&store, &typed_id).unwrap(), listed.auroc);
     assert!(predictions::prediction_report(&store).unwrap().is_some());
 }

@@ -3,6 +3,7 @@
 //! API promises, across chunk boundaries and libraries; and migration 3 turns the layout of
 //! schema version 2 into the same answers.
 
+use genekg::domain::Entrez;
 use genekg::model::predictions::functions_of_gene;
 use genekg::store::predictions::PredictedSet;
 use genekg::store::{FunctionFilter, FunctionRow, SetPrediction, SetPredictions, Store};
@@ -28,8 +29,8 @@ fn layout() -> Vec<(u32, &'static str, String, bool, Option<f32>, Vec<SetPredict
             let number = l as u32 * 150 + i;
             let z = ((i * 7 + l as u32 * 3) % 40) as f32 / 4.0 - 2.0;
             let genes = vec![
-                SetPrediction { entrez: 1, probability: 0.5, z, rank: 1 + i % 5, known: i % 3 == 0 },
-                SetPrediction { entrez: 2, probability: 0.25, z: -z, rank: 2, known: false },
+                SetPrediction { entrez: Entrez(1), probability: 0.5, z, rank: 1 + i % 5, known: i % 3 == 0 },
+                SetPrediction { entrez: Entrez(2), probability: 0.25, z: -z, rank: 2, known: false },
             ];
             sets.push((number, library, format!("T{i}"), library == "PubMed" && i % 2 == 0, (i % 4 != 0).then_some(0.75), genes));
         }
@@ -41,7 +42,7 @@ fn expected(gene: u32) -> Vec<Expected> {
     let mut rows: Vec<Expected> = layout()
         .into_iter()
         .flat_map(|(set, library, term, untitled, _, genes)| {
-            genes.into_iter().filter(|g| g.entrez == gene).map(move |g| Expected {
+            genes.into_iter().filter(|g| g.entrez == Entrez(gene)).map(move |g| Expected {
                 library,
                 term: term.clone(),
                 z: g.z,
@@ -144,7 +145,7 @@ fn migration_3_converts_stored_functions() {
             let entry = OldSetIndexEntry { id: format!("{library}:{term}"), auroc: *auroc };
             index.insert(number.to_be_bytes(), postcard::to_allocvec(&entry).unwrap()).unwrap();
             for r in rows {
-                by_gene.entry(r.entrez).or_default().push(OldGeneHit {
+                by_gene.entry(r.entrez.0).or_default().push(OldGeneHit {
                     set: *number,
                     probability: r.probability,
                     z: r.z,
@@ -169,7 +170,7 @@ fn migration_3_converts_stored_functions() {
         let want: Vec<(String, f32, bool)> = want.iter().map(|r| (format!("{}:{}", r.library, r.term), r.z, r.known)).collect();
         assert_eq!(got, want, "gene {gene}");
         let bp = functions_of_gene(&store, gene, Some("GO_BP"), 0.0).unwrap();
-        assert!(!bp.is_empty() && bp.iter().all(|f| f.set_id.library.as_str() == "GO_BP" && f.z >= 0.0));
+        assert!(!bp.is_empty() && bp.iter().all(|f| f.set_id.library() == "GO_BP" && f.z >= 0.0));
     }
     // The old trees are gone.
     drop(store);

@@ -146,11 +146,8 @@ fn check_enrich_index(store: &crate::store::Store, found: &mut Findings, notes: 
         Ok(m) => {
             let current = store.data_versions()?;
             let written: crate::store::DataVersions = m.libraries.iter().map(|l| (l.name.clone(), l.generation)).collect();
-            let changed = crate::store::changed_libraries(&written, &current);
-            let removed: Vec<&String> = written.keys().filter(|l| !current.contains_key(*l)).collect();
-            if !changed.is_empty() || !removed.is_empty() {
-                let mut differ: Vec<String> = changed;
-                differ.extend(removed.into_iter().cloned());
+            let differ = crate::store::changed_libraries(&written, &current);
+            if !differ.is_empty() {
                 found.add(
                     "stale enrichment index",
                     place,

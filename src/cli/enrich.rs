@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
+use crate::domain::Entrez;
 use crate::enrich::compact::{self, IndexFileError};
 use crate::enrich::{Background, EnrichIndex, EnrichRequest, EnrichResult, EnrichRow, FdrScope};
 #[cfg(feature = "model")]
@@ -273,7 +274,7 @@ struct JsonRow<'a> {
     term: &'a str,
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    overlap: Option<&'a [u32]>,
+    overlap: Option<&'a [Entrez]>,
     overlap_symbols: Vec<&'a str>,
     overlap_size: usize,
     set_size: usize,
@@ -285,14 +286,14 @@ struct JsonRow<'a> {
 }
 
 /// Genes as the index names them (symbols, or the GMT files' names).
-fn symbols<'a>(index: &'a EnrichIndex, genes: &[u32]) -> Vec<&'a str> {
+fn symbols<'a>(index: &'a EnrichIndex, genes: &[Entrez]) -> Vec<&'a str> {
     genes.iter().map(|&g| index.symbol(g).unwrap_or("?")).collect()
 }
 
 fn json_row<'a>(index: &'a EnrichIndex, r: &'a EnrichRow, from_gmt: bool) -> JsonRow<'a> {
     JsonRow {
         rank: r.rank,
-        set_id: &r.set_id,
+        set_id: r.set_id.as_str(),
         library: &r.library,
         term: &r.term,
         name: &r.name,
@@ -358,7 +359,7 @@ fn print_input_report(index: &EnrichIndex, input: &crate::enrich::InputReport) {
     }
     for a in &input.ambiguous {
         let names: Vec<String> =
-            a.candidates.iter().map(|&g| format!("{} ({g})", index.symbol(g).unwrap_or("?"))).collect();
+            a.candidates.iter().map(|&g| format!("{} ({g})", index.symbol(Entrez(g)).unwrap_or("?"))).collect();
         eprintln!("ambiguous: {} could be {}", a.input, names.join(", "));
     }
     if !input.duplicates.is_empty() {

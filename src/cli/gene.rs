@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::graphql::gene::GeneLinks;
-use crate::model::predictions::{functions_of_gene, partners_of_gene, prediction_report};
+use crate::model::predictions::{functions_of_gene, partners_of_gene, prediction_report, PredictionStatus};
 use crate::store::{Resolution, Store};
 
 #[derive(Args)]
@@ -86,6 +86,36 @@ fn unresolved_in_words(raw: &str, resolution: &Resolution, symbol: impl Fn(u32) 
     }
 }
 
+/// Why stored predictions for `library` (`""`: partners, which depend on the model alone) are
+/// not shown, judged as the server and `genekg explain` judge them
+/// ([`PredictionStatus::stale_reason`]) against the model of the data directory, read by its
+/// fingerprint file alone so this command needs no libtorch start.
+struct Staleness {
+    status: PredictionStatus,
+    /// `Err`: the model directory, which holds no model.
+    fingerprint: Result<String, std::path::PathBuf>,
+}
+
+impl Staleness {
+    fn read(ctx: &Context, store: &Store) -> anyhow::Result<Self> {
+        let dir = ctx.paths.model_dir();
+        let fingerprint = std::fs::read_to_string(dir.join(crate::model::checkpoint::FINGERPRINT)).map(|s| s.trim().to_string()).map_err(|_| dir);
+        Ok(Self { status: PredictionStatus::read(store)?, fingerprint })
+    }
+
+    fn reason(&self, library: &str) -> Option<String> {
+        match &self.fingerprint {
+            Ok(fp) => self.status.stale_reason(fp, Some(library)),
+            Err(_) => None,
+        }
+    }
+
+    /// Said beside predictions that could not be judged.
+    fn unjudged(&self) -> Option<String> {
+        self.fingerprint.as_ref().err().map(|dir| format!("no model in {} to judge the stored predictions by (`--data-dir` names another)", dir.display()))
+    }
+}
+
 pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let symbol_of = |c: u32| store.gene(c).ok().flatten().map(|g| g.symbol);
@@ -98,7 +128,22 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let memberships = store.sets_of_gene(entrez)?;
     let known_total: usize = memberships.values().map(Vec::len).sum();
     let predicted = prediction_report(&store)?.is_some();
-    let functions = if predicted { functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)? } else { vec![] };
+    let mut functions = if predicted { functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)? } else { vec![] };
+    let staleness = if predicted { Some(Staleness::read(ctx, &store)?) } else { None };
+    // Reasons, each once: libraries whose data changed since the run are named together.
+    let mut stale: Vec<String> = Vec::new();
+    let mut note = |why: Option<String>| {
+        let shown = why.is_none();
+        if let Some(why) = why.filter(|w| !stale.contains(w)) {
+            stale.push(why);
+        }
+        shown
+    };
+    if let Some(s) = &staleness {
+        let libraries: std::collections::BTreeSet<String> = functions.iter().map(|f| f.set_id.library().to_string()).collect();
+        let current: Vec<String> = libraries.into_iter().filter(|l| note(s.reason(l))).collect();
+        functions.retain(|f| current.iter().any(|l| l == f.set_id.library()));
+    }
     // Stored by descending z; new ones first is what a reader wants from "what does it do",
     // named sets before papers known only by their PMID.
     let by_id: std::collections::HashMap<String, &crate::model::predictions::GeneFunction> =
@@ -111,7 +156,9 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
         .iter()
         .map(|(lib, terms)| (lib, split_titled(&store, terms.iter().map(|t| format!("{lib}:{t}")))))
         .collect();
-    let partners = if predicted { partners_of_gene(&store, entrez)? } else { vec![] };
+    let partners_current = staleness.as_ref().is_some_and(|s| note(s.reason("")));
+    let partners = if partners_current { partners_of_gene(&store, entrez)? } else { vec![] };
+    let unjudged = staleness.as_ref().and_then(Staleness::unjudged);
 
     if args.json {
         let known: serde_json::Map<String, serde_json::Value> = known_split
@@ -128,13 +175,15 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
             "links": links,
             "known_sets": {"count": known_total, "libraries": known},
             "predictions_stored": predicted,
+            "predictions_stale": (!stale.is_empty()).then(|| stale.join("; ")),
+            "predictions_unjudged": unjudged,
             "predicted_functions": new_functions.iter().map(|(f, name)| json!({
                 "set_id": f.set_id, "name": name, "z": f.z,
                 "probability": f.probability, "rank": f.rank, "set_auroc": f.set_auroc,
             })).collect::<Vec<_>>(),
             "predicted_untitled": {"count": untitled_functions.len(), "set_ids": untitled_functions.iter().take(args.first).collect::<Vec<_>>()},
             "predicted_partners": partners.iter().take(args.first).map(|p| json!({
-                "entrez": p.entrez, "symbol": symbol_of(p.entrez), "z": p.z, "probability": p.probability,
+                "entrez": p.entrez, "symbol": symbol_of(p.entrez.0), "z": p.z, "probability": p.probability,
             })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -197,9 +246,17 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
         println!("\npredicted functions and partners: {NO_PREDICTIONS}");
         return Ok(());
     }
+    if !stale.is_empty() {
+        println!("\nstale predictions, not shown: {}", stale.join("; "));
+    }
+    if let Some(why) = &unjudged {
+        println!("\n{why}");
+    }
     println!("\npredicted functions (named sets not containing {}, by z of the model's score)", gene.symbol);
-    if new_functions.is_empty() {
+    if new_functions.is_empty() && stale.is_empty() {
         println!("  none listed (the gene is in no set's top predictions)");
+    } else if new_functions.is_empty() {
+        println!("  none from current predictions");
     }
     for (f, name) in &new_functions {
         let auroc = f.set_auroc.map(|a| format!("{a:.2}")).unwrap_or_else(|| "-".into());
@@ -209,11 +266,13 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
         println!("  also predicted, untitled ({}, by z): {}", untitled_functions.len(), untitled_line(&untitled_functions, args.first));
     }
     println!("\npredicted partners (the model's top genes for {} alone)", gene.symbol);
-    if partners.is_empty() {
+    if !partners_current {
+        println!("  not shown: the stored predictions are stale (see above)");
+    } else if partners.is_empty() {
         println!("  none stored for this gene (outside the model's vocabulary?)");
     }
     for p in partners.iter().take(args.first) {
-        let sym = symbol_of(p.entrez).unwrap_or_else(|| p.entrez.to_string());
+        let sym = symbol_of(p.entrez.0).unwrap_or_else(|| p.entrez.to_string());
         println!("  {sym:<12} z {:>6.2}  p {:.3}", p.z, p.probability);
     }
     Ok(())

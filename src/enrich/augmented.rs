@@ -20,6 +20,7 @@ use serde::Serialize;
 use super::query::resolve_input;
 use super::rank::{RankOptions, RankRow};
 use super::{EnrichError, EnrichIndex, InputReport, Result};
+use crate::domain::Entrez;
 use crate::model::Gsfm;
 
 /// One model-augmented enrichment query.
@@ -40,8 +41,8 @@ pub struct AugmentedRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct AugmentedResult {
     pub input: InputReport,
-    /// Known input genes the model cannot read (outside its vocabulary; Entrez).
-    pub outside_model: Vec<u32>,
+    /// Known input genes the model cannot read (outside its vocabulary).
+    pub outside_model: Vec<Entrez>,
     /// Genes in the ranking the sets were tested against.
     pub ranked_genes: usize,
     /// Every tested set, in the order of [`super::rank::result_order`].
@@ -54,7 +55,8 @@ impl EnrichIndex {
     pub fn augmented_enrich(&self, model: &Gsfm, req: &AugmentedRequest) -> Result<AugmentedResult> {
         let resolved = resolve_input(&req.genes, self.resolver(), self.dense_index())?;
         let input = resolved.report;
-        let augmented = model.augment(&input.genes).map_err(|e| EnrichError::Model(e.to_string()))?;
+        let genes: Vec<u32> = input.genes.iter().map(|g| g.0).collect();
+        let augmented = model.augment(&genes).map_err(|e| EnrichError::Model(e.to_string()))?;
         let scores: Vec<(u32, f32)> = augmented
             .genes
             .iter()
@@ -63,6 +65,6 @@ impl EnrichIndex {
             .collect();
         let options = RankOptions { libraries: req.libraries.clone(), min_size: req.min_size, max_size: req.max_size };
         let rows = self.rank_enrich(&scores, &options)?;
-        Ok(AugmentedResult { input, outside_model: augmented.unknown, ranked_genes: scores.len(), rows })
+        Ok(AugmentedResult { input, outside_model: augmented.unknown.into_iter().map(Entrez).collect(), ranked_genes: scores.len(), rows })
     }
 }

@@ -80,7 +80,7 @@ mod tests {
 
     fn value(rows: usize) -> Cached {
         let row = EnrichRow {
-            set_id: "L:t".into(), library: "L".into(), term: "t".into(), name: "t".into(), overlap: vec![],
+            set_id: crate::domain::SetId::join("L", "t"), library: "L".into(), term: "t".into(), name: "t".into(), overlap: vec![],
             overlap_size: 0, set_size: 1, p_value: 1.0, log10_p: 0.0, odds_ratio: 1.0, fdr: 1.0, log10_fdr: 0.0, rank: 1,
         };
         Arc::new((vec![], Arc::new(vec![row; rows])))

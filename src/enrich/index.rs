@@ -14,6 +14,7 @@ use super::ora::{Hit, Scan, Universe};
 use super::query::{resolve_background, resolve_input, GeneLookup, QueryMarks};
 use super::rank::{self, RankOptions, RankRow};
 use super::{Background, EnrichError, EnrichRequest, EnrichResult, EnrichRow, LibraryBackground, Result};
+use crate::domain::{Entrez, SetId};
 use crate::store::Store;
 
 /// Cached results: at most this many queries and this many rows over all of them (~100 MB).
@@ -31,7 +32,7 @@ pub(crate) type DenseIds = FxHashMap<u32, u32>;
 /// than a `Vec` per set: one allocation, and the scan walks memory in order.
 pub(crate) struct LibraryIndex {
     pub name: Arc<str>,
-    pub set_ids: Vec<Arc<str>>,
+    pub set_ids: Vec<SetId>,
     pub terms: Vec<Arc<str>>,
     pub names: Vec<Arc<str>>,
     /// Each set's position among all set ids of the index, sorted as strings.
@@ -74,7 +75,7 @@ impl LibraryIndex {
         }
         Self {
             name: Arc::from(name),
-            set_ids: terms.iter().map(|t| Arc::from(format!("{name}:{t}"))).collect(),
+            set_ids: terms.iter().map(|t| SetId::join(name, t)).collect(),
             terms,
             names,
             id_order,
@@ -100,8 +101,6 @@ pub struct EnrichIndex {
     cache: ResultCache,
     /// Null rungs of recent rankings for [`rank_enrich`](Self::rank_enrich).
     null_cache: rank::NullCache,
-    /// Set id -> genes, for answers that weigh a shared set by its size.
-    set_sizes: FxHashMap<Arc<str>, u32>,
     /// The sets holding each gene (see [`GeneSets`]), built on first use: one-shot enrichment
     /// from the index file never needs it.
     gene_sets: std::sync::OnceLock<GeneSets>,
@@ -197,7 +196,7 @@ fn intersect_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
 pub struct SharedSet<'a> {
     pub library: &'a str,
     /// `LIBRARY:term`.
-    pub id: &'a Arc<str>,
+    pub id: &'a SetId,
     /// Genes in the set.
     pub size: usize,
 }
@@ -224,7 +223,7 @@ impl EnrichIndex {
             });
         }
         let index = Self::assemble(entrez, symbols, GeneLookup::Store(store.resolver()?), raw);
-        index.log_built(started);
+        index.log_ready(started, "built from the store");
         Ok(index)
     }
 
@@ -236,7 +235,7 @@ impl EnrichIndex {
         let GmtLibraries { names, libraries } = gmt::read_libraries(files)?;
         let lookup = GeneLookup::Exact(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect());
         let index = Self::assemble((0..names.len() as u32).collect(), names, lookup, libraries);
-        index.log_built(started);
+        index.log_ready(started, "built from GMT files");
         Ok(index)
     }
 
@@ -281,12 +280,7 @@ impl EnrichIndex {
             libs[l].id_order.iter_mut().for_each(|r| *r += offset);
             offset += libs[l].set_count() as u32;
         }
-        let set_sizes = libs
-            .iter()
-            .flat_map(|l| (0..l.set_count()).map(move |i| (l.set_ids[i].clone(), l.members(i).len() as u32)))
-            .collect();
         Self {
-            set_sizes,
             gene_sets: Default::default(),
             table: LogFactorial::new(entrez.len()),
             resolver,
@@ -299,13 +293,14 @@ impl EnrichIndex {
         }
     }
 
-    pub(super) fn log_built(&self, started: std::time::Instant) {
+    /// Logs the index's size and the time since `started`; `how` says where it came from.
+    pub(super) fn log_ready(&self, started: std::time::Instant, how: &str) {
         tracing::info!(
             genes = self.entrez.len(),
             libraries = self.libraries.len(),
             sets = self.set_count(),
             secs = format!("{:.2}", started.elapsed().as_secs_f64()),
-            "enrichment index built"
+            "enrichment index {how}"
         );
     }
 
@@ -323,27 +318,26 @@ impl EnrichIndex {
     }
 
     /// The symbol of a gene, for showing overlaps.
-    pub fn symbol(&self, entrez: u32) -> Option<&str> {
-        self.dense_of.get(&entrez).map(|&d| self.symbols[d as usize].as_str())
+    pub fn symbol(&self, gene: Entrez) -> Option<&str> {
+        self.dense_of.get(&gene.0).map(|&d| self.symbols[d as usize].as_str())
     }
 
-    /// The member genes (Entrez) of a set, if it is in the index.
-    pub fn set_genes(&self, set_id: &str) -> Option<Vec<u32>> {
-        let (lib, _) = set_id.split_once(':')?;
-        let lib = self.libraries.iter().find(|l| &*l.name == lib)?;
-        let i = lib.set_ids.iter().position(|s| &**s == set_id)?;
-        Some(lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect())
+    /// The member genes of a set, if it is in the index.
+    pub fn set_genes(&self, set_id: &SetId) -> Option<Vec<Entrez>> {
+        let lib = self.libraries.iter().find(|l| &*l.name == set_id.library())?;
+        let i = lib.set_ids.iter().position(|s| s == set_id)?;
+        Some(self.entrez_of(lib.members(i)))
     }
 
-    /// Genes in a set (`LIBRARY:term`), if the index has it.
-    pub fn set_size(&self, set_id: &str) -> Option<usize> {
-        self.set_sizes.get(set_id).map(|&n| n as usize)
+    /// Entrez ids of dense gene numbers.
+    fn entrez_of(&self, dense: &[u32]) -> Vec<Entrez> {
+        dense.iter().map(|&d| Entrez(self.entrez[d as usize])).collect()
     }
 
-    /// The sets holding both genes (Entrez ids), by library then set; empty when either gene is
-    /// not in the index.
-    pub fn shared_sets(&self, a: u32, b: u32) -> Vec<SharedSet<'_>> {
-        let (Some(&da), Some(&db)) = (self.dense_of.get(&a), self.dense_of.get(&b)) else { return vec![] };
+    /// The sets holding both genes, by library then set; empty when either gene is not in the
+    /// index.
+    pub fn shared_sets(&self, a: Entrez, b: Entrez) -> Vec<SharedSet<'_>> {
+        let (Some(&da), Some(&db)) = (self.dense_of.get(&a.0), self.dense_of.get(&b.0)) else { return vec![] };
         let gene_sets = self.gene_sets.get_or_init(|| GeneSets::build(self.entrez.len(), &self.libraries));
         intersect_sorted(gene_sets.of(da), gene_sets.of(db))
             .into_iter()
@@ -355,14 +349,10 @@ impl EnrichIndex {
             .collect()
     }
 
-    /// Every set of library `name` (id, member genes as Entrez), if the index has it.
-    pub fn library_sets(&self, name: &str) -> Option<Vec<(Arc<str>, Vec<u32>)>> {
+    /// Every set of library `name` (id, member genes), if the index has it.
+    pub fn library_sets(&self, name: &str) -> Option<Vec<(SetId, Vec<Entrez>)>> {
         let lib = self.libraries.iter().find(|l| &*l.name == name)?;
-        Some(
-            (0..lib.set_count())
-                .map(|i| (lib.set_ids[i].clone(), lib.members(i).iter().map(|&d| self.entrez[d as usize]).collect()))
-                .collect(),
-        )
+        Some((0..lib.set_count()).map(|i| (lib.set_ids[i].clone(), self.entrez_of(lib.members(i)))).collect())
     }
 
     #[cfg(feature = "model")]
@@ -597,7 +587,7 @@ mod tests {
                 raw("PubMed", &[("1", &[10, 20]), ("2", &[30, 99]), ("3", &[40, 20, 10])]),
             ],
         );
-        let ids = |a, b| index.shared_sets(a, b).iter().map(|s| (s.library.to_string(), s.id.to_string(), s.size)).collect::<Vec<_>>();
+        let ids = |a, b| index.shared_sets(Entrez(a), Entrez(b)).iter().map(|s| (s.library.to_string(), s.id.to_string(), s.size)).collect::<Vec<_>>();
         let own = |s: &str, lib: &str, n| (lib.to_string(), s.to_string(), n);
         assert_eq!(ids(10, 20), vec![own("GO_BP:GO:1", "GO_BP", 3), own("PubMed:1", "PubMed", 2), own("PubMed:3", "PubMed", 3)]);
         assert_eq!(ids(20, 10), ids(10, 20), "symmetric");

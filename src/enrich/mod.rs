@@ -35,6 +35,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::domain::{Entrez, SetId};
 use crate::store::StoreError;
 
 #[cfg(feature = "model")]
@@ -131,7 +132,7 @@ pub struct InputReport {
     /// Non-empty entries given.
     pub given: usize,
     /// Distinct known genes used (Entrez, sorted).
-    pub genes: Vec<u32>,
+    pub genes: Vec<Entrez>,
     pub unknown: Vec<String>,
     pub ambiguous: Vec<AmbiguousGene>,
     /// Entries naming a gene already named by an earlier entry, as given.
@@ -156,12 +157,12 @@ pub struct LibraryBackground {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EnrichRow {
     /// `LIBRARY:term`.
-    pub set_id: Arc<str>,
+    pub set_id: SetId,
     pub library: Arc<str>,
     pub term: Arc<str>,
     pub name: Arc<str>,
-    /// Input genes in the set (Entrez, sorted); see [`EnrichIndex::symbol`].
-    pub overlap: Vec<u32>,
+    /// Input genes in the set (sorted); see [`EnrichIndex::symbol`].
+    pub overlap: Vec<Entrez>,
     pub overlap_size: usize,
     /// K: the set's genes within the background.
     pub set_size: usize,

@@ -11,6 +11,7 @@ use super::fisher::{ln_upper_tail, odds_ratio, Counts, LogFactorial};
 use super::index::LibraryIndex;
 use super::query::{QueryMarks, IN_BACKGROUND, IN_QUERY};
 use super::{EnrichRow, FdrScope, LibraryBackground};
+use crate::domain::Entrez;
 
 /// The universe one library is tested against, already resolved to counts and marks.
 pub(crate) enum Universe<'a> {
@@ -108,7 +109,7 @@ impl Scan<'_> {
         let mut overlap = Vec::with_capacity(hit.counts.k);
         for &m in lib.members(i) {
             if bytes[m as usize] & IN_QUERY != 0 {
-                overlap.push(self.entrez[m as usize]);
+                overlap.push(Entrez(self.entrez[m as usize]));
                 if overlap.len() == hit.counts.k {
                     break;
                 }

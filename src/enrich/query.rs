@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 
 use super::index::DenseIds;
 use super::{EnrichError, InputReport, Result, MAX_INPUT_GENES};
+use crate::domain::Entrez;
 use crate::store::{GeneResolver, ResolvedList, Resolution};
 
 /// How input strings find genes: through the store's resolver (symbols, aliases, Entrez,
@@ -60,7 +61,7 @@ pub(crate) fn resolve_input(
     }
     let mut pairs: Vec<(u32, u32)> = list.genes.iter().map(|g| (dense_of[g], *g)).collect();
     pairs.sort_unstable();
-    let mut genes = list.genes;
+    let mut genes: Vec<Entrez> = list.genes.into_iter().map(Entrez).collect();
     genes.sort_unstable();
     let report = InputReport {
         given: list.given,

@@ -49,6 +49,8 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::domain::{Entrez, SetId};
+
 use super::fdr::benjamini_hochberg_ln;
 use super::index::{DenseIds, LibraryIndex};
 use super::{EnrichError, Result};
@@ -75,7 +77,7 @@ pub struct RankOptions {
 /// One set's result of the running-sum test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RankRow {
-    pub set_id: Arc<str>,
+    pub set_id: SetId,
     pub library: Arc<str>,
     pub term: Arc<str>,
     pub name: Arc<str>,
@@ -85,9 +87,9 @@ pub struct RankRow {
     pub es: f64,
     /// ES over the mean ES of random sets of the same size in the same ranking.
     pub nes: f64,
-    /// The set's genes ranked at or above the peak (Entrez, in ranking order): the genes that
-    /// drive the enrichment.
-    pub leading_edge: Vec<u32>,
+    /// The set's genes ranked at or above the peak (in ranking order): the genes that drive
+    /// the enrichment.
+    pub leading_edge: Vec<Entrez>,
     /// Upper tail of the fitted null; may underflow to 0, `log10_p` stays finite.
     pub p_value: f64,
     pub log10_p: f64,
@@ -565,7 +567,7 @@ pub(crate) fn run(
                 set_size: m,
                 es: t.es,
                 nes,
-                leading_edge: t.hits[..t.peak].iter().map(|h| h.1).collect(),
+                leading_edge: t.hits[..t.peak].iter().map(|h| Entrez(h.1)).collect(),
                 p_value: ln_p.exp(),
                 log10_p: ln_p / LN_10,
                 fdr: 1.0,

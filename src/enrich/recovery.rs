@@ -67,9 +67,9 @@ pub fn recovery(index: &EnrichIndex, model: &Gsfm, opts: &RecoveryOptions) -> Re
         )));
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
-    let mut eligible: Vec<(std::sync::Arc<str>, Vec<u32>)> = sets
+    let mut eligible: Vec<(crate::domain::SetId, Vec<u32>)> = sets
         .into_iter()
-        .map(|(id, genes)| (id, model.split_vocabulary(&genes).0))
+        .map(|(id, genes)| (id, model.split_vocabulary(&genes.iter().map(|g| g.0).collect::<Vec<_>>()).0))
         .filter(|(_, g)| (opts.min_set..=opts.max_set).contains(&g.len()))
         .collect();
     eligible.shuffle(&mut rng);

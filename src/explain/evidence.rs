@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{LibraryName, SetId};
+use crate::domain::{Entrez, LibraryName, SetId};
 use crate::graphql::AppState;
 use crate::model::predictions;
 
@@ -186,7 +186,7 @@ fn symbol(state: &AppState, entrez: u32) -> String {
 fn set_ref(state: &AppState, id: &SetId) -> Result<Option<SetRef>> {
     Ok(state.store.gene_set(id)?.map(|s| SetRef {
         key: id.to_string(),
-        library: id.library.to_string(),
+        library: id.library().to_string(),
         term: s.term,
         name: s.name,
         size: s.genes.len(),
@@ -287,7 +287,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
         predictions_stale = (!reasons.is_empty()).then(|| reasons.join("; "));
         if !current.is_empty() {
             let mut rows = predictions::functions_of_gene(&state.store, entrez, None, f32::NEG_INFINITY)?;
-            rows.retain(|r| !r.known && current.contains(&r.set_id.library.as_str()));
+            rows.retain(|r| !r.known && current.contains(&r.set_id.library()));
             rows.sort_by(|a, b| b.z.total_cmp(&a.z).then(a.set_id.cmp(&b.set_id)));
             for r in rows.into_iter().take(TOP_FUNCTIONS) {
                 if let Some(set) = set_ref(state, &r.set_id)? {
@@ -300,7 +300,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
             partners = predictions::partners_of_gene(&state.store, entrez)?
                 .into_iter()
                 .take(TOP_PARTNERS)
-                .map(|p| ScoredGene { entrez: p.entrez, symbol: symbol(state, p.entrez), probability: p.probability, z: p.z })
+                .map(|p| ScoredGene { entrez: p.entrez.0, symbol: symbol(state, p.entrez.0), probability: p.probability, z: p.z })
                 .collect();
         }
     }
@@ -359,10 +359,10 @@ pub fn prediction(state: &AppState, entrez: u32, set_key: &str) -> Result<Predic
     let id = SetId::parse(set_key).map_err(EvidenceError::NotFound)?;
     let set = state.store.gene_set(&id)?.ok_or_else(|| EvidenceError::NotFound(format!("no gene set {set_key}")))?;
     let key = id.to_string();
-    let set_ref = SetRef { key: key.clone(), library: id.library.to_string(), term: set.term.clone(), name: set.name.clone(), size: set.genes.len() };
+    let set_ref = SetRef { key: key.clone(), library: id.library().to_string(), term: set.term.clone(), name: set.name.clone(), size: set.genes.len() };
     let stored = predictions::members_of_set(&state.store, &id)?;
     let prediction = stored.as_ref().and_then(|p| {
-        p.genes.iter().find(|g| g.entrez == entrez).map(|g| Prediction {
+        p.genes.iter().find(|g| g.entrez == Entrez(entrez)).map(|g| Prediction {
             probability: g.probability,
             z: g.z,
             rank: g.rank,

@@ -349,12 +349,13 @@ pub fn prediction_subject(entrez: u32, set_key: &str) -> String {
     format!("why:{entrez}:{set_key}")
 }
 
-async fn explain(
+/// `template` builds the template answer; it is only awaited when the cache has no answer.
+async fn explain<E>(
     state: &AppState,
     subject: String,
     llm: Option<Arc<dyn Llm>>,
-    template: impl std::future::Future<Output = Result<Explanation, EvidenceError>>,
-) -> Result<Explanation, EvidenceError> {
+    template: impl std::future::Future<Output = Result<Explanation, E>>,
+) -> Result<Explanation, E> {
     if let Some(hit) = cached(state, &subject, llm.as_deref()) {
         return Ok(hit);
     }
@@ -372,32 +373,38 @@ async fn explain(
 
 /// The explanation of a gene with the requested backend (`None`: the server's default).
 pub async fn gene(state: &AppState, entrez: u32, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
-    let llm = state.explainer.llm(backend)?;
-    explain(state, gene_subject(entrez), llm, async { gene_template(state, entrez) }).await
+    gene_with(state, entrez, backend, async { gene_template(state, entrez) }).await
 }
 
-/// [`gene`] for the server: the template (milliseconds of index and model work on a cache miss)
-/// is built on the heavy pool (`graphql::blocking`), not on the async worker awaiting it.
-pub async fn gene_served(state: &Arc<AppState>, entrez: u32, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+/// [`gene`] with the template built by `template` ([`gene_template`] run where the caller
+/// wants it: the server runs it on its heavy pool, as it gathers index and model work).
+pub async fn gene_with<E: From<EvidenceError>>(
+    state: &AppState,
+    entrez: u32,
+    backend: Option<&str>,
+    template: impl std::future::Future<Output = Result<Explanation, E>>,
+) -> Result<Explanation, E> {
     let llm = state.explainer.llm(backend)?;
-    let template = crate::graphql::blocking::heavy(state, move |st| gene_template(st, entrez));
     explain(state, gene_subject(entrez), llm, template).await
 }
 
 /// Why `entrez` is predicted for `set_key`, with the requested backend.
 pub async fn prediction(state: &AppState, entrez: u32, set_key: &str, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
-    let llm = state.explainer.llm(backend)?;
-    let key = crate::domain::SetId::parse(set_key).map_err(EvidenceError::BadInput)?.to_string();
-    explain(state, prediction_subject(entrez, &key), llm, async { prediction_template(state, entrez, &key) }).await
+    prediction_with(state, entrez, set_key, backend, |key| async move { prediction_template(state, entrez, &key) }).await
 }
 
-/// [`prediction`] for the server, with the template built as in [`gene_served`].
-pub async fn prediction_served(state: &Arc<AppState>, entrez: u32, set_key: &str, backend: Option<&str>) -> Result<Explanation, EvidenceError> {
+/// [`prediction`] with the template built by `template` from the set id, checked and written
+/// as `LIBRARY:term` (see [`gene_with`]).
+pub async fn prediction_with<E: From<EvidenceError>, F: std::future::Future<Output = Result<Explanation, E>>>(
+    state: &AppState,
+    entrez: u32,
+    set_key: &str,
+    backend: Option<&str>,
+    template: impl FnOnce(String) -> F,
+) -> Result<Explanation, E> {
     let llm = state.explainer.llm(backend)?;
     let key = crate::domain::SetId::parse(set_key).map_err(EvidenceError::BadInput)?.to_string();
-    let subject = prediction_subject(entrez, &key);
-    let template = crate::graphql::blocking::heavy(state, move |st| prediction_template(st, entrez, &key));
-    explain(state, subject, llm, template).await
+    explain(state, prediction_subject(entrez, &key), llm, template(key.clone())).await
 }
 
 #[cfg(test)]

@@ -46,14 +46,6 @@ pub(crate) async fn run_heavy<T: Send + 'static>(
     state: &Arc<AppState>,
     job: impl FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    heavy(state, job).await
-}
-
-/// [`run_heavy`] for any error type that can say a job panicked.
-pub(crate) async fn heavy<T: Send + 'static, E: From<HeavyJobPanicked> + Send + 'static>(
-    state: &Arc<AppState>,
-    job: impl FnOnce(&AppState) -> Result<T, E> + Send + 'static,
-) -> Result<T, E> {
     let st = state.clone();
     state
         .heavy
@@ -62,24 +54,10 @@ pub(crate) async fn heavy<T: Send + 'static, E: From<HeavyJobPanicked> + Send + 
             job(&st)
         })
         .await
-        .map_err(|panic| HeavyJobPanicked(crate::http::limits::panic_message(&panic)))?
-}
-
-/// A job on the [`HeavyPool`] panicked (with this message, for the log).
-#[derive(Debug, thiserror::Error)]
-#[error("heavy job panicked: {0}")]
-pub struct HeavyJobPanicked(String);
-
-impl From<HeavyJobPanicked> for ApiError {
-    fn from(e: HeavyJobPanicked) -> Self {
-        ApiError::internal(e)
-    }
-}
-
-impl From<HeavyJobPanicked> for crate::explain::EvidenceError {
-    fn from(e: HeavyJobPanicked) -> Self {
-        Self::Internal(e.into())
-    }
+        .map_err(|panic| {
+            let message = crate::http::limits::panic_message(&panic);
+            ApiError::internal(anyhow::anyhow!("heavy job panicked: {message}"))
+        })?
 }
 
 /// Nice value of the heavy threads by default: the lowest priority, so any runnable nice-0 thread

@@ -151,7 +151,7 @@ impl EnrichQueries {
         let result = super::blocking::run_heavy(st, move |st| Ok(st.enrich.enrich(&req)?)).await?;
         let range = page.range(result.rows.len());
         let rows = &result.rows[range];
-        let ids: Vec<SetId> = rows.iter().filter_map(|r| SetId::parse(&r.set_id).ok()).collect();
+        let ids: Vec<SetId> = rows.iter().map(|r| r.set_id.clone()).collect();
         let sets = load_sets(ctx, &ids).await?;
         let mut nodes = Vec::with_capacity(rows.len());
         for (r, gene_set) in rows.iter().zip(sets) {
@@ -217,7 +217,7 @@ impl EnrichQueries {
         let result = super::blocking::run_heavy(st, move |st| Ok(st.enrich.augmented_enrich(&model, &req)?)).await?;
         let range = page.range(result.rows.len());
         let rows = &result.rows[range];
-        let ids: Vec<SetId> = rows.iter().filter_map(|r| SetId::parse(&r.set_id).ok()).collect();
+        let ids: Vec<SetId> = rows.iter().map(|r| r.set_id.clone()).collect();
         let sets = load_sets(ctx, &ids).await?;
         let mut nodes = Vec::with_capacity(rows.len());
         for (r, gene_set) in rows.iter().zip(sets) {

@@ -53,7 +53,10 @@ impl ExplanationNode {
 
 pub async fn gene_explanation(ctx: &Context<'_>, entrez: u32, llm: Option<String>) -> async_graphql::Result<ExplanationNode> {
     let st = state(ctx)?;
-    Ok(ExplanationNode(crate::explain::gene_served(st, entrez, llm.as_deref()).await.map_err(ApiError::from)?))
+    // The template gathers the gene's evidence (predictions, partners, similar genes): index
+    // and model work, kept off the HTTP worker.
+    let template = super::blocking::run_heavy(st, move |st| Ok(crate::explain::gene_template(st, entrez)?));
+    Ok(ExplanationNode(crate::explain::gene_with(st, entrez, llm.as_deref(), template).await?))
 }
 
 pub fn publication_count(ctx: &Context<'_>, entrez: u32) -> async_graphql::Result<u32> {
@@ -80,6 +83,7 @@ impl ExplainQueries {
     ) -> async_graphql::Result<ExplanationNode> {
         let st = state(ctx)?;
         let entrez = resolve_gene(st, &gene)?;
-        Ok(ExplanationNode(crate::explain::prediction_served(st, entrez, &set, llm.as_deref()).await.map_err(ApiError::from)?))
+        let template = |key: String| super::blocking::run_heavy(st, move |st| Ok(crate::explain::prediction_template(st, entrez, &key)?));
+        Ok(ExplanationNode(crate::explain::prediction_with(st, entrez, &set, llm.as_deref(), template).await?))
     }
 }

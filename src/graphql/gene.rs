@@ -36,7 +36,9 @@ pub fn resolve_gene(state: &super::AppState, raw: &str) -> ApiResult<u32> {
 }
 
 /// Loads genes by Entrez id through the request's loader, keeping the order of `ids`.
-pub async fn load_genes(ctx: &Context<'_>, ids: &[u32]) -> ApiResult<Vec<GeneNode>> {
+/// Gene nodes of `ids` (Entrez, plain or typed), in order.
+pub async fn load_genes<G: Copy + Into<u32>>(ctx: &Context<'_>, ids: &[G]) -> ApiResult<Vec<GeneNode>> {
+    let ids: Vec<u32> = ids.iter().map(|&g| g.into()).collect();
     let found = loaders(ctx)?.genes.load_many(ids.iter().copied()).await?;
     ids.iter()
         .map(|id| {

@@ -46,7 +46,7 @@ impl GeneSetNode {
         ID(self.id.to_string())
     }
     async fn library(&self, ctx: &Context<'_>) -> async_graphql::Result<LibraryNode> {
-        Ok(LibraryNode(known_library(state(ctx)?, self.id.library.as_str())?))
+        Ok(LibraryNode(known_library(state(ctx)?, self.id.library())?))
     }
     /// The set's id within its library (a GO id, a PMID, a GMT term).
     async fn term(&self) -> &str {
@@ -123,11 +123,11 @@ impl GeneSetQueries {
             .into());
         }
         let set_id = SetId::parse(&id).map_err(ApiError::BadInput)?;
-        known_library(state(ctx)?, set_id.library.as_str())?;
+        known_library(state(ctx)?, set_id.library())?;
         let found = loaders(ctx)?.sets.load_one(set_id.clone()).await.map_err(ApiError::from)?;
         match found {
             Some(set) => Ok(Some(GeneSetNode { id: set_id, set })),
-            None => Err(ApiError::NotFound(format!("library {} has no set `{}`", set_id.library, set_id.term)).into()),
+            None => Err(ApiError::NotFound(format!("library {} has no set `{}`", set_id.library(), set_id.term())).into()),
         }
     }
 

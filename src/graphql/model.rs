@@ -14,7 +14,7 @@ use super::gene::{load_genes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::limits::MAX_PAGE;
 use super::state;
-use crate::domain::{LibraryName, SetId};
+use crate::domain::{Entrez, LibraryName, SetId};
 use crate::index::Neighbourhood;
 use crate::model::{predictions, Gsfm};
 use crate::store::ResolvedList;
@@ -314,7 +314,7 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
     }
     let partners = &partners[..partners.len().min(first)];
     // From the in-memory set index, not the stored memberships: see `EnrichIndex::shared_sets`.
-    let records: Vec<PairRecord> = partners.iter().map(|p| pair_record(&st.enrich.shared_sets(entrez, p.entrez))).collect();
+    let records: Vec<PairRecord> = partners.iter().map(|p| pair_record(&st.enrich.shared_sets(Entrez(entrez), p.entrez))).collect();
     let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
     let closest = load_sets(ctx, &records.iter().filter_map(|r| r.closest.clone()).collect::<Vec<_>>()).await?;
     let mut closest = closest.into_iter();
@@ -345,7 +345,7 @@ struct PairRecord {
 
 fn pair_record(shared: &[crate::enrich::SharedSet<'_>]) -> PairRecord {
     let mut known_in = std::collections::BTreeSet::new();
-    let mut closest: Option<(usize, &str)> = None;
+    let mut closest: Option<(usize, &SetId)> = None;
     let mut papers = 0;
     for s in shared {
         if s.library == crate::domain::LITERATURE_LIBRARY {
@@ -355,13 +355,13 @@ fn pair_record(shared: &[crate::enrich::SharedSet<'_>]) -> PairRecord {
         if s.size <= KNOWN_PAIR_MAX_SET {
             known_in.insert(s.library.to_string());
         }
-        if closest.is_none_or(|(size, id)| (s.size, &**s.id) < (size, id)) {
+        if closest.is_none_or(|(size, id)| (s.size, s.id.as_str()) < (size, id.as_str())) {
             closest = Some((s.size, s.id));
         }
     }
     PairRecord {
         known_in: known_in.into_iter().collect(),
-        closest: closest.and_then(|(_, id)| SetId::parse(id).ok()),
+        closest: closest.map(|(_, id)| id.clone()),
         papers,
     }
 }
@@ -415,7 +415,7 @@ pub async fn predicted_members(ctx: &Context<'_>, id: &SetId, first: i32, new_on
     let model = model(ctx)?;
     // Predictions made before the set's library was (re)ingested, or by another model, would
     // answer for other data: say which step to run instead.
-    if let Some(why) = st.predictions_stale_reason(model.fingerprint(), Some(id.library.as_str())).map_err(ApiError::internal)? {
+    if let Some(why) = st.predictions_stale_reason(model.fingerprint(), Some(id.library())).map_err(ApiError::internal)? {
         return Err(ApiError::NotFound(why).into());
     }
     let Some(p) = predictions::members_of_set(&st.store, id).map_err(ApiError::internal)? else {

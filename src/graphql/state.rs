@@ -234,8 +234,8 @@ impl AppState {
 
     /// The directory entry of a set, if the store has it.
     pub fn set_entry(&self, id: &crate::domain::SetId) -> Option<&SetEntry> {
-        let entries = self.sets.get(id.library.as_str())?;
-        entries.binary_search_by(|e| e.term.as_ref().cmp(id.term.as_str())).ok().map(|i| &entries[i])
+        let entries = self.sets.get(id.library())?;
+        entries.binary_search_by(|e| e.term.as_ref().cmp(id.term())).ok().map(|i| &entries[i])
     }
 
     /// Makes `llm` the default backend of explanations, and clears cached explanations made

@@ -123,7 +123,7 @@ fn list_set(logits: &[f32], genes: &[u32], live: &[bool], members: &[usize], top
         }
         let known = member.contains(&c);
         new += !known as usize;
-        out.push(SetPrediction { entrez: genes[c], probability: probability(logits[c]), z: z[c], rank: r as u32 + 1, known });
+        out.push(SetPrediction { entrez: crate::domain::Entrez(genes[c]), probability: probability(logits[c]), z: z[c], rank: r as u32 + 1, known });
     }
     out
 }
@@ -270,7 +270,7 @@ fn top_partners(model: &Gsfm, row: &[f32], genes: &[u32], live: &[bool], exclude
     }
     order.truncate(k);
     order.sort_by(by_logit);
-    order.into_iter().map(|c| Partner { entrez: genes[c], probability: model.probability(row[c]), z: z[c] }).collect()
+    order.into_iter().map(|c| Partner { entrez: crate::domain::Entrez(genes[c]), probability: model.probability(row[c]), z: z[c] }).collect()
 }
 
 fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: &mut PredictionWriter) -> Result<u64> {
@@ -471,10 +471,10 @@ mod tests {
         let sigmoid = |l: f32| crate::model::calibrate::sigmoid(l as f64) as f32;
         let rows = list_set(&logits, &genes, &live, &[0], 1, &sigmoid);
         assert_eq!(rows.len(), 2, "the member, then one new gene (cap 1)");
-        assert!(rows[0].known && rows[0].rank == 1 && rows[0].entrez == 100);
-        assert!(!rows[1].known && rows[1].rank == 2 && rows[1].entrez == 101);
+        assert!(rows[0].known && rows[0].rank == 1 && rows[0].entrez.0 == 100);
+        assert!(!rows[1].known && rows[1].rank == 2 && rows[1].entrez.0 == 101);
         let all = list_set(&logits, &genes, &live, &[0], 100, &sigmoid);
         assert_eq!(all.len(), 3, "negative logits with low z are not listed");
-        assert!(all.iter().all(|r| r.z > Z_THRESHOLD || sigmoid(logits[(r.entrez - 100) as usize]) > 0.5));
+        assert!(all.iter().all(|r| r.z > Z_THRESHOLD || sigmoid(logits[(r.entrez.0 - 100) as usize]) > 0.5));
     }
 }

@@ -406,8 +406,8 @@ fn set_by_id(state: &AppState, raw: &str) -> Option<SetId> {
         return None;
     }
     let id = SetId::parse(raw).ok()?;
-    let lib = state.libraries.keys().find(|l| l.eq_ignore_ascii_case(id.library.as_str()))?;
-    let found = state.sets.get(lib)?.iter().any(|e| *e.term == *id.term);
+    let lib = state.libraries.keys().find(|l| l.eq_ignore_ascii_case(id.library()))?;
+    let found = state.sets.get(lib)?.iter().any(|e| *e.term == *id.term());
     let lib = LibraryName::parse(lib).ok()?;
-    found.then(|| SetId::new(lib, id.term))
+    found.then(|| SetId::new(lib, id.term()))
 }

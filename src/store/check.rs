@@ -278,7 +278,7 @@ impl Store {
             match decode::<SetPredictions>(SET_TREE, &v) {
                 Err(e) => found.add("set predictions", place, format!("does not decode: {e}")),
                 Ok(p) => {
-                    if let Some(g) = p.genes.iter().find(|g| !known.contains(&g.entrez)) {
+                    if let Some(g) = p.genes.iter().find(|g| !known.contains(&g.entrez.0)) {
                         found.add("set predictions", place.clone(), format!("lists gene {}, which is not a known gene", g.entrez));
                     }
                     // After a re-ingest a set may be gone; that is staleness, which the command reports.
@@ -335,7 +335,7 @@ impl Store {
             match decode::<Vec<Partner>>(PARTNER_TREE, &v) {
                 Err(e) => found.add("partners", place, format!("does not decode: {e}")),
                 Ok(list) => {
-                    if let Some(p) = list.iter().find(|p| !known.contains(&p.entrez)) {
+                    if let Some(p) = list.iter().find(|p| !known.contains(&p.entrez.0)) {
                         found.add("partners", place, format!("partner {} is not a known gene", p.entrez));
                     }
                 }

@@ -221,17 +221,11 @@ impl KeyTable {
     }
 
     fn get(&self, key: &[u8]) -> Option<Vec<u32>> {
-        let n = self.text_ends.len();
-        let (mut lo, mut hi) = (0, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match self.key(mid).cmp(key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(self.ids(mid).to_vec()),
-            }
-        }
-        None
+        // One end per key, in key order: the search runs over the ends, and an end's place in
+        // its slice (from its address, as the search hands out elements) is its key's number.
+        let base = self.text_ends.as_ptr() as usize;
+        let number = |end: &u32| (end as *const u32 as usize - base) / std::mem::size_of::<u32>();
+        self.text_ends.binary_search_by(|end| self.key(number(end)).cmp(key)).ok().map(|i| self.ids(i).to_vec())
     }
 
     /// Checks the layout (offsets within bounds and non-decreasing, keys strictly sorted), so a

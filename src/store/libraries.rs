@@ -61,8 +61,8 @@ impl Store {
     }
 
     pub fn gene_set(&self, id: &SetId) -> Result<Option<GeneSet>> {
-        let Some(lib) = self.library(id.library.as_str())? else { return Ok(None) };
-        self.sets.get(set_key(lib.generation, &id.term))?.map(|v| decode("sets", &v)).transpose()
+        let Some(lib) = self.library(id.library())? else { return Ok(None) };
+        self.sets.get(set_key(lib.generation, id.term()))?.map(|v| decode("sets", &v)).transpose()
     }
 
     /// The ids of the sets that contain `entrez`, grouped by library name.

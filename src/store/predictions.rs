@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{decode, encode, Result, Store};
+use crate::domain::Entrez;
 
 /// `LIBRARY:term` → [`SetPredictions`].
 pub const SET_TREE: &str = "model_set_predictions";
@@ -84,7 +85,7 @@ pub const CHUNK_ROWS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetPrediction {
-    pub entrez: u32,
+    pub entrez: Entrez,
     pub probability: f32,
     pub z: f32,
     /// 1-based rank among the set's listed genes.
@@ -101,7 +102,7 @@ pub struct SetPredictions {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partner {
-    pub entrez: u32,
+    pub entrez: Entrez,
     pub probability: f32,
     pub z: f32,
 }
@@ -417,7 +418,7 @@ impl PredictionWriter {
             self.bytes += (s.library.len() + 1 + s.term.len() + value.len()) as u64;
             set_batch.insert(format!("{}:{}", s.library, s.term).as_bytes(), value);
             for g in &s.predictions.genes {
-                self.rows.entry((g.entrez, s.library.to_string())).or_default().push(FunctionRow {
+                self.rows.entry((g.entrez.0, s.library.to_string())).or_default().push(FunctionRow {
                     library: String::new(),
                     set: s.number,
                     term: s.term.to_string(),

@@ -33,6 +33,19 @@ fn a_snapshot_imported_into_an_empty_dir_answers_as_the_original() {
     ] {
         assert_eq!(replica.ok(args), t.ok(args), "{args:?} differs after the round trip");
     }
+    // Import writes the enrichment index from the imported store: current, and what `enrich`
+    // reads (it says when it falls back to the store).
+    let check = replica.ok(&["check"]);
+    assert!(!check.contains("enrichment index"), "{check}");
+    replica.ok(&["enrich-index", "--check"]);
+    let genes = replica.dir.path().join("genes.txt");
+    std::fs::write(&genes, "MCM2\nMCM4\nMCM5\nPOLA1\n").unwrap();
+    let enrich = ["enrich", "--genes", genes.to_str().unwrap(), "--json", "--first", "5"];
+    let original = t.ok(&enrich);
+    let out = replica.run(&enrich);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !err.contains("reading the store instead"), "{err}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), original, "enrich differs after the round trip");
     // A later ingest into the imported store gets generations of its own.
     let gmt = replica.dir.path().join("new.gmt");
     std::fs::write(&gmt, "REPLICATION\tfixture genes\tMCM2\tMCM4\tMCM5\tPOLA1\n").unwrap();

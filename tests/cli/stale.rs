@@ -1,6 +1,6 @@
 //! Staleness judged on the model and the data together: after `ingest gmt`, `model predict
 //! --if-stale` and `index build --if-stale` run again instead of skipping; `explain` says when
-//! the stored predictions are stale.
+//! the stored predictions are stale, and so does `gene`.
 
 use super::helpers::TestDir;
 
@@ -35,6 +35,19 @@ fn predictions_and_indexes_are_redone_after_new_data() {
     assert_eq!(run(&["index", "build", "--if-stale"]), "");
     let text = run(&["explain", "MCM2"]);
     assert!(!text.contains("not shown"), "current predictions are shown (the explanation made while stale was not kept): {text}");
+    let gene = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&run(&[&["gene", "--json", "MCM2"], args].concat())).unwrap() };
+    let current = gene(&["--first", "500"]);
+    assert_eq!(current["predictions_stale"], serde_json::Value::Null, "{current}");
+    assert!(!current["predicted_partners"].as_array().unwrap().is_empty(), "{current}");
+
+    // NEWLIB re-ingested: its predictions are older than its data, the other libraries' are not.
+    std::fs::write(&gmt, "REPLICATION\tfixture genes\tMCM2\tMCM4\tMCM6\tPOLA1\n").unwrap();
+    run(&["ingest", "gmt", "--library", "NEWLIB", gmt.to_str().unwrap()]);
+    let after = gene(&["--first", "500"]);
+    assert_eq!(after["predictions_stale"], "predictions for library NEWLIB are older than its data: run `genekg model predict`", "{after}");
+    assert!(!after["predicted_partners"].as_array().unwrap().is_empty(), "partners depend on the model alone: {after}");
+    let text = run(&["gene", "MCM2"]);
+    assert!(text.contains("stale predictions, not shown: predictions for library NEWLIB are older than its data"), "{text}");
 
     // Another model: the stored predictions (functions and partners) are from the old one.
     train("2");
@@ -44,4 +57,7 @@ fn predictions_and_indexes_are_redone_after_new_data() {
     assert_eq!(x["evidence"]["predictionsStale"], why);
     assert_eq!(x["evidence"]["predictedFunctions"], serde_json::json!([]));
     assert_eq!(x["evidence"]["partners"], serde_json::json!([]));
+    let g = gene(&[]);
+    assert_eq!(g["predictions_stale"], why, "{g}");
+    assert_eq!((g["predicted_functions"].as_array().unwrap().len(), g["predicted_partners"].as_array().unwrap().len()), (0, 0), "{g}");
 }
