@@ -437,3 +437,90 @@ fn out_of_vocabulary_genes_do_not_change_the_answer() {
         assert!(plain.unknown.is_empty());
     }
 }
+
+/// What `predict_and_store` writes, recomputed one rule at a time from the model's logits
+/// (batched as the run batches them, 256 sets, so the logits are the same bits): each set's
+/// listed genes (logit > 0 or z > 1.645 over the vocabulary, by logit, up to `top_n` new genes,
+/// members flagged), each gene's functions as exactly the rows of the sets that list it, and
+/// each vocabulary gene's partners. The run overlaps its forward passes with listing and
+/// writing; this pins down that the stored content does not depend on how.
+#[test]
+fn stored_predictions_are_the_listing_rule_applied_to_every_set() {
+    use genekg::model::predictions::Z_THRESHOLD;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = fixture_store(tmp.path());
+    let gsfm = support::train_served(&store, &tmp.path().join("model"));
+    let options = PredictionOptions { top_n: 20, partners: 5, seed: 3 };
+    let report = predictions::predict_and_store(&store, &gsfm, &options).unwrap();
+
+    let genes = gsfm.vocab().to_vec();
+    let live: Vec<bool> = genes.iter().map(|&g| g != 0).collect();
+    let sets: Vec<(String, genekg::store::GeneSet)> = store
+        .libraries()
+        .unwrap()
+        .into_iter()
+        .flat_map(|l| store.library_sets(&l.name).unwrap().into_iter().map(move |s| (l.name.clone(), s)))
+        .collect();
+    assert_eq!(report.sets, sets.len());
+    let inputs: Vec<&[u32]> = sets.iter().map(|(_, s)| s.genes.as_slice()).collect();
+    let logits: Vec<Vec<f32>> = inputs.chunks(256).flat_map(|c| gsfm.logits(c)).collect();
+
+    let mut expected_functions: std::collections::BTreeMap<u32, Vec<(String, f32, u32, bool)>> = Default::default();
+    let mut listed_rows = 0;
+    for ((library, set), row) in sets.iter().zip(&logits) {
+        let live_logits: Vec<f64> = row.iter().zip(&live).filter(|(_, &l)| l).map(|(&x, _)| x as f64).collect();
+        let n = live_logits.len() as f64;
+        let mean = live_logits.iter().sum::<f64>() / n;
+        let sd = (live_logits.iter().map(|x| x * x).sum::<f64>() / n - mean * mean).max(0.0).sqrt().max(1e-6);
+        let z = |c: usize| ((row[c] as f64 - mean) / sd) as f32;
+        let mut order: Vec<usize> = (0..row.len()).filter(|&c| live[c] && (row[c] > 0.0 || z(c) > Z_THRESHOLD)).collect();
+        order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+        let mut want = Vec::new();
+        let mut new = 0;
+        for (r, c) in order.into_iter().enumerate() {
+            if new == options.top_n {
+                break;
+            }
+            let known = set.genes.contains(&genes[c]);
+            new += !known as usize;
+            want.push((genes[c], gsfm.probability(row[c]), z(c), r as u32 + 1, known));
+        }
+        let id = genekg::domain::SetId::parse(&format!("{library}:{}", set.term)).unwrap();
+        let stored = predictions::members_of_set(&store, &id).unwrap().expect("every set is stored");
+        let got: Vec<(u32, f32, f32, u32, bool)> = stored.genes.iter().map(|g| (g.entrez, g.probability, g.z, g.rank, g.known)).collect();
+        assert_eq!(got, want, "{id}");
+        let in_vocab = set.genes.iter().filter(|&&g| gsfm.vocabulary().column(g).is_some()).count();
+        assert_eq!(stored.auroc.is_some(), in_vocab >= 10, "{id}: an AUROC exactly for sets of at least 10 vocabulary genes");
+        listed_rows += want.len() as u64;
+        for (entrez, _, z, rank, known) in want {
+            expected_functions.entry(entrez).or_default().push((id.to_string(), z, rank, known));
+        }
+    }
+    assert_eq!(report.set_rows, listed_rows);
+
+    // Each vocabulary gene's functions are the rows of the sets listing it, by descending z.
+    for (&entrez, rows) in &expected_functions {
+        let mut want = rows.clone();
+        want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut got: Vec<(String, f32, u32, bool)> = predictions::functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.set_id.to_string(), f.z, f.rank, f.known))
+            .collect();
+        got.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        assert_eq!(got, want, "functions of {entrez}");
+    }
+
+    // Partners: the model's completion of the single-gene set, the gene itself left out.
+    let vocabulary: Vec<u32> = genes.iter().copied().filter(|&g| g != 0).collect();
+    let singles: Vec<[u32; 1]> = vocabulary.iter().map(|&g| [g]).collect();
+    let refs: Vec<&[u32]> = singles.iter().map(|s| s.as_slice()).collect();
+    let completions: Vec<Vec<f32>> = refs.chunks(512).flat_map(|c| gsfm.logits(c)).collect();
+    for (&gene, row) in vocabulary.iter().zip(&completions) {
+        let mut order: Vec<usize> = (0..row.len()).filter(|&c| live[c] && genes[c] != gene).collect();
+        order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
+        let want: Vec<u32> = order.into_iter().take(options.partners).map(|c| genes[c]).collect();
+        let got: Vec<u32> = predictions::partners_of_gene(&store, gene).unwrap().into_iter().map(|p| p.entrez).collect();
+        assert_eq!(got, want, "partners of {gene}");
+    }
+}

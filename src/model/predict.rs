@@ -141,11 +141,18 @@ impl Gsfm {
         tch::no_grad(|| f(&guard))
     }
 
+    /// Copies each row out once: a `[B, V]` block is ~40 MB, and batch prediction reads
+    /// hundreds of them.
     fn rows(t: &Tensor) -> Vec<Vec<f32>> {
         let (b, w) = t.size2().expect("a 2-d output");
-        let flat = Vec::<f32>::try_from(t.contiguous().view([-1])).expect("float output");
-        debug_assert_eq!(flat.len() as i64, b * w);
-        flat.chunks(w as usize).map(<[f32]>::to_vec).collect()
+        let t = t.contiguous();
+        (0..b)
+            .map(|i| {
+                let mut row = vec![0f32; w as usize];
+                t.get(i).copy_data(&mut row, w as usize);
+                row
+            })
+            .collect()
     }
 
     /// Logits over the gene columns (vocabulary order, specials dropped) for each set.

@@ -108,11 +108,10 @@ fn z_scores(logits: &[f32], live: &[bool]) -> Vec<f32> {
     logits.iter().map(|&l| ((l as f64 - mean) / sd) as f32).collect()
 }
 
-/// The listed genes of one set (see the module docs).
+/// The listed genes of one set (see the module docs). `member` marks the set's columns.
 /// `probability` maps a logit to the model's probability ([`Gsfm::probability`]).
-fn list_set(logits: &[f32], genes: &[u32], live: &[bool], members: &[usize], top_n: usize, probability: &(dyn Fn(f32) -> f32 + Sync)) -> Vec<SetPrediction> {
+fn list_set(logits: &[f32], genes: &[u32], live: &[bool], member: &[bool], top_n: usize, probability: &(dyn Fn(f32) -> f32 + Sync)) -> Vec<SetPrediction> {
     let z = z_scores(logits, live);
-    let member: std::collections::HashSet<usize> = members.iter().copied().collect();
     let mut listed: Vec<usize> = (0..logits.len()).filter(|&c| live[c] && (logits[c] > 0.0 || z[c] > Z_THRESHOLD)).collect();
     listed.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
     let mut out = Vec::new();
@@ -121,7 +120,7 @@ fn list_set(logits: &[f32], genes: &[u32], live: &[bool], members: &[usize], top
         if new >= top_n {
             break;
         }
-        let known = member.contains(&c);
+        let known = member[c];
         new += !known as usize;
         out.push(SetPrediction { entrez: crate::domain::Entrez(genes[c]), probability: probability(logits[c]), z: z[c], rank: r as u32 + 1, known });
     }
@@ -140,101 +139,176 @@ fn split_inputs(columns: &[usize], seed: u64) -> Vec<(Vec<usize>, Vec<usize>)> {
         .collect()
 }
 
-fn split_auroc(logits: &[f32], live: &[bool], members: &[usize], hidden: &[usize]) -> f64 {
-    let member: std::collections::HashSet<usize> = members.iter().copied().collect();
+/// ROC AUC of the `hidden` columns against the `negative` ones (live columns outside the set,
+/// `n_negative` of them). Every win counts a whole or a half, so the sum is exact in any order.
+fn split_auroc(logits: &[f32], negative: &[bool], n_negative: usize, hidden: &[usize]) -> f64 {
     let mut pos: Vec<f32> = hidden.iter().map(|&c| logits[c]).collect();
     pos.sort_by(f32::total_cmp);
-    let negatives: Vec<f32> = (0..logits.len()).filter(|c| live[*c] && !member.contains(c)).map(|c| logits[c]).collect();
-    metrics::auc_against(&pos, negatives.iter().copied(), negatives.len())
+    let negatives = logits.iter().zip(negative).filter(|(_, &n)| n).map(|(&l, _)| l);
+    metrics::auc_against(&pos, negatives, n_negative)
+}
+
+/// One chunk of sets with the model's logits for them and for their AUROC splits: what
+/// [`list_chunk`] turns into stored rows.
+struct ScoredChunk<'a> {
+    /// The number (in this run) of the chunk's first set.
+    first: usize,
+    sets: &'a [coverage::MemberSet],
+    /// Each set's gene columns (vocabulary order, specials dropped).
+    members: Vec<Vec<usize>>,
+    logits: Vec<Vec<f32>>,
+    /// Each set's (input, hidden) splits; empty for sets too small for an AUROC.
+    splits: Vec<Vec<(Vec<usize>, Vec<usize>)>>,
+    /// One row per split, in the order of `splits`.
+    split_logits: Vec<Vec<f32>>,
+}
+
+/// Runs a chunk of sets and their AUROC splits through the model (the forward passes).
+fn score_chunk<'a>(model: &Gsfm, genes: &[u32], first: usize, sets: &'a [coverage::MemberSet], seed: u64) -> ScoredChunk<'a> {
+    let vocab = model.vocabulary();
+    let first_column = super::vocab::Vocab::first_gene_column();
+    let members: Vec<Vec<usize>> = sets
+        .iter()
+        .map(|s| s.genes.iter().filter_map(|&e| vocab.column(e)).map(|c| c - first_column).collect())
+        .collect();
+    let inputs: Vec<&[u32]> = sets.iter().map(|s| s.genes.as_slice()).collect();
+    let logits = model.logits(&inputs);
+    // Split inputs for the AUROC, all sets of the chunk in one batch.
+    let splits: Vec<Vec<(Vec<usize>, Vec<usize>)>> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            if m.len() >= AUROC_MIN_GENES {
+                split_inputs(m, seed ^ ((first + i) as u64).wrapping_mul(0x9E37_79B9))
+            } else {
+                vec![]
+            }
+        })
+        .collect();
+    let split_genes: Vec<Vec<u32>> =
+        splits.iter().flatten().map(|(input, _)| input.iter().map(|&c| genes[c]).collect()).collect();
+    let split_refs: Vec<&[u32]> = split_genes.iter().map(Vec::as_slice).collect();
+    let split_logits = model.logits(&split_refs);
+    ScoredChunk { first, sets, members, logits, splits, split_logits }
+}
+
+/// What the sets' listing gathers over the run.
+#[derive(Default)]
+struct Listed {
+    set_rows: u64,
+    /// AUROCs of the sets that have one.
+    aurocs: Vec<f64>,
+    /// Per set number, its AUROC if any.
+    set_aurocs: Vec<Option<f32>>,
+}
+
+/// Lists a scored chunk's sets, computes their AUROCs, and writes them.
+fn list_chunk(model: &Gsfm, genes: &[u32], live: &[bool], top_n: usize, c: ScoredChunk<'_>, writer: &mut PredictionWriter, listed: &mut Listed) -> Result<()> {
+    let mut offsets = Vec::with_capacity(c.splits.len());
+    let mut at = 0;
+    for s in &c.splits {
+        offsets.push(at);
+        at += s.len();
+    }
+    let computed: Vec<(Vec<SetPrediction>, Option<f32>)> = (0..c.sets.len())
+        .into_par_iter()
+        .map(|i| {
+            let mut member = vec![false; live.len()];
+            for &m in &c.members[i] {
+                member[m] = true;
+            }
+            let rows = list_set(&c.logits[i], genes, live, &member, top_n, &|l| model.probability(l));
+            let auroc = (!c.splits[i].is_empty()).then(|| {
+                // Negatives: live columns outside the set.
+                let negative: Vec<bool> = live.iter().zip(&member).map(|(&l, &m)| l && !m).collect();
+                let n_negative = negative.iter().filter(|&&n| n).count();
+                let mut v: Vec<f64> = c.splits[i]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (_, hidden))| split_auroc(&c.split_logits[offsets[i] + k], &negative, n_negative, hidden))
+                    .collect();
+                metrics::median(&mut v).expect("five splits") as f32
+            });
+            (rows, auroc)
+        })
+        .collect();
+    let mut predicted = Vec::with_capacity(c.sets.len());
+    for (i, (set, (rows, auroc))) in c.sets.iter().zip(computed).enumerate() {
+        if let Some(a) = auroc {
+            listed.aurocs.push(a as f64);
+        }
+        listed.set_aurocs.push(auroc);
+        listed.set_rows += rows.len() as u64;
+        predicted.push(PredictedSet {
+            number: (c.first + i) as u32,
+            library: &set.library,
+            term: &set.term,
+            untitled: set.untitled,
+            predictions: SetPredictions { auroc, genes: rows },
+        });
+    }
+    Ok(writer.add_sets(&predicted)?)
 }
 
 /// Runs every stored set through the model and writes the prediction trees.
+///
+/// Sets go through in chunks, and two things overlap that used to wait on each other: while
+/// libtorch runs one chunk's forward passes on this thread, a second thread lists the previous
+/// chunk (z-scores, sorting, AUROCs) and writes it; and the in-vocabulary genes' function rows
+/// are sorted, encoded and written while the partners and the genes outside the vocabulary
+/// are predicted. Each set's answer is computed exactly as before, so the stored rows are the
+/// same bytes (tests/store_predictions.rs recomputes them one set at a time).
 pub fn predict_and_store(store: &Store, model: &Gsfm, options: &PredictionOptions) -> Result<PredictionReport> {
     let started = std::time::Instant::now();
     let size_before = dir_size(store.path());
     let genes: Vec<u32> = model.vocab().to_vec();
     let live: Vec<bool> = genes.iter().map(|&g| g != 0).collect();
-    let vocab = model.vocabulary();
-    let first = super::vocab::Vocab::first_gene_column();
 
     let libraries = store.libraries()?;
     let data: crate::store::DataVersions = libraries.iter().map(|l| (l.name.clone(), l.generation)).collect();
     let memberships = Memberships::from_store(store)?;
     let all_sets = &memberships.sets;
-    let mut writer = store.prediction_writer()?;
+    let writer = store.prediction_writer()?;
 
     let progress = Progress::new("predict sets", all_sets.len() as u64);
-    let mut set_rows = 0u64;
-    let mut aurocs = Vec::new();
-    let mut set_aurocs: Vec<Option<f32>> = Vec::with_capacity(all_sets.len());
-    for (chunk_no, chunk) in all_sets.chunks(SETS_PER_CHUNK).enumerate() {
-        let members: Vec<Vec<usize>> = chunk
-            .iter()
-            .map(|s| s.genes.iter().filter_map(|&e| vocab.column(e)).map(|c| c - first).collect())
-            .collect();
-        let inputs: Vec<&[u32]> = chunk.iter().map(|s| s.genes.as_slice()).collect();
-        let logits = model.logits(&inputs);
-        // Split inputs for the AUROC, all sets of the chunk in one batch.
-        let splits: Vec<Vec<(Vec<usize>, Vec<usize>)>> = members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                if m.len() >= AUROC_MIN_GENES {
-                    split_inputs(m, options.seed ^ ((chunk_no * SETS_PER_CHUNK + i) as u64).wrapping_mul(0x9E37_79B9))
-                } else {
-                    vec![]
-                }
-            })
-            .collect();
-        let split_genes: Vec<Vec<u32>> =
-            splits.iter().flatten().map(|(input, _)| input.iter().map(|&c| genes[c]).collect()).collect();
-        let split_refs: Vec<&[u32]> = split_genes.iter().map(Vec::as_slice).collect();
-        let split_logits = model.logits(&split_refs);
-        let mut offsets = Vec::with_capacity(splits.len());
-        let mut at = 0;
-        for s in &splits {
-            offsets.push(at);
-            at += s.len();
-        }
-        let computed: Vec<(Vec<SetPrediction>, Option<f32>)> = (0..chunk.len())
-            .into_par_iter()
-            .map(|i| {
-                let rows = list_set(&logits[i], &genes, &live, &members[i], options.top_n, &|l| model.probability(l));
-                let auroc = (!splits[i].is_empty()).then(|| {
-                    let mut v: Vec<f64> = splits[i]
-                        .iter()
-                        .enumerate()
-                        .map(|(k, (_, hidden))| split_auroc(&split_logits[offsets[i] + k], &live, &members[i], hidden))
-                        .collect();
-                    metrics::median(&mut v).expect("five splits") as f32
-                });
-                (rows, auroc)
-            })
-            .collect();
-        let mut predicted = Vec::with_capacity(chunk.len());
-        for (i, (set, (rows, auroc))) in chunk.iter().zip(computed).enumerate() {
-            if let Some(a) = auroc {
-                aurocs.push(a as f64);
+    let (mut writer, listed) = std::thread::scope(|scope| -> Result<(PredictionWriter, Listed)> {
+        // One chunk in flight: the lister works on chunk k while this thread scores k + 1.
+        let (send, receive) = std::sync::mpsc::sync_channel::<ScoredChunk<'_>>(1);
+        let (genes, live, progress) = (&genes, &live, &progress);
+        let lister = scope.spawn(move || -> Result<(PredictionWriter, Listed)> {
+            let mut writer = writer;
+            let mut listed = Listed::default();
+            for chunk in receive {
+                let n = chunk.sets.len() as u64;
+                list_chunk(model, genes, live, options.top_n, chunk, &mut writer, &mut listed)?;
+                progress.inc(n);
             }
-            set_aurocs.push(auroc);
-            set_rows += rows.len() as u64;
-            predicted.push(PredictedSet {
-                number: (chunk_no * SETS_PER_CHUNK + i) as u32,
-                library: &set.library,
-                term: &set.term,
-                untitled: set.untitled,
-                predictions: SetPredictions { auroc, genes: rows },
-            });
+            Ok((writer, listed))
+        });
+        for (chunk_no, chunk) in all_sets.chunks(SETS_PER_CHUNK).enumerate() {
+            let scored = score_chunk(model, genes, chunk_no * SETS_PER_CHUNK, chunk, options.seed);
+            if send.send(scored).is_err() {
+                break; // The lister stopped on an error, which its join returns.
+            }
         }
-        writer.add_sets(&predicted)?;
-        progress.inc(chunk.len() as u64);
-    }
+        drop(send);
+        lister.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
     progress.finish(format!("{} sets predicted", all_sets.len()));
+    let Listed { set_rows, mut aurocs, set_aurocs } = listed;
 
     let genes_with_predictions = writer.genes_with_functions();
-    let mut partner_rows = store_partners(model, &genes, &live, options.partners, &mut writer)?;
-    let outside = store_outside_vocabulary(model, &memberships, &set_aurocs, &live, options.partners, &mut writer)?;
-    partner_rows += outside.partner_rows;
+    // No more rows come for vocabulary genes: write theirs while the rest is predicted.
+    let functions = writer.take_functions();
+    let (partner_rows, outside, function_bytes) = std::thread::scope(|scope| -> Result<_> {
+        let written = scope.spawn(move || functions.write());
+        let mut partner_rows = store_partners(model, &genes, &live, options.partners, &mut writer)?;
+        let outside = store_outside_vocabulary(model, &memberships, &set_aurocs, &live, options.partners, &mut writer)?;
+        partner_rows += outside.partner_rows;
+        let function_bytes = written.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok((partner_rows, outside, function_bytes))
+    })?;
+    writer.add_written(function_bytes);
     let bytes = writer.flush()?;
     let median_set_auroc = metrics::median(&mut aurocs);
     let report = PredictionReport {
@@ -469,11 +543,13 @@ mod tests {
         let genes: Vec<u32> = (100..143).collect();
         let live = vec![true; 43];
         let sigmoid = |l: f32| crate::model::calibrate::sigmoid(l as f64) as f32;
-        let rows = list_set(&logits, &genes, &live, &[0], 1, &sigmoid);
+        let mut member = vec![false; 43];
+        member[0] = true;
+        let rows = list_set(&logits, &genes, &live, &member, 1, &sigmoid);
         assert_eq!(rows.len(), 2, "the member, then one new gene (cap 1)");
         assert!(rows[0].known && rows[0].rank == 1 && rows[0].entrez.0 == 100);
         assert!(!rows[1].known && rows[1].rank == 2 && rows[1].entrez.0 == 101);
-        let all = list_set(&logits, &genes, &live, &[0], 100, &sigmoid);
+        let all = list_set(&logits, &genes, &live, &member, 100, &sigmoid);
         assert_eq!(all.len(), 3, "negative logits with low z are not listed");
         assert!(all.iter().all(|r| r.z > Z_THRESHOLD || sigmoid(logits[(r.entrez.0 - 100) as usize]) > 0.5));
     }

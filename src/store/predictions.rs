@@ -396,6 +396,31 @@ pub struct PredictedSet<'a> {
     pub predictions: SetPredictions,
 }
 
+/// Function rows of a run, gathered per (gene, library) and not yet written
+/// ([`PredictionWriter::take_functions`]).
+pub struct GatheredFunctions {
+    rows: BTreeMap<(u32, String), Vec<FunctionRow>>,
+    functions: sled::Tree,
+    counts: sled::Tree,
+}
+
+impl GatheredFunctions {
+    /// Writes the rows and their counts; returns the bytes (keys plus values).
+    pub fn write(self) -> Result<u64> {
+        let (mut bytes, mut rows, mut counts) = (0, sled::Batch::default(), sled::Batch::default());
+        for (n, ((entrez, library), list)) in self.rows.into_iter().enumerate() {
+            bytes += count_rows(&mut counts, entrez, &library, &list);
+            bytes += write_rows(&mut rows, entrez, &library, list);
+            if n % 4096 == 4095 {
+                self.functions.apply_batch(std::mem::take(&mut rows))?;
+            }
+        }
+        self.functions.apply_batch(rows)?;
+        self.counts.apply_batch(counts)?;
+        Ok(bytes)
+    }
+}
+
 /// Writes a prediction run (see [`Store::prediction_writer`]).
 pub struct PredictionWriter {
     store: Store,
@@ -460,19 +485,22 @@ impl PredictionWriter {
         genes.len()
     }
 
+    /// Hands over the rows gathered so far, to be written (by [`GatheredFunctions::write`],
+    /// perhaps on another thread) while the run goes on. Their genes must get no more rows:
+    /// a gene's rows of one library are written together.
+    pub fn take_functions(&mut self) -> GatheredFunctions {
+        GatheredFunctions { rows: std::mem::take(&mut self.rows), functions: self.functions.clone(), counts: self.counts_tree.clone() }
+    }
+
+    /// Counts bytes written for this run elsewhere (by [`GatheredFunctions::write`]).
+    pub fn add_written(&mut self, bytes: u64) {
+        self.bytes += bytes;
+    }
+
     /// Writes the gathered rows and their counts and flushes; returns the bytes (keys plus
     /// values) written in all.
     pub fn flush(&mut self) -> Result<u64> {
-        let (mut rows, mut counts) = (sled::Batch::default(), sled::Batch::default());
-        for (n, ((entrez, library), list)) in std::mem::take(&mut self.rows).into_iter().enumerate() {
-            self.bytes += count_rows(&mut counts, entrez, &library, &list);
-            self.bytes += write_rows(&mut rows, entrez, &library, list);
-            if n % 4096 == 4095 {
-                self.functions.apply_batch(std::mem::take(&mut rows))?;
-            }
-        }
-        self.functions.apply_batch(rows)?;
-        self.counts_tree.apply_batch(counts)?;
+        self.bytes += self.take_functions().write()?;
         self.store.flush()?;
         Ok(self.bytes)
     }
