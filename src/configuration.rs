@@ -45,7 +45,7 @@ pub struct ServerSettings {
     /// Origins allowed to call the API from a browser; empty allows same-origin use only, `*`
     /// allows any origin.
     pub cors_origins: Vec<String>,
-    /// HTTP worker threads (default: one per physical core, actix-web's default).
+    /// HTTP worker threads (default: four per core, see `http::startup`).
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_timeout_secs: u64,

@@ -17,7 +17,7 @@ pub struct ServeArgs {
     /// Origin allowed to call the API from a browser (repeat for several; `*` for any).
     #[arg(long = "cors-origin", env = "GENEKG_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
-    /// HTTP worker threads (default: one per physical core).
+    /// HTTP worker threads (default: four per core).
     #[arg(long)]
     workers: Option<usize>,
     /// Mutations (`addGeneSet`) need this token (`Authorization: Bearer TOKEN`); prefer the

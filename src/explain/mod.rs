@@ -377,7 +377,7 @@ pub async fn gene(state: &AppState, entrez: u32, backend: Option<&str>) -> Resul
 }
 
 /// [`gene`] with the template built by `template` ([`gene_template`] run where the caller
-/// wants it: the server runs it on its blocking pool, as it gathers index and model work).
+/// wants it: the server runs it on its heavy pool, as it gathers index and model work).
 pub async fn gene_with<E: From<EvidenceError>>(
     state: &AppState,
     entrez: u32,

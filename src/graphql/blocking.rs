@@ -1,9 +1,26 @@
-//! Model, index and enrichment work runs on tokio's blocking pool, not on the HTTP workers: a
-//! libtorch forward pass, an HNSW search or an enrichment over every library takes from a
-//! millisecond to a second, and an HTTP worker (one per core) held that long stalls every
-//! request queued behind it. Store reads (microseconds, from sled's cache) stay on the worker.
+//! Model, index and enrichment work runs off the HTTP workers: a libtorch forward pass, an HNSW
+//! search or an enrichment over every library takes from a millisecond to a second, and an HTTP
+//! worker (one per core) held that long stalls every request queued behind it. Store reads
+//! (microseconds, from sled's cache) stay on the worker.
+//!
+//! Off the worker there are two lanes, so that heavy work cannot take the cores from light reads:
+//! - [`run`]: short jobs (an HNSW search, a store write), on tokio's blocking pool as before.
+//! - [`run_heavy`]: jobs of several milliseconds of CPU or more (enrichment, augment, set
+//!   neighbourhoods of a gene list, explanation templates), on the [`HeavyPool`]: a fixed number
+//!   of threads (one per core by default, `GENEKG_HEAVY_THREADS`) at the lowest CPU priority
+//!   (nice 19, `GENEKG_HEAVY_NICE`), admitted by a semaphore with one permit per thread.
+//!
+//! Under load, the gene page and lookups keep the cores they need (the kernel runs a nice-0
+//! thread before a nice-19 one), while heavy requests wait their turn: longer under load, never
+//! an error, and a request whose time limit passes while it waits is dropped without ever
+//! running (see `http::limits`). The price: while light work alone keeps every core busy, heavy
+//! work barely runs, and its requests end in `TIMEOUT` once their limit passes.
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 
 use super::errors::{ApiError, ApiResult};
 use super::AppState;
@@ -21,4 +38,168 @@ pub(crate) async fn run<T: Send + 'static>(
     })
     .await
     .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking job ended abnormally: {e}")))?
+}
+
+/// Runs `job` on the state's [`HeavyPool`], waiting for a free thread first. A panic in it
+/// becomes INTERNAL, as in [`run`].
+pub(crate) async fn run_heavy<T: Send + 'static>(
+    state: &Arc<AppState>,
+    job: impl FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let st = state.clone();
+    state
+        .heavy
+        .run(move || {
+            st.faults.before_blocking_job();
+            job(&st)
+        })
+        .await
+        .map_err(|panic| {
+            let message = crate::http::limits::panic_message(&panic);
+            ApiError::internal(anyhow::anyhow!("heavy job panicked: {message}"))
+        })?
+}
+
+/// Nice value of the heavy threads by default: the lowest priority, so any runnable nice-0 thread
+/// (HTTP workers, the short lane) gets the core first. Lowering one's own priority needs no
+/// privilege.
+pub const DEFAULT_HEAVY_NICE: i32 = 19;
+
+/// A bounded pool for CPU-heavy request work (see the module doc). Jobs that use rayon inside
+/// (enrichment sorts and scans in parallel) stay on this pool's threads, at its priority.
+pub struct HeavyPool {
+    pool: rayon::ThreadPool,
+    nice: i32,
+    admission: Arc<Semaphore>,
+    threads: usize,
+    waiting: AtomicUsize,
+    running: Arc<AtomicUsize>,
+}
+
+impl HeavyPool {
+    /// A pool of `threads` threads (at least one) at nice [`DEFAULT_HEAVY_NICE`].
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        Self::with_nice(threads, DEFAULT_HEAVY_NICE)
+    }
+
+    /// A pool of `threads` threads (at least one) at nice `nice` (0 to 19; 0 leaves them at the
+    /// server's priority).
+    pub fn with_nice(threads: usize, nice: i32) -> std::io::Result<Self> {
+        let threads = threads.max(1);
+        let nice = nice.clamp(0, 19);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("genekg-heavy-{i}"))
+            .start_handler(move |_| lower_priority(nice))
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Self {
+            pool,
+            nice,
+            admission: Arc::new(Semaphore::new(threads)),
+            threads,
+            waiting: AtomicUsize::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// The server's pool: `GENEKG_HEAVY_THREADS` threads (default one per core the process may
+    /// use) at nice `GENEKG_HEAVY_NICE` (default [`DEFAULT_HEAVY_NICE`]).
+    pub fn from_env() -> anyhow::Result<Self> {
+        fn var(name: &str, default: usize, max: usize) -> anyhow::Result<usize> {
+            match std::env::var(name) {
+                Err(_) => Ok(default),
+                Ok(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| anyhow::anyhow!("{name} must be a whole number from 0 to {max}, got {v:?}")),
+            }
+        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let threads = var("GENEKG_HEAVY_THREADS", cores, 1024)?.max(1);
+        let nice = var("GENEKG_HEAVY_NICE", DEFAULT_HEAVY_NICE as usize, 19)? as i32;
+        Ok(Self::with_nice(threads, nice)?)
+    }
+
+    /// The nice value its threads run at.
+    pub fn nice(&self) -> i32 {
+        self.nice
+    }
+
+    /// How many jobs may run at once.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Jobs waiting for a thread.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Jobs running now (never more than [`Self::threads`]).
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Runs `job` once a thread is free; `Err` carries its panic. Dropping the future while it
+    /// waits gives up its place: the job never runs. Once started, the job runs to its end (a
+    /// thread cannot be stopped midway) and its answer is discarded if nobody waits for it.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Box<dyn std::any::Any + Send>> {
+        let permit = {
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            let _counted = Decrement(&self.waiting);
+            // The semaphore is never closed.
+            self.admission.clone().acquire_owned().await.map_err(|e| Box::new(e.to_string()) as Box<dyn std::any::Any + Send>)?
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let running = self.running.clone();
+        running.fetch_add(1, Ordering::SeqCst);
+        self.pool.spawn(move || {
+            let _counted = Decrement(&running);
+            // A panic must not reach rayon, which would abort the process.
+            let result = std::panic::catch_unwind(AssertUnwindSafe(job));
+            drop(_counted);
+            drop(permit);
+            let _ = tx.send(result);
+        });
+        rx.await.unwrap_or_else(|e| Err(Box::new(format!("heavy job lost: {e}"))))
+    }
+}
+
+struct Decrement<'a>(&'a AtomicUsize);
+
+impl Drop for Decrement<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Lowers the calling thread's CPU priority to `nice` (Linux: nice is per thread; a process
+/// already at a higher nice keeps it). Where that fails or is not supported, the pool still
+/// bounds how many cores heavy work takes.
+fn lower_priority(nice: i32) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on the calling thread's own id.
+        let rc = unsafe {
+            let tid = libc::gettid() as libc::id_t;
+            *libc::__errno_location() = 0;
+            let current = libc::getpriority(libc::PRIO_PROCESS, tid);
+            if nice <= current || *libc::__errno_location() != 0 {
+                0
+            } else {
+                libc::setpriority(libc::PRIO_PROCESS, tid, nice)
+            }
+        };
+        if rc != 0 {
+            tracing::warn!("cannot lower the heavy pool's priority: {}", std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }

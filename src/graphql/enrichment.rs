@@ -148,7 +148,7 @@ impl EnrichQueries {
             (_, Some(_)) => return Err(ApiError::BadInput("`backgroundGenes` is only used with background CUSTOM".into()).into()),
         };
         let req = EnrichRequest { genes, libraries, background, ..Default::default() };
-        let result = super::blocking::run(st, move |st| Ok(st.enrich.enrich(&req)?)).await?;
+        let result = super::blocking::run_heavy(st, move |st| Ok(st.enrich.enrich(&req)?)).await?;
         let range = page.range(result.rows.len());
         let rows = &result.rows[range];
         let ids: Vec<SetId> = rows.iter().map(|r| r.set_id.clone()).collect();
@@ -214,7 +214,7 @@ impl EnrichQueries {
             }
         }
         let req = AugmentedRequest { genes, libraries, include_input, ..Default::default() };
-        let result = super::blocking::run(st, move |st| Ok(st.enrich.augmented_enrich(&model, &req)?)).await?;
+        let result = super::blocking::run_heavy(st, move |st| Ok(st.enrich.augmented_enrich(&model, &req)?)).await?;
         let range = page.range(result.rows.len());
         let rows = &result.rows[range];
         let ids: Vec<SetId> = rows.iter().map(|r| r.set_id.clone()).collect();

@@ -55,7 +55,7 @@ pub async fn gene_explanation(ctx: &Context<'_>, entrez: u32, llm: Option<String
     let st = state(ctx)?;
     // The template gathers the gene's evidence (predictions, partners, similar genes): index
     // and model work, kept off the HTTP worker.
-    let template = super::blocking::run(st, move |st| Ok(crate::explain::gene_template(st, entrez)?));
+    let template = super::blocking::run_heavy(st, move |st| Ok(crate::explain::gene_template(st, entrez)?));
     Ok(ExplanationNode(crate::explain::gene_with(st, entrez, llm.as_deref(), template).await?))
 }
 
@@ -83,7 +83,7 @@ impl ExplainQueries {
     ) -> async_graphql::Result<ExplanationNode> {
         let st = state(ctx)?;
         let entrez = resolve_gene(st, &gene)?;
-        let template = |key: String| super::blocking::run(st, move |st| Ok(crate::explain::prediction_template(st, entrez, &key)?));
+        let template = |key: String| super::blocking::run_heavy(st, move |st| Ok(crate::explain::prediction_template(st, entrez, &key)?));
         Ok(ExplanationNode(crate::explain::prediction_with(st, entrez, &set, llm.as_deref(), template).await?))
     }
 }

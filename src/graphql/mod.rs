@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use async_graphql::{BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
+pub use blocking::HeavyPool;
 pub use errors::{ApiError, ErrorCode};
 pub use loaders::Loaders;
 pub use state::AppState;

@@ -401,7 +401,7 @@ pub async fn similar_sets_of_set(ctx: &Context<'_>, id: &SetId, library: Option<
     let (hood, model) = (neighbourhood(ctx)?, model(ctx)?);
     let st = state(ctx)?;
     let id = id.clone();
-    let found = super::blocking::run(st, move |st| {
+    let found = super::blocking::run_heavy(st, move |st| {
         check_index_data(&hood, &st.store, library.as_deref())?;
         hood.similar_sets_for_set(&st.store, model.as_ref(), &id, first, library.as_deref(), None).map_err(set_search_error)
     })
@@ -508,7 +508,7 @@ impl ModelQueries {
         let genes = super::user_gene_set::genes_or_user_set(ctx, genes, user_gene_set)?;
         let list = resolve_list(ctx, &genes, crate::model::MAX_INPUT_GENES)?;
         let (input, scorer) = (list.genes.clone(), model.clone());
-        let (outside_vocabulary, top) = super::blocking::run(state(ctx)?, move |_| {
+        let (outside_vocabulary, top) = super::blocking::run_heavy(state(ctx)?, move |_| {
             let aug = scorer.augment(&input)?;
             let top: Vec<_> = aug.ranked(include_input).into_iter().take(first).cloned().collect();
             Ok((aug.unknown, top))
@@ -557,7 +557,7 @@ impl ModelQueries {
             ))
             .into());
         }
-        let found = super::blocking::run(state(ctx)?, move |st| {
+        let found = super::blocking::run_heavy(state(ctx)?, move |st| {
             check_index_data(&hood, &st.store, library.as_deref())?;
             hood.similar_sets_for_genes(model.as_ref(), &ids, first, library.as_deref(), None).map_err(set_search_error)
         })

@@ -76,6 +76,8 @@ pub struct AppState {
     pub lexicon: std::sync::OnceLock<Arc<crate::nl::Lexicon>>,
     /// The LLM backends for explanations (template only unless `with_llm`).
     pub explainer: crate::explain::Explainer,
+    /// Where CPU-heavy request work runs (see `graphql::blocking`).
+    pub heavy: super::HeavyPool,
     /// Faults the fault tests inject into a running server (none otherwise).
     #[doc(hidden)]
     pub faults: Faults,
@@ -187,6 +189,7 @@ impl AppState {
             data_version,
             metrics: ApiMetrics::default(),
             started_at: chrono::Utc::now(),
+            heavy: super::HeavyPool::from_env()?,
             faults: Faults::default(),
             enrich: Arc::new(crate::enrich::EnrichIndex::build(&store_for_enrich, None)?),
             model: None,
@@ -220,6 +223,12 @@ impl AppState {
         }
         self.model = Some(model);
         self.model_dir = Some(model_dir.to_path_buf());
+        Ok(self)
+    }
+
+    /// Runs heavy request work on `threads` threads instead of one per core.
+    pub fn with_heavy_threads(mut self, threads: usize) -> anyhow::Result<Self> {
+        self.heavy = super::HeavyPool::new(threads)?;
         Ok(self)
     }
 

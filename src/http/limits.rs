@@ -5,8 +5,9 @@
 //! - Body size: [`MAX_BODY_BYTES`]; a declared larger body is refused before it is read
 //!   (`telemetry::observe`), a chunked one when it passes the limit (`routes::graphql`).
 //! - Time: a GraphQL request running longer than `ServerSettings::request_timeout` is dropped
-//!   and answered `TIMEOUT`. Dropping stops its async work; a job already running on the
-//!   blocking pool (`graphql::blocking`) finishes in the background, its answer discarded.
+//!   and answered `TIMEOUT`. Dropping stops its async work and gives up its place in the heavy
+//!   pool's queue; a job already running off the worker (`graphql::blocking`) finishes in the
+//!   background, its answer discarded.
 //! - Rate: a per-client-address budget ([`RateLimiter`], off unless configured).
 
 use std::net::IpAddr;

@@ -84,7 +84,8 @@ async fn start(state: AppState, dir: tempfile::TempDir) -> TestApp {
     start_with(state, dir, |_| {}).await
 }
 
-async fn start_with(state: AppState, dir: tempfile::TempDir, change: impl FnOnce(&mut ServerSettings)) -> TestApp {
+/// Starts the real server on `state` with `change` applied to its settings.
+pub async fn start_with(state: AppState, dir: tempfile::TempDir, change: impl FnOnce(&mut ServerSettings)) -> TestApp {
     let state = Arc::new(state);
     let mut settings = ServerSettings {
         addr: "127.0.0.1:0".parse().unwrap(),

@@ -6,7 +6,9 @@ use std::time::Duration;
 use genekg::configuration::RateLimit;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_codes, spawn_app, spawn_app_with_model, spawn_app_with_settings, sse_events, TestApp};
+use genekg::graphql::{AppState, HeavyPool};
+
+use crate::helpers::{error_codes, fixture_store, model_state_then, spawn_app, spawn_app_with_model, spawn_app_with_settings, sse_events, start_with, TestApp};
 
 const GENE: &str = r#"{ gene(id: "CDK1") { symbol } }"#;
 
@@ -109,6 +111,119 @@ async fn enrichment_runs_off_the_http_worker() {
     assert!(!slow.is_finished(), "the enrichment is still held");
     drop(hold);
     let body = slow.await.unwrap();
+    assert_eq!(body["data"]["enrich"]["genesUsed"], 3, "{body}");
+}
+
+/// The calling thread's nice value (Linux: nice is per thread).
+fn current_nice() -> Option<i32> {
+    // SAFETY: plain system calls about the calling thread; -1 is a valid nice value, so errno
+    // tells failure apart.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t);
+        (*libc::__errno_location() == 0).then_some(nice)
+    }
+}
+
+#[tokio::test]
+async fn the_heavy_pool_runs_at_the_lowest_priority_within_its_bound_and_survives_a_panic() {
+    let two = HeavyPool::new(2).unwrap();
+    assert_eq!(two.nice(), 19);
+    assert_eq!(two.run(current_nice).await.unwrap(), Some(19));
+    // rayon work inside a job (enrichment sorts in parallel) stays on the pool, at its priority.
+    let inner = two.run(|| rayon::join(current_nice, current_nice)).await.unwrap();
+    assert_eq!(inner, (Some(19), Some(19)));
+
+    let pool = std::sync::Arc::new(HeavyPool::new(1).unwrap());
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let first = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            pool.run(move || {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+            })
+            .await
+        }
+    });
+    tokio::task::spawn_blocking(move || started_rx.recv().unwrap()).await.unwrap();
+    let second = tokio::spawn({
+        let pool = pool.clone();
+        async move { pool.run(|| 2).await }
+    });
+    while pool.waiting() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!((pool.running(), pool.waiting()), (1, 1), "one thread: the second job waits");
+    release_tx.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    assert_eq!(second.await.unwrap().unwrap(), 2);
+    assert_eq!((pool.running(), pool.waiting()), (0, 0));
+
+    assert!(pool.run(|| -> u8 { panic!("injected panic in a heavy job") }).await.is_err());
+    assert_eq!(pool.run(|| 3).await.unwrap(), 3, "the pool goes on after a panic");
+}
+
+/// Waits (without a time bound of its own: the test harness has one) until `n` heavy jobs wait.
+async fn heavy_waiting(app: &TestApp, n: usize) {
+    while app.state.heavy.waiting() != n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn heavy_jobs_wait_for_their_bounded_pool_while_light_reads_still_answer() {
+    let (state, dir) = model_state_then(|_| {});
+    let app = start_with(state.with_heavy_threads(1).unwrap(), dir, |_| {}).await;
+    assert_eq!(app.state.heavy.threads(), 1);
+    // The enrichment takes the heavy pool's only thread and holds it.
+    let mut hold = app.state.faults.hold_next_blocking_job();
+    let send = |query: &'static str| {
+        let (client, url) = (app.client.clone(), format!("{}/graphql", app.address));
+        tokio::spawn(async move { client.post(url).json(&json!({ "query": query })).send().await.unwrap().json::<Value>().await.unwrap() })
+    };
+    let enrich = send(ENRICH);
+    tokio::time::timeout(Duration::from_secs(60), hold.entered()).await.expect("the enrichment reached the heavy pool");
+    // An augment waits for that thread instead of running beside it.
+    let augment = send(r#"{ augment(genes: ["CDK1", "MCM2", "FEN1"], first: 3) { genes { gene { symbol } } } }"#);
+    tokio::time::timeout(Duration::from_secs(60), heavy_waiting(&app, 1)).await.expect("the augment queued for the heavy pool");
+    assert_eq!(app.state.heavy.running(), 1, "the bound holds: one job runs");
+    // Light reads, including the gene page's index search (the light lane), answer meanwhile.
+    let page = app.query(r#"{ gene(id: "CDK1") { symbol similarGenes(first: 3) { gene { symbol } } } }"#).await;
+    assert!(page["errors"].is_null(), "{page}");
+    assert_eq!(page["data"]["gene"]["similarGenes"].as_array().map(Vec::len), Some(3), "{page}");
+    still_serves(&app).await;
+    assert!(!enrich.is_finished() && !augment.is_finished(), "both heavy requests are still held or queued");
+    assert_eq!((app.state.heavy.running(), app.state.heavy.waiting()), (1, 1));
+    // Released, both answer in full: queued, not refused.
+    drop(hold);
+    let (enrich, augment) = (enrich.await.unwrap(), augment.await.unwrap());
+    assert!(enrich["errors"].is_null() && augment["errors"].is_null(), "{enrich} {augment}");
+    assert_eq!(enrich["data"]["enrich"]["genesUsed"], 3, "{enrich}");
+    assert_eq!(augment["data"]["augment"]["genes"].as_array().map(Vec::len), Some(3), "{augment}");
+    assert_eq!((app.state.heavy.running(), app.state.heavy.waiting()), (0, 0));
+}
+
+#[tokio::test]
+async fn a_heavy_request_whose_time_limit_passes_in_the_queue_gets_timeout_and_never_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = AppState::load(fixture_store(dir.path())).unwrap().with_heavy_threads(1).unwrap();
+    let app = start_with(state, dir, |s| s.request_timeout = Duration::from_millis(500)).await;
+    let mut hold = app.state.faults.hold_next_blocking_job();
+    let (client, url) = (app.client.clone(), format!("{}/graphql", app.address));
+    let held = tokio::spawn(async move { client.post(url).json(&json!({ "query": ENRICH })).send().await.unwrap().status().as_u16() });
+    tokio::time::timeout(Duration::from_secs(60), hold.entered()).await.expect("the enrichment reached the heavy pool");
+    // The second enrichment queues behind the held one until its limit passes.
+    let res = app.post(&json!({ "query": ENRICH })).await;
+    assert_eq!(res.status().as_u16(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["TIMEOUT"], "{body}");
+    assert_eq!(held.await.unwrap(), 503, "the held one timed out too");
+    // Its place in the queue was given up: only the held job still occupies the pool.
+    assert_eq!((app.state.heavy.running(), app.state.heavy.waiting()), (1, 0));
+    drop(hold);
+    let body = app.query(ENRICH).await;
     assert_eq!(body["data"]["enrich"]["genesUsed"], 3, "{body}");
 }
 

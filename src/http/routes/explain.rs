@@ -49,7 +49,7 @@ pub async fn explain_stream(http: HttpRequest, live: web::Data<crate::http::Live
     let subject = explain::gene_subject(entrez);
     // The template gathers the gene's evidence (predictions, partners, similar genes, papers):
     // index and model work, kept off the HTTP worker as every such job is.
-    let template = match crate::graphql::blocking::run(&state, move |st| Ok(explain::gene_template(st, entrez)?)).await {
+    let template = match crate::graphql::blocking::run_heavy(&state, move |st| Ok(explain::gene_template(st, entrez)?)).await {
         Ok(t) => t,
         Err(ApiError::Internal(e)) => {
             tracing::error!(request_id, error = format!("{e:#}"), "internal error while building an explanation");
