@@ -487,7 +487,7 @@ fn stored_predictions_are_the_listing_rule_applied_to_every_set() {
         }
         let id = genekg::domain::SetId::parse(&format!("{library}:{}", set.term)).unwrap();
         let stored = predictions::members_of_set(&store, &id).unwrap().expect("every set is stored");
-        let got: Vec<(u32, f32, f32, u32, bool)> = stored.genes.iter().map(|g| (g.entrez, g.probability, g.z, g.rank, g.known)).collect();
+        let got: Vec<(u32, f32, f32, u32, bool)> = stored.genes.iter().map(|g| (g.entrez.0, g.probability, g.z, g.rank, g.known)).collect();
         assert_eq!(got, want, "{id}");
         let in_vocab = set.genes.iter().filter(|&&g| gsfm.vocabulary().column(g).is_some()).count();
         assert_eq!(stored.auroc.is_some(), in_vocab >= 10, "{id}: an AUROC exactly for sets of at least 10 vocabulary genes");
@@ -520,7 +520,7 @@ fn stored_predictions_are_the_listing_rule_applied_to_every_set() {
         let mut order: Vec<usize> = (0..row.len()).filter(|&c| live[c] && genes[c] != gene).collect();
         order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
         let want: Vec<u32> = order.into_iter().take(options.partners).map(|c| genes[c]).collect();
-        let got: Vec<u32> = predictions::partners_of_gene(&store, gene).unwrap().into_iter().map(|p| p.entrez).collect();
+        let got: Vec<u32> = predictions::partners_of_gene(&store, gene).unwrap().into_iter().map(|p| p.entrez.0).collect();
         assert_eq!(got, want, "partners of {gene}");
     }
 }
