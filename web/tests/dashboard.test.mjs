@@ -156,7 +156,15 @@ test('home: server facts, gene autocomplete by keyboard, set search', async () =
 test('gene page: identity, link-outs, explanation and the predicted functions table', async () => {
   await page.goto(`${base}/gene/CDK1`);
   const g = (await gql(`{ gene(id: "CDK1") { symbol name targetFamily links { ncbiGene openTargets pharos }
-    predictedFunctions(library: "GO_BP", first: 500) { totalCount nodes { geneSet { name } probability zScore known } } } }`)).data.gene;
+    predictedFunctions(library: "GO_BP", first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { geneSet { name } probability zScore known } } } }`)).data.gene;
+  // Every row, as the page loads them (500 per request): filters and sorts act on all of them.
+  for (let pageInfo = g.predictedFunctions.pageInfo; pageInfo.hasNextPage; ) {
+    const more = (await gql(`query($after: String) { gene(id: "CDK1") { predictedFunctions(library: "GO_BP", first: 500, after: $after) {
+      pageInfo { hasNextPage endCursor } nodes { geneSet { name } probability zScore known } } } }`, { after: pageInfo.endCursor })).data.gene.predictedFunctions;
+    g.predictedFunctions.nodes.push(...more.nodes);
+    pageInfo = more.pageInfo;
+  }
+  assert.equal(g.predictedFunctions.nodes.length, g.predictedFunctions.totalCount);
   await page.locator('.gene-name').getByText(g.name).waitFor();
   assert.equal(await page.locator('.gene-head .badge.family').innerText(), 'Kinase');
   assert.equal(g.targetFamily, 'KINASE');
