@@ -177,6 +177,9 @@ pub struct Applied {
 /// calibration sets (a model without them keeps `sigmoid(logit)`), and the model gets a new
 /// fingerprint: its answers change, so stored predictions and indexes count as stale.
 pub fn apply(store: &Store, dir: &Path, config: Option<GenePriorConfig>) -> Result<Applied> {
+    if let Some(c) = config {
+        c.validate().map_err(ModelError::Invalid)?;
+    }
     let mut model = super::checkpoint::load(dir)?;
     let recipe = model.file.training.clone().ok_or_else(|| {
         ModelError::Invalid("the model records no training recipe (imported?), so its training sets cannot be counted for a gene prior".into())
@@ -190,7 +193,6 @@ pub fn apply(store: &Store, dir: &Path, config: Option<GenePriorConfig>) -> Resu
     let had_map = model.file.model.probability_map.is_some();
     let gene_prior = match config {
         Some(c) => {
-            c.validate().map_err(ModelError::Invalid)?;
             let examples = corpus.examples(&model.vocab);
             Some(GenePrior::count(store, &examples, &model.vocab, c)?)
         }
