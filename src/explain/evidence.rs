@@ -382,10 +382,10 @@ pub fn prediction(state: &AppState, entrez: u32, set_key: &str) -> Result<Predic
     let shared_literature = co_reports(state, entrez, &members, CO_REPORTS)?;
     let nearest_members = match &state.neighbourhood {
         Some(hood) => hood
-            .gene_cosines(entrez, &members)
+            .gene_cosines(Entrez(entrez), &members.iter().copied().map(Entrez).collect::<Vec<_>>())
             .into_iter()
             .take(TOP_SIMILAR)
-            .map(|(e, cosine)| NearGene { entrez: e, symbol: symbol(state, e), cosine })
+            .map(|(e, cosine)| NearGene { entrez: e.0, symbol: symbol(state, e.0), cosine })
             .collect(),
         None => vec![],
     };

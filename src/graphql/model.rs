@@ -374,8 +374,7 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
         let found = hood.similar_genes(&st.store, &symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;
         Ok(found
             .iter()
-            .map(|n| (n.key.0, n.cosine))
-            .map(|(e, cosine)| (e, cosine, hood.evidence.confidence(query, e, cosine), hood.evidence.sets(e)))
+            .map(|n| (n.key.0, n.cosine, hood.evidence.confidence(Entrez(query), n.key, n.cosine), hood.evidence.sets(n.key)))
             .collect())
     })
     .await?;
