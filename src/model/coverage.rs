@@ -350,12 +350,17 @@ mod tests {
         };
         // Voters 1..=4. "huge" holds 1, 2, 3 and 200 others; "small" holds 1, 2, 3 and one
         // other; "four" holds all four voters among 400 genes.
-        let m = Memberships::new(vec![
-            s("huge", (1..=3).chain(1000..1200).collect()),
-            s("small", vec![1, 2, 3, 500]),
-            s("four", (1..=4).chain(2000..2396).collect()),
-            s("other", (3000..3004).collect()),
-        ]);
+        // 20 sets no voter is in: the z-score is over every stored set.
+        let m = Memberships::new(
+            vec![
+                s("huge", (1..=3).chain(1000..1200).collect()),
+                s("small", vec![1, 2, 3, 500]),
+                s("four", (1..=4).chain(2000..2396).collect()),
+            ]
+            .into_iter()
+            .chain((0..20).map(|i| s(&i.to_string(), (3000 + 4 * i..3004 + 4 * i).collect())))
+            .collect(),
+        );
         let votes = m.vote(&[1, 2, 3, 4]);
         let by_term = |t: &str| *votes.iter().find(|v| m.sets[v.set as usize].term == t).unwrap();
         let (huge, small, four) = (by_term("huge"), by_term("small"), by_term("four"));
@@ -366,9 +371,12 @@ mod tests {
         assert_eq!(order, vec!["four", "small", "huge"]);
         // The z-score is over every stored set: recomputed by hand from the scores.
         let g = m.background() as f64;
-        let scores = [3.0 - 203.0 / g, 3.0 - 4.0 / g, 4.0 - 400.0 / g, -4.0 / g];
-        let mean = scores.iter().sum::<f64>() / 4.0;
-        let sd = (scores.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
+        let scores: Vec<f64> = [3.0 - 203.0 / g, 3.0 - 4.0 / g, 4.0 - 400.0 / g]
+            .into_iter()
+            .chain(std::iter::repeat(-4.0 / g).take(20))
+            .collect();
+        let mean = scores.iter().sum::<f64>() / 23.0;
+        let sd = (scores.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 23.0).sqrt();
         assert!((four.z as f64 - (scores[2] - mean) / sd).abs() < 1e-4);
     }
 }
