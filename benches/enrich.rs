@@ -57,12 +57,12 @@ fn bench(c: &mut Criterion) {
         b.iter_with_large_drop(|| index.enrich_uncached(&request).expect("enrich"))
     });
     // Model-augmented enrichment's engine: every gene of the store ranked by a score.
-    let scores: Vec<(u32, f32)> = {
+    let scores: Vec<(genekg::domain::Entrez, f32)> = {
         let hits: std::collections::HashSet<u32> = genes.iter().copied().collect();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let mut all: Vec<u32> = store.genes().map(|g| g.expect("gene").entrez).collect();
         all.shuffle(&mut rng);
-        all.iter().enumerate().map(|(i, &g)| (g, if hits.contains(&g) { 1e6 } else { -(i as f32) })).collect()
+        all.iter().enumerate().map(|(i, &g)| (genekg::domain::Entrez(g), if hits.contains(&g) { 1e6 } else { -(i as f32) })).collect()
     };
     group.sample_size(10);
     group.bench_function("rank_all_libraries_all_genes", |b| {

@@ -16,7 +16,8 @@
 #   ask        `genekg bench ask`
 #   explain    `genekg bench explain`: template and cached; with the local LLM on --llm-genes genes
 #   http       scripts/bench-http.sh: GraphQL versus a trivial endpoint (wrk)
-#   load       scripts/load.sh: the dashboard's query mix, and the gene page alone
+#   load       scripts/load.sh: the dashboard's query mix with the gene page's own load beside it,
+#              then the gene page alone
 #   web        scripts/bench-web.sh: gene page until its table shows, bundle size (Chromium)
 # --quick: no training (train, model's training variants, predict+store), no LLM, shorter HTTP
 #   and load runs (10 s and 20 s instead of 20 s and 60 s).
@@ -50,7 +51,7 @@ while [ $# -gt 0 ]; do
     --train-epochs) TRAIN_EPOCHS="$2"; shift 2 ;;
     --llm-genes) LLM_GENES="$2"; shift 2 ;;
     --index-scale) INDEX_SCALE="$2"; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -90,11 +90,18 @@ def rows_of(name, r, quick):
         for t, f in m["per_type_under_load"].items():
             bar = at_most(20, " ms (#16)") if t == "gene_page" else None
             yield f"load mix: {t} p99 (p50 {f['p50_ms']:.1f} ms)", f["p99_ms"], "{:.1f} ms", bar
+        # Issue 16's goal: the gene page's own load, run beside the mix (load.sh's second wrk).
+        b = m.get("gene_page_beside")
+        if b:
+            yield f"gene page beside the mix, {b['connections']} connections", b["rps"], "{:,.0f} req/s", at_least(2000, " req/s (#16)")
+            yield f"gene page beside the mix: p99 (p50 {b['p50_ms']:.1f} ms)", b["p99_ms"], "{:.1f} ms", at_most(20, " ms (#16)")
+            yield "gene page beside the mix: errors", b["errors"] + b["socket_errors"], "{}", ("0 (#16)", lambda v: v == 0)
         a = r.get("gene_page_alone")
         if a:
+            # Without the mix: the goal is measured beside it (above); this shows the mix's cost.
             c = f"{a['connections']} connections, {a['seconds']} s"
-            yield f"gene page alone, {c}", a["rps"], "{:,.0f} req/s", at_least(2000, " req/s (#16)")
-            yield "gene page alone: p99", a["p99_ms"], "{:.1f} ms", at_most(20, " ms (#16)")
+            yield f"gene page alone, {c}", a["rps"], "{:,.0f} req/s", None
+            yield "gene page alone: p99", a["p99_ms"], "{:.1f} ms", None
     elif name == "web":
         yield f"dashboard: gene page {r['gene']} until its table shows (median of {r['runs']})", r["median_ms"], "{:.0f} ms", at_most(1000, " ms (#14)")
         yield "dashboard: bundle without the graph library (gzip)", r["app_gzip_kb"], "{:.0f} KB", at_most(500, " KB (#14)")

@@ -5,9 +5,15 @@
 #   "errors" key: there must be none); meanwhile a probe times each query type on its own
 #   connection, one request at a time, which gives p50/p99 per type under the mixed load.
 #   At the end it prints total requests/s, errors, per-type latencies and the server's peak RSS.
+#   Beside the mix, for as long, a second wrk sends only the gene page on its own connections
+#   (--page-connections, 16): the mix's connections are closed loops that wait on their heavy
+#   requests (augment, enrich), so the mix's own rate cannot show how many gene pages the server
+#   serves while it runs; this load's requests/s, p50/p99 and errors do (issue 16's goal).
 #
-# Usage: scripts/load.sh [--data-dir data] [--duration 60] [--connections 64] [--json FILE] [--only TYPE]
-# --only sends one query type (e.g. gene_page) instead of the mix, for that query's own figure.
+# Usage: scripts/load.sh [--data-dir data] [--duration 60] [--connections 64] [--page-connections 16]
+#                        [--json FILE] [--only TYPE]
+# --only sends one query type (e.g. gene_page) instead of the mix, for that query's own figure,
+# with no gene-page load beside it. --page-connections 0 leaves the gene-page load out.
 # GENEKG_BIN overrides the binary (default: the release build). The data dir must hold the
 # store, model and index (`scripts/run.sh` makes them); the store is copied, so a server running
 # on it is not disturbed. Explanations use the template (GENEKG_LLM=none): the LLM's latency is
@@ -18,6 +24,7 @@ cd "$(dirname "$0")/.."
 DATA=data
 DURATION=60
 CONNECTIONS=64
+PAGE_CONNECTIONS=""
 JSON=""
 ONLY=""
 while [ $# -gt 0 ]; do
@@ -25,12 +32,17 @@ while [ $# -gt 0 ]; do
     --data-dir) DATA="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
+    --page-connections) PAGE_CONNECTIONS="$2"; shift 2 ;;
     --json) JSON="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 say() { echo "[load] $*" >&2; }
+if [ -z "$PAGE_CONNECTIONS" ]; then
+  if [ -n "$ONLY" ]; then PAGE_CONNECTIONS=0; else PAGE_CONNECTIONS=16; fi
+fi
+[[ "$PAGE_CONNECTIONS" =~ ^[0-9]+$ ]] || { echo "--page-connections must be a whole number, got $PAGE_CONNECTIONS" >&2; exit 2; }
 
 . scripts/lib/bench-common.sh
 need_wrk
@@ -119,9 +131,11 @@ while read -r name _; do
   if echo "$body" | grep -q '"errors"'; then echo "query $name fails: ${body:0:400}" >&2; exit 1; fi
 done <"$work/q/types"
 
-cat >"$work/mix.lua" <<EOF
+# One wrk script for both loads: $1 names the summary line, $2 the file of "type weight" lines.
+write_lua() {
+  cat <<EOF
 local bodies = {}
-for line in io.lines("$work/q/types") do
+for line in io.lines("$2") do
   local name, weight = line:match("(%S+) (%d+)")
   local f = io.open("$work/q/" .. name .. ".json"); local b = f:read("*a"); f:close()
   for _ = 1, tonumber(weight) do bodies[#bodies + 1] = b end
@@ -142,16 +156,26 @@ end
 function done(summary, latency, requests)
   local e = 0
   for _, t in ipairs(threads) do e = e + t:get("errors") end
-  io.write(string.format("MIX requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d socket_errors=%d\n",
+  io.write(string.format("$1 requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d socket_errors=%d\n",
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, e,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
 end
 EOF
+}
+write_lua MIX "$work/q/types" >"$work/mix.lua"
+echo "gene_page 1" >"$work/q/page-types"
+write_lua PAGE "$work/q/page-types" >"$work/page.lua"
 
 say "mix: $CONNECTIONS connections for ${DURATION}s against $BASE"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$work/mix.lua" "$BASE/graphql" >"$work/wrk.txt" 2>&1 &
 wrk_pid=$!
+page_pid=""
+if [ "$PAGE_CONNECTIONS" -gt 0 ]; then
+  say "beside it: the gene page alone on $PAGE_CONNECTIONS connections"
+  wrk -t1 -c"$PAGE_CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$work/page.lua" "$BASE/graphql" >"$work/page.txt" 2>&1 &
+  page_pid=$!
+fi
 sleep 1
 # The probe: one process per query type (no shared interpreter lock to wait for), each on its own
 # kept-alive connection, sending its query one at a time with a 100 ms pause. A slow type (enrich)
@@ -181,18 +205,27 @@ for p in procs: p.join()
 EOF
 probe_pid=$!
 wait "$wrk_pid"
+[ -z "$page_pid" ] || wait "$page_pid"
 touch "$work/stop"
 wait "$probe_pid"
 peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 
-python3 - "$work" "$peak_kb" "$JSON" "$CONNECTIONS" "$DURATION" <<'EOF'
+python3 - "$work" "$peak_kb" "$JSON" "$CONNECTIONS" "$DURATION" "$PAGE_CONNECTIONS" <<'EOF'
 import json, re, sys, os
 work, peak_kb, out, conns, dur = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+conns_page = int(sys.argv[6])
 text = open(os.path.join(work, "wrk.txt")).read()
 m = re.search(r"MIX (.*)", text)
 if not m:
     sys.exit("wrk printed no summary:\n" + text)
 mix = {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+page = None
+if conns_page:
+    text = open(os.path.join(work, "page.txt")).read()
+    m = re.search(r"PAGE (.*)", text)
+    if not m:
+        sys.exit("wrk (gene page beside the mix) printed no summary:\n" + text)
+    page = {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round((len(xs) - 1) * p))]
@@ -206,14 +239,22 @@ for line in open(os.path.join(work, "q", "types")):
 result = {"connections": conns, "seconds": dur, "requests": int(mix["requests"]), "rps": mix["rps"],
           "p50_ms": mix["p50_ms"], "p99_ms": mix["p99_ms"], "errors": int(mix["errors"]), "socket_errors": int(mix["socket_errors"]),
           "peak_rss_mb": round(peak_kb / 1024, 1), "per_type_under_load": types}
+if page:
+    result["gene_page_beside"] = {"connections": conns_page, "seconds": dur, "requests": int(page["requests"]),
+                                  "rps": page["rps"], "p50_ms": page["p50_ms"], "p99_ms": page["p99_ms"],
+                                  "errors": int(page["errors"]), "socket_errors": int(page["socket_errors"])}
 print(f"mix: {result['requests']} requests in {dur} s at {conns} connections: {result['rps']:.0f} requests/s, "
       f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, errors {result['errors']}, socket errors {result['socket_errors']}")
 print(f"{'query':<16}{'samples':>8}{'p50 ms':>10}{'p99 ms':>10}")
 for name, t in types.items():
     print(f"{name:<16}{t['samples']:>8}{t['p50_ms']:>10.1f}{t['p99_ms']:>10.1f}")
+if page:
+    b = result["gene_page_beside"]
+    print(f"gene page beside the mix: {b['requests']} requests at {conns_page} connections: {b['rps']:.0f} requests/s, "
+          f"p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, errors {b['errors']}, socket errors {b['socket_errors']}")
 print(f"server peak RSS: {result['peak_rss_mb']} MB")
 if out:
     json.dump(result, open(out, "w"), indent=2)
-if result["errors"] or result["socket_errors"]:
+if result["errors"] or result["socket_errors"] or (page and (page["errors"] or page["socket_errors"])):
     sys.exit("errors under load")
 EOF

@@ -147,7 +147,7 @@ fn extreme_tails_match_scipy_in_log_space() {
 
 /// blitzGSEA's results on the fixture ranking (scripts/rank_oracle.py): the ranking, then per
 /// set (term, size, ES, NES, p).
-fn rank_oracle() -> (Vec<(u32, f32)>, Vec<(String, usize, f64, f64)>) {
+fn rank_oracle() -> (Vec<(Entrez, f32)>, Vec<(String, usize, f64, f64)>) {
     let text = std::fs::read_to_string(fixture("rank_oracle.tsv")).unwrap();
     let mut scores = Vec::new();
     let mut rows = Vec::new();
@@ -221,12 +221,12 @@ fn rank_test_rejects_bad_scores() {
     let ix = &fx().index;
     let opts = RankOptions::default();
     assert!(matches!(ix.rank_enrich(&[], &opts), Err(EnrichError::Scores(_))));
-    let nan = ix.rank_enrich(&[(1, 1.0), (2, f32::NAN)], &opts).unwrap_err().to_string();
+    let nan = ix.rank_enrich(&[(Entrez(1), 1.0), (Entrez(2), f32::NAN)], &opts).unwrap_err().to_string();
     assert!(nan.contains("gene 2") && nan.contains("NaN"), "{nan}");
-    let dup = ix.rank_enrich(&[(7, 1.0), (7, 2.0)], &opts).unwrap_err().to_string();
+    let dup = ix.rank_enrich(&[(Entrez(7), 1.0), (Entrez(7), 2.0)], &opts).unwrap_err().to_string();
     assert!(dup.contains("gene 7"), "{dup}");
     let lib = ix
-        .rank_enrich(&[(1, 1.0)], &RankOptions { libraries: Some(vec!["KEGG".into()]), ..Default::default() })
+        .rank_enrich(&[(Entrez(1), 1.0)], &RankOptions { libraries: Some(vec!["KEGG".into()]), ..Default::default() })
         .unwrap_err()
         .to_string();
     assert!(lib.contains("`KEGG`") && lib.contains("ORACLE"), "{lib}");

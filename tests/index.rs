@@ -18,7 +18,8 @@ fn fixture_indexes_recall_round_trip_and_staleness() {
     assert!(report.genes > 300);
 
     // Recall@10 of the sets index against exact search over the same embeddings.
-    let sets = embed_all(&model, &all_sets(&store).unwrap(), "embed").unwrap();
+    let sets: Vec<(String, Vec<f32>)> =
+        embed_all(&model, &all_sets(&store).unwrap(), "embed").unwrap().into_iter().map(|(id, v)| (id.to_string(), v)).collect();
     assert_eq!(sets.len(), report.sets);
     let vectors: Vec<Vec<f32>> = sets.iter().map(|(_, v)| v.clone()).collect();
     let index = VectorIndex::load(&dir, SETS, &Embedder::fingerprint(&model)).unwrap();

@@ -99,10 +99,10 @@ fn training_learns_generalises_and_round_trips() {
     assert!(listed.genes.iter().filter(|g| !g.known).count() <= 20);
     assert!(listed.genes.windows(2).all(|w| w[0].rank < w[1].rank));
     let first_new = listed.genes.iter().find(|g| !g.known).unwrap();
-    let functions = predictions::functions_of_gene(&store, first_new.entrez.0, Some("GO_BP"), f32::MIN).unwrap();
+    let functions = predictions::functions_of_gene(&store, first_new.entrez, Some("GO_BP"), f32::MIN).unwrap();
     assert!(functions.iter().any(|f| f.set_id == typed_id));
     assert!(functions.iter().all(|f| f.set_id.library() == "GO_BP"));
-    assert_eq!(predictions::partners_of_gene(&store, first_new.entrez.0).unwrap().len(), 5);
+    assert_eq!(predictions::partners_of_gene(&store, first_new.entrez).unwrap().len(), 5);
     assert_eq!(predictions::set_auroc(&store, &typed_id).unwrap(), listed.auroc);
     assert!(predictions::prediction_report(&store).unwrap().is_some());
 }
@@ -502,7 +502,7 @@ fn stored_predictions_are_the_listing_rule_applied_to_every_set() {
     for (&entrez, rows) in &expected_functions {
         let mut want = rows.clone();
         want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut got: Vec<(String, f32, u32, bool)> = predictions::functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)
+        let mut got: Vec<(String, f32, u32, bool)> = predictions::functions_of_gene(&store, genekg::domain::Entrez(entrez), None, f32::NEG_INFINITY)
             .unwrap()
             .into_iter()
             .map(|f| (f.set_id.to_string(), f.z, f.rank, f.known))
@@ -520,7 +520,7 @@ fn stored_predictions_are_the_listing_rule_applied_to_every_set() {
         let mut order: Vec<usize> = (0..row.len()).filter(|&c| live[c] && genes[c] != gene).collect();
         order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
         let want: Vec<u32> = order.into_iter().take(options.partners).map(|c| genes[c]).collect();
-        let got: Vec<u32> = predictions::partners_of_gene(&store, gene).unwrap().into_iter().map(|p| p.entrez.0).collect();
+        let got: Vec<u32> = predictions::partners_of_gene(&store, genekg::domain::Entrez(gene)).unwrap().into_iter().map(|p| p.entrez.0).collect();
         assert_eq!(got, want, "partners of {gene}");
     }
 }

@@ -100,7 +100,7 @@ fn pages_are_slices_of_the_ordered_filtered_list() {
                     .collect();
                 assert!(!all.is_empty());
                 for (offset, limit) in [(0, 10), (0, 500), (60, 10), (63, 2), (128, 64), (all.len() - 1, 5), (all.len() + 3, 5)] {
-                    let (total, page) = store.functions_page(gene, libs.as_deref(), f, offset, Some(limit)).unwrap();
+                    let (total, page) = store.functions_page(Entrez(gene), libs.as_deref(), f, offset, Some(limit)).unwrap();
                     assert_eq!(total, all.len(), "gene {gene} {f:?} {libs:?}");
                     let end = (offset + limit).min(all.len());
                     same(&page, &all[offset.min(end)..end]);
@@ -109,10 +109,10 @@ fn pages_are_slices_of_the_ordered_filtered_list() {
         }
     }
     // The set's own record and its AUROC travel with each row.
-    let (_, top) = store.functions_page(1, None, &FunctionFilter::ALL, 0, Some(1)).unwrap();
+    let (_, top) = store.functions_page(Entrez(1), None, &FunctionFilter::ALL, 0, Some(1)).unwrap();
     let set = sets.iter().find(|s| s.1 == top[0].library && s.2 == top[0].term).unwrap();
     assert_eq!(top[0].set_auroc, set.4);
-    assert_eq!(store.set_predictions(&genekg::domain::SetId::parse(&top[0].set_id()).unwrap()).unwrap().unwrap().genes.len(), 2);
+    assert_eq!(store.set_predictions(&top[0].set_id()).unwrap().unwrap().genes.len(), 2);
 }
 
 /// The layout of schema version 2, as it was encoded (postcard, these field orders).
@@ -164,12 +164,12 @@ fn migration_3_converts_stored_functions() {
     let store = reopen(&path, |p: &std::path::Path| Store::open(p));
     assert_eq!(store.schema_version().unwrap(), 3);
     for gene in [1, 2] {
-        let got = functions_of_gene(&store, gene, None, f32::NEG_INFINITY).unwrap();
+        let got = functions_of_gene(&store, Entrez(gene), None, f32::NEG_INFINITY).unwrap();
         let want = expected(gene);
         let got: Vec<(String, f32, bool)> = got.iter().map(|f| (f.set_id.to_string(), f.z, f.known)).collect();
         let want: Vec<(String, f32, bool)> = want.iter().map(|r| (format!("{}:{}", r.library, r.term), r.z, r.known)).collect();
         assert_eq!(got, want, "gene {gene}");
-        let bp = functions_of_gene(&store, gene, Some("GO_BP"), 0.0).unwrap();
+        let bp = functions_of_gene(&store, Entrez(gene), Some("GO_BP"), 0.0).unwrap();
         assert!(!bp.is_empty() && bp.iter().all(|f| f.set_id.library() == "GO_BP" && f.z >= 0.0));
     }
     // The old trees are gone.

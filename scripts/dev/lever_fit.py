@@ -17,6 +17,12 @@ def F(n): return np.array([float(r[col[n]]) for r in rows])
 X = {n: F(n) for n in ["gsfm","gsfm_z","ae_z","cooc","cooc_z","freq","text_name","text_def","in_parent","parent_ratio","direct","iea","pubs","pfam_share","n_input"]}
 X["log_freq"] = np.log1p(X["freq"]); X["log_pubs"] = np.log1p(X["pubs"]); X["log_direct"] = np.log1p(X["direct"]); X["iea_share"] = X["iea"]/np.maximum(1,X["direct"])
 X["log_cooc"] = np.log(X["cooc"] + 1e-3)
+# lever_literature.py's columns, when the rows have them.
+literature = all(n in col for n in ["rpubs2", "rpubs5", "com_small", "com_big"])
+if literature:
+    for n in ["rpubs2", "rpubs5"]: X["log_" + n] = np.log1p(F(n))
+    for n in ["com_small", "com_big"]: X["log_" + n] = np.log(F(n) + 1e-3)
+    X["log_comention"] = np.log(F("com_small") + F("com_big") + 1e-3)
 cases = np.unique(case)
 idx = collections.defaultdict(list)
 for i, c in enumerate(case): idx[c].append(i)
@@ -48,6 +54,13 @@ sets = [
   ["gsfm","log_cooc","text_name","text_def","in_parent","parent_ratio","pfam_share","log_freq","log_pubs","log_direct","iea_share"],
   ["gsfm","ae_z","log_cooc","text_name","text_def","pfam_share","log_freq","log_pubs","log_direct","iea_share"],
 ]
+if literature:
+    priors = ["gsfm", "log_freq", "log_pubs"]
+    sets += [priors + ["log_rpubs2"], priors + ["log_rpubs5"], priors + ["log_com_small"], priors + ["log_com_big"],
+             priors + ["log_com_small", "log_com_big"],
+             ["gsfm", "log_cooc", "log_freq", "log_pubs", "log_direct", "iea_share", "log_rpubs5", "log_com_small", "log_com_big"]]
+    for n in ["log_rpubs2", "log_rpubs5", "log_com_small", "log_com_big"]:
+        print(f"{n:14s} A {med_auc(X[n], A):.4f}  B {med_auc(X[n], B):.4f}")
 for names in sets:
     a1, w = fit(names, A, B); a2, _ = fit(names, B, A)
     print(f"{'+'.join(names)}: fit A->B {a1:.4f}  B->A {a2:.4f}  {w}")

@@ -14,7 +14,8 @@ for o in ${ONTOLOGIES:-BP MF CC}; do
   ./target/release/genekg --data-dir data/dev eval holdout --cases data/dev/time-split-$o.tsv \
     --model data/dev/model --features-out "$out/model-$o.tsv"
   "$venv/bin/python" scripts/dev/lever_features.py data/dev-source "$out/model-$o.tsv" "$out/features-$o.tsv" "$(echo "$o" | tr A-Z a-z)"
-  "$venv/bin/python" scripts/dev/lever_fit.py "$out/features-$o.tsv" | tee "$out/fit-$o.txt"
+  "$venv/bin/python" scripts/dev/lever_literature.py data/dev-source "$out/features-$o.tsv" "$out/literature-$o.tsv" "$(echo "$o" | tr A-Z a-z)"
+  "$venv/bin/python" scripts/dev/lever_fit.py "$out/literature-$o.tsv" | tee "$out/fit-$o.txt"
 done
 # The served gene prior's weights (docs/model.md, "The served gene prior").
 if [ -z "${ONTOLOGIES:-}" ]; then

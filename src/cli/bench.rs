@@ -174,7 +174,7 @@ pub fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<()> {
     if !a.scale_only {
         let genes: Vec<(String, Vec<f32>)> = model.gene_embeddings().into_iter().map(|(e, v)| (e.to_string(), v)).collect();
         results.push(bench_one(GENES, genes, &fp, a.queries, params, table)?);
-        let sets = embed_all(&model, &all_sets(&store)?, "embed sets")?;
+        let sets = embed_all(&model, &all_sets(&store)?, "embed sets")?.into_iter().map(|(id, v)| (id.to_string(), v)).collect();
         results.push(bench_one(SETS, sets, &fp, a.queries, params, table)?);
     }
     if let Some(n) = a.scale {

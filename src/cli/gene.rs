@@ -6,6 +6,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
+use crate::domain::Entrez;
 use crate::graphql::gene::GeneLinks;
 use crate::model::predictions::{functions_of_gene, partners_of_gene, prediction_report, PredictionStatus};
 use crate::store::{Resolution, Store};
@@ -128,7 +129,7 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
     let memberships = store.sets_of_gene(entrez)?;
     let known_total: usize = memberships.values().map(Vec::len).sum();
     let predicted = prediction_report(&store)?.is_some();
-    let mut functions = if predicted { functions_of_gene(&store, entrez, None, f32::NEG_INFINITY)? } else { vec![] };
+    let mut functions = if predicted { functions_of_gene(&store, Entrez(entrez), None, f32::NEG_INFINITY)? } else { vec![] };
     let staleness = if predicted { Some(Staleness::read(ctx, &store)?) } else { None };
     // Reasons, each once: libraries whose data changed since the run are named together.
     let mut stale: Vec<String> = Vec::new();
@@ -157,7 +158,7 @@ pub fn run(ctx: &Context, args: GeneArgs) -> anyhow::Result<()> {
         .map(|(lib, terms)| (lib, split_titled(&store, terms.iter().map(|t| format!("{lib}:{t}")))))
         .collect();
     let partners_current = staleness.as_ref().is_some_and(|s| note(s.reason("")));
-    let partners = if partners_current { partners_of_gene(&store, entrez)? } else { vec![] };
+    let partners = if partners_current { partners_of_gene(&store, Entrez(entrez))? } else { vec![] };
     let unjudged = staleness.as_ref().and_then(Staleness::unjudged);
 
     if args.json {

@@ -70,8 +70,8 @@ pub fn run(ctx: &Context, cmd: IndexCommand) -> anyhow::Result<()> {
             for n in hood.similar_genes(&store, &gene, k, ef)? {
                 let entrez = n.key.0;
                 let symbol = store.gene(entrez).ok().flatten().map(|g| g.symbol).unwrap_or_default();
-                let confidence = hood.evidence.confidence(query, entrez, n.cosine);
-                println!("{}\t{}\t{:.4}\t{:.4}\t{}", n.key, symbol, n.cosine, confidence, hood.evidence.sets(entrez));
+                let confidence = hood.evidence.confidence(crate::domain::Entrez(query), n.key, n.cosine);
+                println!("{}\t{}\t{:.4}\t{:.4}\t{}", n.key, symbol, n.cosine, confidence, hood.evidence.sets(n.key));
             }
         }
         IndexCommand::SimilarSets { set, genes, library, k, ef } => {

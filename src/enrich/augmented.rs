@@ -57,11 +57,11 @@ impl EnrichIndex {
         let input = resolved.report;
         let genes: Vec<u32> = input.genes.iter().map(|g| g.0).collect();
         let augmented = model.augment(&genes).map_err(|e| EnrichError::Model(e.to_string()))?;
-        let scores: Vec<(u32, f32)> = augmented
+        let scores: Vec<(Entrez, f32)> = augmented
             .genes
             .iter()
             .filter(|g| req.include_input || !g.input)
-            .map(|g| (g.entrez, g.logit))
+            .map(|g| (Entrez(g.entrez), g.logit))
             .collect();
         let options = RankOptions { libraries: req.libraries.clone(), min_size: req.min_size, max_size: req.max_size };
         let rows = self.rank_enrich(&scores, &options)?;

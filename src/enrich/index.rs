@@ -498,7 +498,7 @@ impl EnrichIndex {
 
     /// The rank-based running-sum test of every set against genes ranked by `scores` (Entrez,
     /// score; higher = more relevant). See [`rank`] for the statistic and its p-values.
-    pub fn rank_enrich(&self, scores: &[(u32, f32)], options: &RankOptions) -> Result<Vec<RankRow>> {
+    pub fn rank_enrich(&self, scores: &[(Entrez, f32)], options: &RankOptions) -> Result<Vec<RankRow>> {
         let libraries = self.select_libraries(options.libraries.as_deref())?;
         let libs: Vec<&LibraryIndex> = libraries.iter().map(|&l| &self.libraries[l]).collect();
         rank::run(scores, &libs, &self.dense_of, &self.entrez, options, &self.null_cache)

@@ -426,14 +426,14 @@ pub fn ln_gamma_upper(a: f64, x: f64) -> f64 {
 /// The ranking: genes sorted by score, highest first, ties by Entrez id so equal inputs give
 /// equal answers. Returns each stored gene's position (u32::MAX when unranked) and the scores
 /// in ranking order.
-fn rank_positions(scores: &[(u32, f32)], dense_of: &DenseIds, genes: usize) -> Result<(Vec<u32>, Vec<f32>)> {
+fn rank_positions(scores: &[(Entrez, f32)], dense_of: &DenseIds, genes: usize) -> Result<(Vec<u32>, Vec<f32>)> {
     if scores.is_empty() {
         return Err(EnrichError::Scores("no scores given".into()));
     }
     if let Some((g, s)) = scores.iter().find(|(_, s)| !s.is_finite()) {
         return Err(EnrichError::Scores(format!("the score of gene {g} is {s}, not a finite number")));
     }
-    let mut order: Vec<(u32, f32)> = scores.to_vec();
+    let mut order: Vec<(Entrez, f32)> = scores.to_vec();
     order.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(EnrichError::Scores(format!("gene {} is scored more than once", w[0].0)));
@@ -441,7 +441,7 @@ fn rank_positions(scores: &[(u32, f32)], dense_of: &DenseIds, genes: usize) -> R
     let mut pos = vec![u32::MAX; genes];
     for (rank, (g, _)) in order.iter().enumerate() {
         // Genes outside the store stay in the ranking (as genes no set contains).
-        if let Some(&d) = dense_of.get(g) {
+        if let Some(&d) = dense_of.get(&g.0) {
             pos[d as usize] = rank as u32;
         }
     }
@@ -502,14 +502,14 @@ impl RankOrder {
 struct Tested {
     lib: usize,
     set: usize,
-    /// (position, Entrez) of the set's ranked genes, in ranking order.
-    hits: Vec<(u32, u32)>,
+    /// (position, gene) of the set's ranked genes, in ranking order.
+    hits: Vec<(u32, Entrez)>,
     es: f64,
     peak: usize,
 }
 
 pub(crate) fn run(
-    scores: &[(u32, f32)],
+    scores: &[(Entrez, f32)],
     libraries: &[&LibraryIndex],
     dense_of: &DenseIds,
     entrez: &[u32],
@@ -532,11 +532,11 @@ pub(crate) fn run(
         .into_par_iter()
         .with_min_len(256)
         .filter_map(|(l, i)| {
-            let mut hits: Vec<(u32, u32)> = libraries[l]
+            let mut hits: Vec<(u32, Entrez)> = libraries[l]
                 .members(i)
                 .iter()
                 .filter(|&&d| pos[d as usize] != u32::MAX)
-                .map(|&d| (pos[d as usize], entrez[d as usize]))
+                .map(|&d| (pos[d as usize], Entrez(entrez[d as usize])))
                 .collect();
             let m = hits.len();
             if m < min_size || m > max_size || m >= total {
@@ -567,7 +567,7 @@ pub(crate) fn run(
                 set_size: m,
                 es: t.es,
                 nes,
-                leading_edge: t.hits[..t.peak].iter().map(|h| Entrez(h.1)).collect(),
+                leading_edge: t.hits[..t.peak].iter().map(|h| h.1).collect(),
                 p_value: ln_p.exp(),
                 log10_p: ln_p / LN_10,
                 fdr: 1.0,

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::rank::{RankOptions, RankOrder};
 use super::{EnrichError, EnrichIndex, Result};
+use crate::domain::Entrez;
 use crate::model::Gsfm;
 
 #[derive(Debug, Clone)]
@@ -80,7 +81,7 @@ pub fn recovery(index: &EnrichIndex, model: &Gsfm, opts: &RecoveryOptions) -> Re
     for (id, genes) in &eligible {
         let query: Vec<u32> = genes.choose_multiple(&mut rng, opts.query_size).copied().collect();
         let augmented = model.augment(&query).map_err(|e| EnrichError::Model(e.to_string()))?;
-        let scores: Vec<(u32, f32)> = augmented.genes.iter().filter(|g| !g.input).map(|g| (g.entrez, g.logit)).collect();
+        let scores: Vec<(Entrez, f32)> = augmented.genes.iter().filter(|g| !g.input).map(|g| (Entrez(g.entrez), g.logit)).collect();
         let rows = index.rank_enrich(&scores, &options)?;
         tested.push(rows.len());
         let Some(source) = rows.iter().find(|r| r.set_id == *id) else { continue };

@@ -286,7 +286,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
         }
         predictions_stale = (!reasons.is_empty()).then(|| reasons.join("; "));
         if !current.is_empty() {
-            let mut rows = predictions::functions_of_gene(&state.store, entrez, None, f32::NEG_INFINITY)?;
+            let mut rows = predictions::functions_of_gene(&state.store, Entrez(entrez), None, f32::NEG_INFINITY)?;
             rows.retain(|r| !r.known && current.contains(&r.set_id.library()));
             rows.sort_by(|a, b| b.z.total_cmp(&a.z).then(a.set_id.cmp(&b.set_id)));
             for r in rows.into_iter().take(TOP_FUNCTIONS) {
@@ -297,7 +297,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
         }
         // Partners come from the model alone: only another model (or none run) makes them stale.
         if state.predictions_stale_reason(model.fingerprint(), Some(""))?.is_none() {
-            partners = predictions::partners_of_gene(&state.store, entrez)?
+            partners = predictions::partners_of_gene(&state.store, Entrez(entrez))?
                 .into_iter()
                 .take(TOP_PARTNERS)
                 .map(|p| ScoredGene { entrez: p.entrez.0, symbol: symbol(state, p.entrez.0), probability: p.probability, z: p.z })
@@ -382,10 +382,10 @@ pub fn prediction(state: &AppState, entrez: u32, set_key: &str) -> Result<Predic
     let shared_literature = co_reports(state, entrez, &members, CO_REPORTS)?;
     let nearest_members = match &state.neighbourhood {
         Some(hood) => hood
-            .gene_cosines(entrez, &members)
+            .gene_cosines(Entrez(entrez), &members.iter().copied().map(Entrez).collect::<Vec<_>>())
             .into_iter()
             .take(TOP_SIMILAR)
-            .map(|(e, cosine)| NearGene { entrez: e, symbol: symbol(state, e), cosine })
+            .map(|(e, cosine)| NearGene { entrez: e.0, symbol: symbol(state, e.0), cosine })
             .collect(),
         None => vec![],
     };

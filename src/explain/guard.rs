@@ -279,7 +279,7 @@ mod tests {
             "coReported": [{"pmid": 25691462, "genes": ["MDM2"]}],
             "publicationCount": 11035
         });
-        let text = "TP53 (tumor protein p53) is linked to 11035 papers. Predicted: \"apoptotic process\" (GO:0006915) \
+        let text = "TP53 (tumor protein p53) is linked to 11,035 papers. Predicted: \"apoptotic process\" (GO:0006915) \
                     (probability 0.97, z 5.3, rank 3). Partner MDM2 (probability 0.91, z 6.2). Co-reported in PMID 25691462 (with MDM2)."
             .to_string();
         (e, text)
@@ -298,7 +298,7 @@ mod tests {
     fn faithful_rewrites_pass() {
         let (_, template) = evidence();
         assert!(run(&template).passed, "{:?}", run(&template));
-        let r = run("p53, the product of TP53, is cited in 11,035 papers. The model ranks it 3rd... rank 3 for apoptotic \
+        let r = run("p53, the product of TP53, is cited in 11035 papers. The model ranks it 3rd... rank 3 for apoptotic \
                      process (GO:0006915) with probability 97% (z 5.27); its partner MDM2 is co-reported in PMID:25691462.");
         assert!(r.checked && r.passed, "{r:?}");
     }

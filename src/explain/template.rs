@@ -27,8 +27,22 @@ fn papers(reports: &[CoReport]) -> String {
     list(&reports.iter().map(|r| format!("PMID {} (with {})", r.pmid, r.genes.join(", "))).collect::<Vec<_>>())
 }
 
+/// A count as the gene page writes it, with thousands separators ("1,046 linked papers"), so
+/// the explanation beside it says the same number the same way. The guard reads both forms.
+fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
 /// The gene's explanation, one short paragraph per kind of evidence.
@@ -57,7 +71,7 @@ pub fn gene(e: &GeneEvidence) -> String {
         None => out.push('.'),
     }
 
-    let known: Vec<String> = e.known_sets.iter().map(|k| format!("{} {} sets", k.count, k.library)).collect();
+    let known: Vec<String> = e.known_sets.iter().map(|k| format!("{} {} sets", count(k.count), k.library)).collect();
     if known.is_empty() {
         let _ = write!(out, "\n\nIt is in no stored gene set.");
     } else {
@@ -126,7 +140,7 @@ pub fn prediction(e: &PredictionEvidence) -> String {
             let _ = write!(out, "{s} is predicted for {set} with probability {:.2}, z {:.1}, rank {}{auroc}.", p.probability, p.z, p.rank);
         }
         None => {
-            let _ = write!(out, "{s} is not among the genes the model lists for {set} ({} genes).", e.set.size);
+            let _ = write!(out, "{s} is not among the genes the model lists for {set} ({} genes).", count(e.set.size));
         }
     }
     if e.drivers.is_empty() {
@@ -177,7 +191,7 @@ pub fn gene_brief(e: &GeneEvidence) -> String {
     if let Some(c) = &id.chromosome {
         let _ = write!(out, ", chromosome {c}");
     }
-    let _ = write!(out, "\nPapers: {}", e.publication_count);
+    let _ = write!(out, "\nPapers: {}", count(e.publication_count as usize));
     if let Some(f) = &e.target_family {
         let _ = write!(out, "\nTarget family: {f}");
     }
@@ -269,6 +283,19 @@ mod tests {
         assert_eq!(brief.lines().find(|l| l.starts_with("Predicted partners")), Some("Predicted partners: MCM7, MCM6, TOP1"));
         // One known term of each library first.
         assert_eq!(brief.lines().find(|l| l.starts_with("Known")).unwrap().split("; ").count(), BRIEF_KNOWN);
+    }
+
+    #[test]
+    fn counts_carry_thousands_separators_as_on_the_gene_page() {
+        assert_eq!([0, 7, 315, 999, 1000, 1046, 11035, 1234567].map(count), ["0", "7", "315", "999", "1,000", "1,046", "11,035", "1,234,567"]);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+        let mut e: GeneEvidence = serde_json::from_str(&std::fs::read_to_string(dir.join("MCM2.evidence.json")).unwrap()).unwrap();
+        e.publication_count = 1046;
+        let text = gene(&e);
+        assert!(text.contains("is linked to 1,046 papers in the default data"), "{text}");
+        assert!(gene_brief(&e).contains("\nPapers: 1,046\n"));
+        e.publication_count = 1;
+        assert!(gene(&e).contains("is linked to 1 paper in"));
     }
 
     #[test]

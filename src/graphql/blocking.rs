@@ -17,9 +17,10 @@
 //! work barely runs, and its requests end in `TIMEOUT` once their limit passes.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::Semaphore;
 
 use super::errors::{ApiError, ApiResult};
@@ -72,8 +73,27 @@ pub struct HeavyPool {
     nice: i32,
     admission: Arc<Semaphore>,
     threads: usize,
-    waiting: AtomicUsize,
-    running: Arc<AtomicUsize>,
+    metrics: HeavyMetrics,
+}
+
+/// The pool's counts, kept in the metric types /metrics exposes (`http::metrics` registers
+/// clones, which share the values): the pool keeps one set of counts, and what it reports is
+/// what it counted.
+#[derive(Clone, Default)]
+pub struct HeavyMetrics {
+    /// Jobs waiting for a thread.
+    pub waiting: Gauge,
+    /// Jobs running now.
+    pub running: Gauge,
+    /// Threads, i.e. how many jobs may run at once.
+    pub threads: Gauge,
+    /// Jobs that ran to their end without panicking.
+    pub completed: Counter,
+    /// Jobs given up while they waited, never run: their request's time limit passed (or
+    /// the request was otherwise dropped) before a thread was free.
+    pub dropped_queued: Counter,
+    /// Jobs that panicked (answered INTERNAL).
+    pub panicked: Counter,
 }
 
 impl HeavyPool {
@@ -93,14 +113,9 @@ impl HeavyPool {
             .start_handler(move |_| lower_priority(nice))
             .build()
             .map_err(std::io::Error::other)?;
-        Ok(Self {
-            pool,
-            nice,
-            admission: Arc::new(Semaphore::new(threads)),
-            threads,
-            waiting: AtomicUsize::new(0),
-            running: Arc::new(AtomicUsize::new(0)),
-        })
+        let metrics = HeavyMetrics::default();
+        metrics.threads.set(threads as i64);
+        Ok(Self { pool, nice, admission: Arc::new(Semaphore::new(threads)), threads, metrics })
     }
 
     /// The server's pool: `GENEKG_HEAVY_THREADS` threads (default one per core the process may
@@ -135,12 +150,17 @@ impl HeavyPool {
 
     /// Jobs waiting for a thread.
     pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::SeqCst)
+        self.metrics.waiting.get() as usize
     }
 
     /// Jobs running now (never more than [`Self::threads`]).
     pub fn running(&self) -> usize {
-        self.running.load(Ordering::SeqCst)
+        self.metrics.running.get() as usize
+    }
+
+    /// Its counts, for /metrics.
+    pub fn metrics(&self) -> &HeavyMetrics {
+        &self.metrics
     }
 
     /// Runs `job` once a thread is free; `Err` carries its panic. Dropping the future while it
@@ -151,19 +171,23 @@ impl HeavyPool {
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Box<dyn std::any::Any + Send>> {
         let permit = {
-            self.waiting.fetch_add(1, Ordering::SeqCst);
-            let _counted = Decrement(&self.waiting);
+            let mut queued = Queued::enter(&self.metrics);
+            let permit = self.admission.clone().acquire_owned().await;
+            queued.admitted = true;
             // The semaphore is never closed.
-            self.admission.clone().acquire_owned().await.map_err(|e| Box::new(e.to_string()) as Box<dyn std::any::Any + Send>)?
+            permit.map_err(|e| Box::new(e.to_string()) as Box<dyn std::any::Any + Send>)?
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let running = self.running.clone();
-        running.fetch_add(1, Ordering::SeqCst);
+        let metrics = self.metrics.clone();
+        metrics.running.inc();
         self.pool.spawn(move || {
-            let _counted = Decrement(&running);
             // A panic must not reach rayon, which would abort the process.
             let result = std::panic::catch_unwind(AssertUnwindSafe(job));
-            drop(_counted);
+            match &result {
+                Ok(_) => metrics.completed.inc(),
+                Err(_) => metrics.panicked.inc(),
+            };
+            metrics.running.dec();
             drop(permit);
             let _ = tx.send(result);
         });
@@ -171,11 +195,26 @@ impl HeavyPool {
     }
 }
 
-struct Decrement<'a>(&'a AtomicUsize);
+/// A job's place in the queue: counted as waiting while it lives, and as dropped while queued
+/// if its future is dropped before it is admitted.
+struct Queued<'a> {
+    metrics: &'a HeavyMetrics,
+    admitted: bool,
+}
 
-impl Drop for Decrement<'_> {
+impl<'a> Queued<'a> {
+    fn enter(metrics: &'a HeavyMetrics) -> Self {
+        metrics.waiting.inc();
+        Self { metrics, admitted: false }
+    }
+}
+
+impl Drop for Queued<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.metrics.waiting.dec();
+        if !self.admitted {
+            self.metrics.dropped_queued.inc();
+        }
     }
 }
 

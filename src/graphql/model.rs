@@ -14,7 +14,7 @@ use super::gene::{load_genes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::limits::MAX_PAGE;
 use super::state;
-use crate::domain::{Entrez, LibraryName, SetId};
+use crate::domain::{Entrez, SetId};
 use crate::index::Neighbourhood;
 use crate::model::{predictions, Gsfm};
 use crate::store::ResolvedList;
@@ -265,12 +265,9 @@ pub async fn predicted_functions(
     });
     let (total, rows) = st
         .store
-        .functions_page(entrez, libraries.as_deref(), &wanted, page.offset, Some(page.limit))
+        .functions_page(Entrez(entrez), libraries.as_deref(), &wanted, page.offset, Some(page.limit))
         .map_err(ApiError::internal)?;
-    let ids = rows
-        .iter()
-        .map(|r| Ok(SetId::new(LibraryName::parse(&r.library).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?, r.term.clone())))
-        .collect::<ApiResult<Vec<SetId>>>()?;
+    let ids: Vec<SetId> = rows.iter().map(|r| r.set_id()).collect();
     let sets = load_sets(ctx, &ids).await?;
     let nodes = rows
         .iter()
@@ -289,7 +286,7 @@ pub async fn predicted_functions(
 
 pub fn predicted_partner_count(ctx: &Context<'_>, entrez: u32) -> async_graphql::Result<usize> {
     model(ctx)?;
-    Ok(predictions::partners_of_gene(&state(ctx)?.store, entrez).map_err(ApiError::internal)?.len())
+    Ok(predictions::partners_of_gene(&state(ctx)?.store, Entrez(entrez)).map_err(ApiError::internal)?.len())
 }
 
 /// For a partner, `known` means the pairing is on record in a curated library (a specific set
@@ -304,7 +301,7 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
     if let Some(why) = st.predictions_stale_reason(model.fingerprint(), Some("")).map_err(ApiError::internal)? {
         return Err(ApiError::NotFound(why).into());
     }
-    let partners = predictions::partners_of_gene(&st.store, entrez).map_err(ApiError::internal)?;
+    let partners = predictions::partners_of_gene(&st.store, Entrez(entrez)).map_err(ApiError::internal)?;
     if first > partners.len() && !partners.is_empty() {
         return Err(ApiError::BadInput(format!(
             "`first` is {first}, but {} predicted partners are stored for this gene (`genekg model predict` keeps the top ones); ask for at most {}",
@@ -378,8 +375,7 @@ pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async
         let found = hood.similar_genes(&st.store, &symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;
         Ok(found
             .iter()
-            .map(|n| (n.key.0, n.cosine))
-            .map(|(e, cosine)| (e, cosine, hood.evidence.confidence(query, e, cosine), hood.evidence.sets(e)))
+            .map(|n| (n.key.0, n.cosine, hood.evidence.confidence(Entrez(query), n.key, n.cosine), hood.evidence.sets(n.key)))
             .collect())
     })
     .await?;

@@ -1,5 +1,6 @@
 //! The Prometheus registry behind /metrics: HTTP counters and latencies recorded by the
-//! telemetry middleware, plus the API's own counters (loader batches, error codes).
+//! telemetry middleware, plus the API's own counters (loader batches, error codes) and the
+//! heavy pool's queue (`graphql::blocking`).
 
 use std::sync::Arc;
 
@@ -41,6 +42,17 @@ impl HttpMetrics {
         registry.register("explain_llm_busy", "Explanations answered by the template because the local LLM queue was full", x.llm_busy.clone());
         registry.register("explain_llm_errors", "LLM generations that failed or timed out", x.llm_errors.clone());
         registry.register("explain_cache", "Explanation cache lookups by result (hit|miss)", x.cache.clone());
+        let h = state.heavy.metrics();
+        registry.register("heavy_jobs_waiting", "Heavy request jobs waiting for a thread of the heavy pool", h.waiting.clone());
+        registry.register("heavy_jobs_running", "Heavy request jobs running on the heavy pool", h.running.clone());
+        registry.register("heavy_threads", "Threads of the heavy pool (jobs it runs at once)", h.threads.clone());
+        registry.register("heavy_jobs_completed", "Heavy jobs that ran to their end", h.completed.clone());
+        registry.register(
+            "heavy_jobs_dropped_queued",
+            "Heavy jobs given up while waiting, never run (their request's time limit passed)",
+            h.dropped_queued.clone(),
+        );
+        registry.register("heavy_jobs_panicked", "Heavy jobs that panicked (answered INTERNAL)", h.panicked.clone());
         let genes = Gauge::<i64>::default();
         genes.set(state.genes.gene_count() as i64);
         registry.register("genes", "Genes in the catalogue", genes);

@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::vectors;
 use crate::model::coverage::Memberships;
+use crate::domain::Entrez;
 
 /// Sets of evidence at which a cosine keeps half its distance from the background: a pseudo-count
 /// of the size of a small GO term, below which an embedding is shaped by a handful of sets.
@@ -47,12 +48,12 @@ impl Evidence {
     }
 
     /// Stored sets holding `gene`.
-    pub fn sets(&self, gene: u32) -> u32 {
-        self.sets.get(&gene).copied().unwrap_or(0)
+    pub fn sets(&self, gene: Entrez) -> u32 {
+        self.sets.get(&gene.0).copied().unwrap_or(0)
     }
 
     /// The confidence of `a` and `b` being similar at `cosine`.
-    pub fn confidence(&self, a: u32, b: u32, cosine: f32) -> f32 {
+    pub fn confidence(&self, a: Entrez, b: Entrez, cosine: f32) -> f32 {
         shrink(cosine, self.sets(a).min(self.sets(b)), self.background)
     }
 }

@@ -39,18 +39,19 @@ pub struct BuildReport {
 
 /// Every library set with its index key. Users' registered sets are private: they are never
 /// indexed, so no neighbour search can list them; a user's own set is searched from by its genes.
-pub fn all_sets(store: &Store) -> anyhow::Result<Vec<(String, Vec<u32>)>> {
+pub fn all_sets(store: &Store) -> anyhow::Result<Vec<(SetId, Vec<u32>)>> {
     let mut out = Vec::new();
     for lib in store.libraries()? {
         for set in store.library_sets(&lib.name)? {
-            out.push((format!("{}:{}", lib.name, set.term), set.genes));
+            out.push((SetId::join(&lib.name, &set.term), set.genes));
         }
     }
     Ok(out)
 }
 
-/// Embeds sets in batches, with progress.
-pub fn embed_all(embedder: &dyn Embedder, sets: &[(String, Vec<u32>)], step: &str) -> anyhow::Result<Vec<(String, Vec<f32>)>> {
+/// Embeds sets (each under its key: a set id, a gene whose profile it is) in batches, with
+/// progress.
+pub fn embed_all<K: Clone>(embedder: &dyn Embedder, sets: &[(K, Vec<u32>)], step: &str) -> anyhow::Result<Vec<(K, Vec<f32>)>> {
     let progress = Progress::new(step, sets.len() as u64);
     let mut out = Vec::with_capacity(sets.len());
     for chunk in sets.chunks(EMBED_BATCH) {
@@ -79,7 +80,7 @@ pub fn build_indexes(store: &Store, embedder: &dyn Embedder, dir: &Path, params:
     step.finish(format!("{} genes in {:.1} s", gene_index.len(), gene_index.meta.build_secs));
 
     let data = store.data_versions()?;
-    let sets = embed_all(embedder, &all_sets(store)?, "embed sets")?;
+    let sets = embed_all(embedder, &all_sets(store)?, "embed sets")?.into_iter().map(|(id, v)| (id.to_string(), v)).collect();
     let step = Progress::new("index sets", 1);
     let mut set_index = VectorIndex::build(SETS, &fingerprint, sets, params)?;
     set_index.meta.data = data;
@@ -165,10 +166,8 @@ impl Neighbourhood {
         let gene_vectors: std::collections::HashMap<u32, Vec<f32>> = embedder.gene_embeddings()?.into_iter().collect();
         let memberships = Memberships::from_store(store)?;
         let outside = outside_profiles(&memberships, &gene_vectors);
-        let outside_vectors = embed_all(embedder, &outside, "embed genes outside the vocabulary")?
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
-            .collect();
+        let outside_vectors =
+            embed_all(embedder, &outside, "embed genes outside the vocabulary")?.into_iter().map(|(k, v)| (k.0, v)).collect();
         let evidence = super::evidence::Evidence::new(&memberships, &gene_vectors);
         Ok(Self { genes, sets, sets_stale, gene_vectors, outside_vectors, evidence, similar_genes_cache: Default::default() })
     }
@@ -208,14 +207,14 @@ impl Neighbourhood {
 
     /// Cosine of `gene`'s embedding with each of `others` (those with an embedding), largest
     /// first; empty when `gene` has none.
-    pub fn gene_cosines(&self, gene: u32, others: &[u32]) -> Vec<(u32, f32)> {
-        let Some(v) = self.gene_vectors.get(&gene).or_else(|| self.outside_vectors.get(&gene)) else { return vec![] };
+    pub fn gene_cosines(&self, gene: Entrez, others: &[Entrez]) -> Vec<(Entrez, f32)> {
+        let Some(v) = self.gene_vectors.get(&gene.0).or_else(|| self.outside_vectors.get(&gene.0)) else { return vec![] };
         let norm = |x: &[f32]| x.iter().map(|a| a * a).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
         let nv = norm(v);
-        let mut out: Vec<(u32, f32)> = others
+        let mut out: Vec<(Entrez, f32)> = others
             .iter()
             .filter(|&&o| o != gene)
-            .filter_map(|o| self.gene_vectors.get(o).map(|w| (*o, super::vectors::dot(v, w) / (nv * norm(w)))))
+            .filter_map(|&o| self.gene_vectors.get(&o.0).map(|w| (o, super::vectors::dot(v, w) / (nv * norm(w)))))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out
@@ -258,12 +257,12 @@ impl Neighbourhood {
 #[error("{0}")]
 pub struct SetsIndexStale(pub String);
 
-/// The profile of every gene in a stored set but without an embedding, keyed by Entrez id.
-fn outside_profiles(m: &Memberships, embedded: &std::collections::HashMap<u32, Vec<f32>>) -> Vec<(String, Vec<u32>)> {
+/// The profile of every gene in a stored set but without an embedding, by gene.
+fn outside_profiles(m: &Memberships, embedded: &std::collections::HashMap<u32, Vec<f32>>) -> Vec<(Entrez, Vec<u32>)> {
     m.genes()
         .into_iter()
         .filter(|g| !embedded.contains_key(g))
-        .map(|g| (g.to_string(), m.profile(g, |x| embedded.contains_key(&x), crate::model::coverage::PROFILE_GENES)))
+        .map(|g| (Entrez(g), m.profile(g, |x| embedded.contains_key(&x), crate::model::coverage::PROFILE_GENES)))
         .filter(|(_, p)| !p.is_empty())
         .collect()
 }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::eval::metrics;
 use super::predict::Gsfm;
 use super::Result;
+use crate::domain::{Entrez, SetId};
 use crate::ingest::Progress;
 use super::coverage::{self, Memberships};
 use crate::store::predictions::{PredictedSet, PredictionWriter, META_KEY};
@@ -42,7 +43,7 @@ const SETS_PER_CHUNK: usize = 256;
 /// A predicted function of a gene, for the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GeneFunction {
-    pub set_id: crate::domain::SetId,
+    pub set_id: SetId,
     pub probability: f32,
     pub z: f32,
     pub rank: u32,
@@ -122,7 +123,7 @@ fn list_set(logits: &[f32], genes: &[u32], live: &[bool], member: &[bool], top_n
         }
         let known = member[c];
         new += !known as usize;
-        out.push(SetPrediction { entrez: crate::domain::Entrez(genes[c]), probability: probability(logits[c]), z: z[c], rank: r as u32 + 1, known });
+        out.push(SetPrediction { entrez: Entrez(genes[c]), probability: probability(logits[c]), z: z[c], rank: r as u32 + 1, known });
     }
     out
 }
@@ -344,7 +345,7 @@ fn top_partners(model: &Gsfm, row: &[f32], genes: &[u32], live: &[bool], exclude
     }
     order.truncate(k);
     order.sort_by(by_logit);
-    order.into_iter().map(|c| Partner { entrez: crate::domain::Entrez(genes[c]), probability: model.probability(row[c]), z: z[c] }).collect()
+    order.into_iter().map(|c| Partner { entrez: Entrez(genes[c]), probability: model.probability(row[c]), z: z[c] }).collect()
 }
 
 fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: &mut PredictionWriter) -> Result<u64> {
@@ -360,7 +361,7 @@ fn store_partners(model: &Gsfm, genes: &[u32], live: &[bool], k: usize, writer: 
             .zip(logits.par_iter())
             .map(|(&(col, _), row)| top_partners(model, row, genes, live, Some(col), k))
             .collect();
-        let lists: Vec<(u32, Vec<Partner>)> = chunk.iter().map(|&(_, g)| g).zip(lists).collect();
+        let lists: Vec<(Entrez, Vec<Partner>)> = chunk.iter().map(|&(_, g)| Entrez(g)).zip(lists).collect();
         rows += lists.iter().map(|(_, l)| l.len() as u64).sum::<u64>();
         writer.add_partners(&lists)?;
         progress.inc(chunk.len() as u64);
@@ -412,7 +413,7 @@ fn store_outside_vocabulary(
             for v in votes {
                 let set = &m.sets[v.set as usize];
                 writer.add_function(
-                    *gene,
+                    Entrez(*gene),
                     &set.library,
                     FunctionRow {
                         library: String::new(),
@@ -429,7 +430,7 @@ fn store_outside_vocabulary(
                 report.function_rows += 1;
             }
             report.partner_rows += partners.len() as u64;
-            lists.push((*gene, partners));
+            lists.push((Entrez(*gene), partners));
         }
         writer.add_partners(&lists)?;
         progress.inc(chunk.len() as u64);
@@ -497,37 +498,34 @@ impl PredictionStatus {
 
 /// Predicted functions of a gene: the sets it is listed in, by descending z, optionally of one
 /// library only and with z at least `min_z`.
-pub fn functions_of_gene(store: &Store, entrez: u32, library: Option<&str>, min_z: f32) -> Result<Vec<GeneFunction>> {
+pub fn functions_of_gene(store: &Store, entrez: Entrez, library: Option<&str>, min_z: f32) -> Result<Vec<GeneFunction>> {
     let libraries = library.map(|l| vec![l.to_string()]);
     let filter = FunctionFilter { min_z, ..FunctionFilter::ALL };
     let (_, rows) = store.functions_page(entrez, libraries.as_deref(), &filter, 0, None)?;
-    // Rows are written under library names that parsed (`LibraryName`), so every id parses.
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            Some(GeneFunction {
-                set_id: crate::domain::SetId::parse(&r.set_id()).ok()?,
-                probability: r.probability,
-                z: r.z,
-                rank: r.rank,
-                known: r.known,
-                set_auroc: r.set_auroc,
-            })
+        .map(|r| GeneFunction {
+            set_id: r.set_id(),
+            probability: r.probability,
+            z: r.z,
+            rank: r.rank,
+            known: r.known,
+            set_auroc: r.set_auroc,
         })
         .collect())
 }
 
 /// The listed genes of a set and its AUROC; `None` if it was not predicted.
-pub fn members_of_set(store: &Store, id: &crate::domain::SetId) -> Result<Option<SetPredictions>> {
+pub fn members_of_set(store: &Store, id: &SetId) -> Result<Option<SetPredictions>> {
     Ok(store.set_predictions(id)?)
 }
 
-pub fn set_auroc(store: &Store, id: &crate::domain::SetId) -> Result<Option<f32>> {
+pub fn set_auroc(store: &Store, id: &SetId) -> Result<Option<f32>> {
     Ok(members_of_set(store, id)?.and_then(|s| s.auroc))
 }
 
 /// A gene's predicted partners, best first.
-pub fn partners_of_gene(store: &Store, entrez: u32) -> Result<Vec<Partner>> {
+pub fn partners_of_gene(store: &Store, entrez: Entrez) -> Result<Vec<Partner>> {
     Ok(store.partners(entrez)?)
 }
 

@@ -556,6 +556,6 @@ pub fn term_label(state: &AppState, id: &SetId) -> String {
 /// takes any `first`.
 fn partners_stored(state: &AppState, gene: &str) -> Option<usize> {
     let entrez = crate::graphql::gene::resolve_gene(state, gene).ok()?;
-    let stored = crate::model::predictions::partners_of_gene(&state.store, entrez).ok()?.len();
+    let stored = crate::model::predictions::partners_of_gene(&state.store, crate::domain::Entrez(entrez)).ok()?.len();
     (stored > 0).then_some(stored)
 }

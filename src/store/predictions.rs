@@ -128,9 +128,10 @@ pub struct FunctionRow {
 }
 
 impl FunctionRow {
-    /// `LIBRARY:term`.
-    pub fn set_id(&self) -> String {
-        format!("{}:{}", self.library, self.term)
+    /// `LIBRARY:term`. Rows are written under library names that parsed
+    /// ([`crate::domain::LibraryName`]), so the library holds no `:`.
+    pub fn set_id(&self) -> crate::domain::SetId {
+        crate::domain::SetId::join(&self.library, &self.term)
     }
 }
 
@@ -262,9 +263,9 @@ impl Store {
     }
 
     /// Libraries with predicted functions for the gene, by name.
-    pub fn function_libraries(&self, entrez: u32) -> Result<Vec<String>> {
+    pub fn function_libraries(&self, entrez: Entrez) -> Result<Vec<String>> {
         self.prediction_tree(FUNCTION_COUNT_TREE)?
-            .scan_prefix(entrez.to_be_bytes())
+            .scan_prefix(entrez.0.to_be_bytes())
             .keys()
             .map(|k| {
                 let k = k?;
@@ -274,15 +275,15 @@ impl Store {
             .collect()
     }
 
-    pub fn function_counts(&self, entrez: u32, library: &str) -> Result<FunctionCounts> {
-        match self.prediction_tree(FUNCTION_COUNT_TREE)?.get(library_prefix(entrez, library))? {
+    pub fn function_counts(&self, entrez: Entrez, library: &str) -> Result<FunctionCounts> {
+        match self.prediction_tree(FUNCTION_COUNT_TREE)?.get(library_prefix(entrez.0, library))? {
             None => Ok(FunctionCounts::default()),
             Some(v) => decode(FUNCTION_COUNT_TREE, &v),
         }
     }
 
-    fn library_rows(&self, tree: &sled::Tree, entrez: u32, library: &str) -> LibraryRows {
-        LibraryRows { library: library.to_string(), chunks: tree.scan_prefix(rows_prefix(entrez, library)), pending: Vec::new() }
+    fn library_rows(&self, tree: &sled::Tree, entrez: Entrez, library: &str) -> LibraryRows {
+        LibraryRows { library: library.to_string(), chunks: tree.scan_prefix(rows_prefix(entrez.0, library)), pending: Vec::new() }
     }
 
     /// The rows `offset..offset + limit` (all from `offset` when `limit` is `None`) of a gene's
@@ -291,7 +292,7 @@ impl Store {
     /// to the page's end (and, with a `min_z`, the rows above it to count them).
     pub fn functions_page(
         &self,
-        entrez: u32,
+        entrez: Entrez,
         libraries: Option<&[String]>,
         filter: &FunctionFilter,
         offset: usize,
@@ -357,8 +358,8 @@ impl Store {
     }
 
     /// A gene's predicted partners, best first.
-    pub fn partners(&self, entrez: u32) -> Result<Vec<Partner>> {
-        match self.prediction_tree(PARTNER_TREE)?.get(entrez.to_be_bytes())? {
+    pub fn partners(&self, entrez: Entrez) -> Result<Vec<Partner>> {
+        match self.prediction_tree(PARTNER_TREE)?.get(entrez.0.to_be_bytes())? {
             None => Ok(vec![]),
             Some(v) => decode(PARTNER_TREE, &v),
         }
@@ -463,16 +464,16 @@ impl PredictionWriter {
     /// Adds one row to a gene's functions (a gene the model has no column for, whose rows no
     /// set's list gives).
     #[cfg(feature = "model")]
-    pub(crate) fn add_function(&mut self, entrez: u32, library: &str, row: FunctionRow) {
-        self.rows.entry((entrez, library.to_string())).or_default().push(row);
+    pub(crate) fn add_function(&mut self, entrez: Entrez, library: &str, row: FunctionRow) {
+        self.rows.entry((entrez.0, library.to_string())).or_default().push(row);
     }
 
-    pub fn add_partners(&mut self, lists: &[(u32, Vec<Partner>)]) -> Result<()> {
+    pub fn add_partners(&mut self, lists: &[(Entrez, Vec<Partner>)]) -> Result<()> {
         let mut batch = sled::Batch::default();
         for (gene, list) in lists {
             let value = encode(list);
             self.bytes += 4 + value.len() as u64;
-            batch.insert(&gene.to_be_bytes(), value);
+            batch.insert(&gene.0.to_be_bytes(), value);
         }
         self.partners.apply_batch(batch)?;
         Ok(())

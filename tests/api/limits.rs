@@ -205,6 +205,47 @@ async fn heavy_jobs_wait_for_their_bounded_pool_while_light_reads_still_answer()
     assert_eq!((app.state.heavy.running(), app.state.heavy.waiting()), (0, 0));
 }
 
+/// The value of the unlabelled sample `name` on the server's /metrics.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sample {name} on /metrics:\n{text}"))
+}
+
+#[tokio::test]
+async fn metrics_show_the_heavy_pools_queue_and_totals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = AppState::load(fixture_store(dir.path())).unwrap().with_heavy_threads(1).unwrap();
+    let app = start_with(state, dir, |_| {}).await;
+    assert_eq!(metric(&app, "genekg_heavy_threads").await, 1.0);
+    let completed = metric(&app, "genekg_heavy_jobs_completed_total").await;
+    let mut hold = app.state.faults.hold_next_blocking_job();
+    let send = || {
+        let (client, url) = (app.client.clone(), format!("{}/graphql", app.address));
+        tokio::spawn(async move { client.post(url).json(&json!({ "query": ENRICH })).send().await.unwrap().json::<Value>().await.unwrap() })
+    };
+    let held = send();
+    tokio::time::timeout(Duration::from_secs(60), hold.entered()).await.expect("the enrichment reached the heavy pool");
+    let queued = send();
+    tokio::time::timeout(Duration::from_secs(60), heavy_waiting(&app, 1)).await.expect("the second enrichment queued");
+    assert_eq!(metric(&app, "genekg_heavy_jobs_running").await, 1.0);
+    assert_eq!(metric(&app, "genekg_heavy_jobs_waiting").await, 1.0);
+    assert_eq!(metric(&app, "genekg_heavy_jobs_completed_total").await, completed, "nothing finished while held");
+    drop(hold);
+    for answer in [held.await.unwrap(), queued.await.unwrap()] {
+        assert_eq!(answer["data"]["enrich"]["genesUsed"], 3, "{answer}");
+    }
+    assert_eq!(metric(&app, "genekg_heavy_jobs_running").await, 0.0);
+    assert_eq!(metric(&app, "genekg_heavy_jobs_waiting").await, 0.0);
+    assert_eq!(metric(&app, "genekg_heavy_jobs_completed_total").await, completed + 2.0);
+    assert_eq!(metric(&app, "genekg_heavy_jobs_panicked_total").await, 0.0);
+    assert!(app.state.heavy.run(|| -> u8 { panic!("injected panic in a heavy job") }).await.is_err());
+    assert_eq!(metric(&app, "genekg_heavy_jobs_panicked_total").await, 1.0);
+    assert_eq!(metric(&app, "genekg_heavy_jobs_completed_total").await, completed + 2.0, "a panic is not a completion");
+    assert_eq!(metric(&app, "genekg_heavy_jobs_dropped_queued_total").await, 0.0);
+}
+
 #[tokio::test]
 async fn a_heavy_request_whose_time_limit_passes_in_the_queue_gets_timeout_and_never_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -222,6 +263,7 @@ async fn a_heavy_request_whose_time_limit_passes_in_the_queue_gets_timeout_and_n
     assert_eq!(held.await.unwrap(), 503, "the held one timed out too");
     // Its place in the queue was given up: only the held job still occupies the pool.
     assert_eq!((app.state.heavy.running(), app.state.heavy.waiting()), (1, 0));
+    assert_eq!(metric(&app, "genekg_heavy_jobs_dropped_queued_total").await, 1.0, "counted on /metrics");
     drop(hold);
     let body = app.query(ENRICH).await;
     assert_eq!(body["data"]["enrich"]["genesUsed"], 3, "{body}");

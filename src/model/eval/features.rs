@@ -7,7 +7,6 @@
 //! case's AUROC is estimated without bias from a sample of its negatives, and the file stays
 //! small enough to fit on (19,000 candidates per case would make 60M rows for BP).
 
-use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use rand::seq::SliceRandom;
@@ -16,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::baselines::{Cooccurrence, Frequency, Scorer};
 use super::cases::Case;
-use crate::model::predict::Gsfm;
+use crate::model::predict::{Gsfm, Parts};
 
 pub const HEADER: &str = "case\tgene\tlabel\tgsfm\tgsfm_z\tae\tae_z\tcooc\tcooc_z\tfreq\tn_input";
 
@@ -39,22 +38,15 @@ pub fn write(
     negatives: usize,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let genes = model.vocab();
-    let vocab: HashSet<u32> = genes.iter().copied().filter(|&g| g != 0).collect();
-    let column_of: HashMap<u32, usize> = genes.iter().enumerate().map(|(i, &g)| (g, i)).collect();
     writeln!(out, "{HEADER}")?;
-    let prepared: Vec<(usize, (Vec<u32>, Vec<u32>, Vec<bool>))> =
-        cases.iter().enumerate().filter_map(|(i, c)| super::prepare(c, &vocab, genes).map(|p| (i, p))).collect();
-    for chunk in prepared.chunks(crate::model::predict::INFERENCE_BATCH) {
-        let inputs: Vec<&[u32]> = chunk.iter().map(|(_, (input, _, _))| input.as_slice()).collect();
-        let logits = model.logits(&inputs);
-        let autoencoder = model.logits_of(&inputs, crate::model::predict::Parts::AUTOENCODER);
-        for (k, (i, (input, candidates, positive))) in chunk.iter().enumerate() {
-            let g: Vec<f32> = candidates.iter().map(|c| logits[k][column_of[c]]).collect();
-            let a: Vec<f32> = candidates.iter().map(|c| autoencoder[k][column_of[c]]).collect();
+    let prepared = super::prepare_cases(model, cases);
+    super::model_scores(model, &prepared, &[Parts::ALL, Parts::AUTOENCODER], |chunk, scores| {
+        for (p, by_part) in chunk.iter().zip(scores) {
+            let (i, input, candidates, positive) = (&p.case, &p.input, &p.candidates, &p.positive);
+            let (g, a) = (&by_part[0], &by_part[1]);
             let co = cooc.score(*i, input, candidates);
             let fr = freq.score(*i, input, candidates);
-            let ((gm, gs), (am, asd), (cm, cs)) = (mean_sd(&g), mean_sd(&a), mean_sd(&co));
+            let ((gm, gs), (am, asd), (cm, cs)) = (mean_sd(g), mean_sd(a), mean_sd(&co));
             let mut rng = ChaCha8Rng::seed_from_u64(*i as u64);
             let mut sampled: Vec<usize> = (0..candidates.len()).filter(|&j| !positive[j]).collect();
             sampled.shuffle(&mut rng);
@@ -77,6 +69,6 @@ pub fn write(
                 )?;
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }

@@ -11,7 +11,7 @@ pub mod features;
 pub mod cases;
 pub mod metrics;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -19,7 +19,7 @@ use serde::Serialize;
 use baselines::Scorer;
 use cases::Case;
 
-use super::predict::{Gsfm, Parts};
+use super::predict::{Gsfm, Parts, INFERENCE_BATCH};
 
 /// A case counts only with at least this many known (in-vocabulary) genes on each side.
 pub const MIN_KNOWN_PER_SIDE: usize = 5;
@@ -77,8 +77,27 @@ pub struct Summary {
     pub per_case: Vec<CaseResult>,
 }
 
-/// The candidates and positives of a case over a vocabulary, or `None` if it is too small.
-fn prepare(case: &Case, vocab: &HashSet<u32>, genes: &[u32]) -> Option<(Vec<u32>, Vec<u32>, Vec<bool>)> {
+/// A case the evaluation keeps, over the model's vocabulary.
+pub(crate) struct Prepared {
+    /// Its position in the case list.
+    pub case: usize,
+    /// Its input genes in the vocabulary.
+    pub input: Vec<u32>,
+    /// Every vocabulary gene outside its input: what each method ranks.
+    pub candidates: Vec<u32>,
+    /// Per candidate: one of its held-out genes.
+    pub positive: Vec<bool>,
+}
+
+/// The cases with at least [`MIN_KNOWN_PER_SIDE`] known genes on each side, prepared over
+/// `model`'s vocabulary.
+pub(crate) fn prepare_cases(model: &Gsfm, cases: &[Case]) -> Vec<Prepared> {
+    let genes = model.vocab();
+    let vocab: HashSet<u32> = genes.iter().copied().filter(|&g| g != 0).collect();
+    cases.iter().enumerate().filter_map(|(i, c)| prepare(i, c, &vocab, genes)).collect()
+}
+
+fn prepare(index: usize, case: &Case, vocab: &HashSet<u32>, genes: &[u32]) -> Option<Prepared> {
     let input: HashSet<u32> = case.input.iter().copied().collect();
     let known_input: Vec<u32> = case.input.iter().copied().filter(|g| vocab.contains(g)).collect();
     let held: HashSet<u32> = case.held_out.iter().copied().filter(|g| vocab.contains(g) && !input.contains(g)).collect();
@@ -87,7 +106,32 @@ fn prepare(case: &Case, vocab: &HashSet<u32>, genes: &[u32]) -> Option<(Vec<u32>
     }
     let candidates: Vec<u32> = genes.iter().copied().filter(|g| *g != 0 && !input.contains(g)).collect();
     let positive = candidates.iter().map(|g| held.contains(g)).collect();
-    Some((known_input, candidates, positive))
+    Some(Prepared { case: index, input: known_input, candidates, positive })
+}
+
+/// The model's scores of prepared cases' candidates, with each of `parts` of the model, a
+/// batch of [`INFERENCE_BATCH`] cases at a time: `each` gets a batch and, per case, one score
+/// vector per part (in candidate order). The hold-out evaluation and the features file score
+/// through this one path, so a feature row holds exactly what the evaluation ranked by.
+pub(crate) fn model_scores<E>(
+    model: &Gsfm,
+    prepared: &[Prepared],
+    parts: &[Parts],
+    mut each: impl FnMut(&[Prepared], Vec<Vec<Vec<f32>>>) -> Result<(), E>,
+) -> Result<(), E> {
+    // The model scores every gene column; candidates are the columns minus the input.
+    let column_of: HashMap<u32, usize> = model.vocab().iter().enumerate().map(|(i, &g)| (g, i)).collect();
+    for chunk in prepared.chunks(INFERENCE_BATCH) {
+        let inputs: Vec<&[u32]> = chunk.iter().map(|p| p.input.as_slice()).collect();
+        let logits: Vec<Vec<Vec<f32>>> = parts.iter().map(|&part| model.logits_of(&inputs, part)).collect();
+        let scores = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(k, p)| logits.iter().map(|rows| p.candidates.iter().map(|g| rows[k][column_of[g]]).collect()).collect())
+            .collect();
+        each(chunk, scores)?;
+    }
+    Ok(())
 }
 
 fn result(case: &Case, known_input: usize, scores: &[f32], positive: &[bool]) -> CaseResult {
@@ -104,36 +148,26 @@ fn result(case: &Case, known_input: usize, scores: &[f32], positive: &[bool]) ->
 /// Evaluates `cases` with the model (`scorer` None, with [`Method::parts`] of it) or a
 /// baseline, over `model`'s vocabulary.
 pub fn holdout(model: &Gsfm, scorer: Option<&dyn Scorer>, method: Method, cases: &[Case], keep_per_case: bool) -> Summary {
-    let genes = model.vocab();
-    let vocab: HashSet<u32> = genes.iter().copied().filter(|&g| g != 0).collect();
-    let prepared: Vec<(usize, (Vec<u32>, Vec<u32>, Vec<bool>))> =
-        cases.iter().enumerate().filter_map(|(i, c)| prepare(c, &vocab, genes).map(|p| (i, p))).collect();
+    let prepared = prepare_cases(model, cases);
     let results: Vec<CaseResult> = match scorer {
         Some(scorer) => prepared
             .par_iter()
-            .map(|(i, (input, candidates, positive))| {
-                let scores = scorer.score(*i, input, candidates);
-                result(&cases[*i], input.len(), &scores, positive)
+            .map(|p| {
+                let scores = scorer.score(p.case, &p.input, &p.candidates);
+                result(&cases[p.case], p.input.len(), &scores, &p.positive)
             })
             .collect(),
         None => {
             let mut out = Vec::with_capacity(prepared.len());
-            // The model scores every gene column; candidates are the columns minus the input.
-            let column_of: std::collections::HashMap<u32, usize> =
-                genes.iter().enumerate().map(|(i, &g)| (g, i)).collect();
-            for chunk in prepared.chunks(super::predict::INFERENCE_BATCH) {
-                let inputs: Vec<&[u32]> = chunk.iter().map(|(_, (input, _, _))| input.as_slice()).collect();
-                let logits = model.logits_of(&inputs, method.parts());
+            let Ok(()) = model_scores(model, &prepared, &[method.parts()], |chunk, scores| {
                 let part: Vec<CaseResult> = chunk
                     .par_iter()
-                    .zip(logits.par_iter())
-                    .map(|((i, (input, candidates, positive)), row)| {
-                        let scores: Vec<f32> = candidates.iter().map(|g| row[column_of[g]]).collect();
-                        result(&cases[*i], input.len(), &scores, positive)
-                    })
+                    .zip(scores.par_iter())
+                    .map(|(p, by_part)| result(&cases[p.case], p.input.len(), &by_part[0], &p.positive))
                     .collect();
                 out.extend(part);
-            }
+                Ok::<(), std::convert::Infallible>(())
+            });
             out
         }
     };
