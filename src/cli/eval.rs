@@ -418,7 +418,7 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             } else {
                 let f = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
                 for s in summaries {
-                    println!("{:<24} {:<26} genes {:>6}  median AUROC {}  mean AP {}", s.group, s.method, s.genes, f(s.median_auroc), f(s.mean_ap));
+                    println!("{:<24} {:<28} genes {:>6}  median AUROC {}  mean AUROC {}  mean AP {}", s.group, s.method, s.genes, f(s.median_auroc), f(s.mean_auroc), f(s.mean_ap));
                 }
             }
             Ok(())

@@ -130,7 +130,8 @@ pub struct PredictedFunction {
     /// sets) in the set.
     pub probability: f32,
     /// The logit's z-score across all genes for this set; for a gene outside the vocabulary,
-    /// the z-score of its profile's votes for this set over all stored sets.
+    /// the z-score over all stored sets of its profile's votes for this set minus the set's
+    /// share of all genes: more votes rank first, equal votes the smaller set first.
     pub z_score: f32,
     /// Rank of the gene among the genes listed for the set; 0 for a gene outside the
     /// vocabulary (it is in no set's list).

@@ -13,7 +13,10 @@
 //!   profile outside the vocabulary), as served;
 //! - `embedding`: the vote of the genes nearest its embedding (encoding of `{g}` or the profile);
 //! - `cooccurrence`: the vote of its profile itself, the genes sharing its stored sets: the same
-//!   evidence without the model;
+//!   evidence without the model; `(served)` orders equal votes by the set's size
+//!   ([`crate::model::coverage::function_score`]), `votes` leaves them tied; three rules that
+//!   weigh the votes against the term's size were measured beside it: the binomial z, the votes
+//!   above chance (`votes - n K / N`) and the hypergeometric (Fisher) log p of the overlap;
 //! - `frequency`: the term's size.
 
 use std::collections::{HashMap, HashSet};
@@ -23,7 +26,7 @@ use serde::Serialize;
 
 use super::cases::Case;
 use super::metrics;
-use crate::model::coverage::{vote_z, Memberships, PROFILE_GENES, VOTE_NEIGHBOURS};
+use crate::model::coverage::{function_score, vote_z, Memberships, PROFILE_GENES, VOTE_NEIGHBOURS};
 use crate::model::Gsfm;
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +36,9 @@ pub struct GroupSummary {
     /// Genes with at least one term gained and one not.
     pub genes: usize,
     pub median_auroc: Option<f64>,
+    /// Beside the median: how the sets a gene's profile never votes for are ordered moves the
+    /// genes with many such gains, which the median hides (docs/model.md).
+    pub mean_auroc: Option<f64>,
     pub mean_ap: Option<f64>,
 }
 
@@ -136,6 +142,35 @@ pub fn evaluate(
         hits
     };
     let frequency: Vec<f32> = cases.iter().map(|c| c.input.len() as f32).collect();
+    // The served order: a case's share is its input over the genes in any stored set, as a
+    // stored set's is.
+    let served = |neighbours: &[u32]| -> Vec<f32> {
+        let background = m.background().max(1) as f64;
+        vote_hits(neighbours)
+            .iter()
+            .zip(&frequency)
+            .map(|(&h, &size)| function_score(h as u32, size as f64 / background) as f32)
+            .collect()
+    };
+    let above_chance = |neighbours: &[u32]| -> Vec<f32> {
+        let n = neighbours.len() as f32;
+        vote_hits(neighbours)
+            .iter()
+            .zip(&case_vocab)
+            .map(|(&h, &k)| h - n * k as f32 / vocab_len.max(1) as f32)
+            .collect()
+    };
+    let log_factorial = crate::enrich::fisher::LogFactorial::new(vocab_len);
+    let hypergeometric = |neighbours: &[u32]| -> Vec<f32> {
+        vote_hits(neighbours)
+            .iter()
+            .zip(&case_vocab)
+            .map(|(&h, &k)| {
+                let c = crate::enrich::fisher::Counts { big_n: vocab_len, big_k: k as usize, n: neighbours.len(), k: h as usize };
+                -crate::enrich::fisher::ln_upper_tail(&log_factorial, c) as f32
+            })
+            .collect()
+    };
 
     // Embeddings of every vocabulary gene, for the nearest-neighbour method.
     let embedded: Vec<(u32, Vec<f32>)> = model.gene_embeddings();
@@ -214,8 +249,11 @@ pub fn evaluate(
                     })
                     .collect();
                 let mut scores: Scores = vec![
-                    ("cooccurrence (served)", vote_hits(&profiles[i])),
+                    ("cooccurrence (served)", served(&profiles[i])),
+                    ("cooccurrence, votes", vote_hits(&profiles[i])),
                     ("cooccurrence, binomial z", vote_scores(&profiles[i])),
+                    ("cooccurrence, above chance", above_chance(&profiles[i])),
+                    ("cooccurrence, hypergeometric", hypergeometric(&profiles[i])),
                     ("partners", vote_hits(&partners)),
                     ("partners, binomial z", vote_scores(&partners)),
                     ("embedding", vote_hits(&nearest(codes[k].clone(), Some(g)))),
@@ -258,6 +296,7 @@ pub fn evaluate(
                 group,
                 method,
                 genes: aurocs.len(),
+                mean_auroc: (!aurocs.is_empty()).then(|| aurocs.iter().sum::<f64>() / aurocs.len() as f64),
                 median_auroc: metrics::median(&mut aurocs),
                 mean_ap: (!aps.is_empty()).then(|| aps.iter().sum::<f64>() / aps.len() as f64),
             });
