@@ -94,7 +94,7 @@ impl AskQueries {
         let ids = genes.iter().map(|g| resolve_gene(st, g)).collect::<Result<Vec<u32>, _>>()?;
         let mut shared: Option<Vec<(String, String)>> = None;
         for id in ids {
-            let m = loaders(ctx)?.memberships.load_one(MembershipOf(id)).await.map_err(ApiError::from)?;
+            let m = loaders(ctx)?.memberships().load_one(MembershipOf(id)).await.map_err(ApiError::from)?;
             let mut mine: Vec<(String, String)> = m
                 .iter()
                 .flat_map(|m| m.iter())

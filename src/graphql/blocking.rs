@@ -72,7 +72,7 @@ pub struct HeavyPool {
     pool: rayon::ThreadPool,
     nice: i32,
     admission: Arc<Semaphore>,
-    threads: usize,
+    /// Also holds the thread count ([`HeavyMetrics::threads`]), its one home.
     metrics: HeavyMetrics,
 }
 
@@ -115,7 +115,7 @@ impl HeavyPool {
             .map_err(std::io::Error::other)?;
         let metrics = HeavyMetrics::default();
         metrics.threads.set(threads as i64);
-        Ok(Self { pool, nice, admission: Arc::new(Semaphore::new(threads)), threads, metrics })
+        Ok(Self { pool, nice, admission: Arc::new(Semaphore::new(threads)), metrics })
     }
 
     /// The server's pool: `GENEKG_HEAVY_THREADS` threads (default one per core the process may
@@ -145,7 +145,7 @@ impl HeavyPool {
 
     /// How many jobs may run at once.
     pub fn threads(&self) -> usize {
-        self.threads
+        self.metrics.threads.get() as usize
     }
 
     /// Jobs waiting for a thread.

@@ -39,7 +39,7 @@ pub fn resolve_gene(state: &super::AppState, raw: &str) -> ApiResult<u32> {
 /// Gene nodes of `ids` (Entrez, plain or typed), in order.
 pub async fn load_genes<G: Copy + Into<u32>>(ctx: &Context<'_>, ids: &[G]) -> ApiResult<Vec<GeneNode>> {
     let ids: Vec<u32> = ids.iter().map(|&g| g.into()).collect();
-    let found = loaders(ctx)?.genes.load_many(ids.iter().copied()).await?;
+    let found = loaders(ctx)?.genes().load_many(ids.iter().copied()).await?;
     ids.iter()
         .map(|id| {
             found
@@ -111,7 +111,7 @@ impl GeneNode {
         let state = state(ctx)?;
         let only = library.as_deref().map(|l| super::library::known_library(state, l)).transpose()?;
         let mut ids = Vec::new();
-        let memberships = loaders(ctx)?.memberships.load_one(MembershipOf(self.0.entrez)).await.map_err(ApiError::from)?;
+        let memberships = loaders(ctx)?.memberships().load_one(MembershipOf(self.0.entrez)).await.map_err(ApiError::from)?;
         for (lib, terms) in memberships.iter().flat_map(|m| m.iter()) {
             if only.as_ref().is_some_and(|o| &o.name != lib) {
                 continue;

@@ -14,7 +14,7 @@ use crate::store::GeneSet;
 
 /// Loads sets through the request's loader, keeping the order of `ids`.
 pub async fn load_sets(ctx: &Context<'_>, ids: &[SetId]) -> ApiResult<Vec<GeneSetNode>> {
-    let found = loaders(ctx)?.sets.load_many(ids.iter().cloned()).await?;
+    let found = loaders(ctx)?.sets().load_many(ids.iter().cloned()).await?;
     ids.iter()
         .map(|id| {
             found
@@ -124,7 +124,7 @@ impl GeneSetQueries {
         }
         let set_id = SetId::parse(&id).map_err(ApiError::BadInput)?;
         known_library(state(ctx)?, set_id.library())?;
-        let found = loaders(ctx)?.sets.load_one(set_id.clone()).await.map_err(ApiError::from)?;
+        let found = loaders(ctx)?.sets().load_one(set_id.clone()).await.map_err(ApiError::from)?;
         match found {
             Some(set) => Ok(Some(GeneSetNode { id: set_id, set })),
             None => Err(ApiError::NotFound(format!("library {} has no set `{}`", set_id.library(), set_id.term())).into()),

@@ -201,7 +201,9 @@ impl Extension for PolicyForRequest {
                 "query uses {aliases} aliases; the limit is {MAX_ALIASES} (use `genes(ids: [...])` to fetch many genes at once)"
             )));
         }
-        let variables_json = serde_json::to_string(variables).unwrap_or_default();
+        // Most requests carry none; `{}` is what serialising no variables gives.
+        let variables_json: std::borrow::Cow<str> =
+            if variables.is_empty() { "{}".into() } else { serde_json::to_string(variables).unwrap_or_default().into() };
         *self.validation_key.lock().unwrap_or_else(|e| e.into_inner()) = QueryCache::validation_key(query, &variables_json, &doc);
         self.spec.set_document(doc.clone());
         // The executor takes the document by value: the one copy a request makes.

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -102,11 +102,13 @@ impl Loader<MembershipOf> for MembershipLoader {
 }
 
 /// The per-request loaders, placed in the request's data. Resolvers reach them through
-/// `graphql::loaders(ctx)`, which records the activity batches wait on.
+/// `graphql::loaders(ctx)`, which records the activity batches wait on. Each loader is made on
+/// its first use: most requests use one of the three, and every request pays for what it makes.
 pub struct Loaders {
-    pub genes: DataLoader<GeneLoader>,
-    pub sets: DataLoader<GeneSetLoader>,
-    pub memberships: DataLoader<MembershipLoader>,
+    state: Arc<AppState>,
+    genes: OnceLock<DataLoader<GeneLoader>>,
+    sets: OnceLock<DataLoader<GeneSetLoader>>,
+    memberships: OnceLock<DataLoader<MembershipLoader>>,
     activity: Arc<AtomicU64>,
 }
 
@@ -123,13 +125,29 @@ fn spawner(activity: Arc<AtomicU64>) -> impl Fn(BoxFuture<'static, ()>) + Send +
 
 impl Loaders {
     pub fn new(state: Arc<AppState>) -> Arc<Self> {
-        let activity = Arc::new(AtomicU64::new(0));
         Arc::new(Self {
-            genes: DataLoader::new(GeneLoader(state.clone()), spawner(activity.clone())).delay(Duration::ZERO),
-            sets: DataLoader::new(GeneSetLoader(state.clone()), spawner(activity.clone())).delay(Duration::ZERO),
-            memberships: DataLoader::new(MembershipLoader(state), spawner(activity.clone())).delay(Duration::ZERO),
-            activity,
+            state,
+            genes: OnceLock::new(),
+            sets: OnceLock::new(),
+            memberships: OnceLock::new(),
+            activity: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    fn make<L: Send + Sync + 'static>(&self, loader: L) -> DataLoader<L> {
+        DataLoader::new(loader, spawner(self.activity.clone())).delay(Duration::ZERO)
+    }
+
+    pub fn genes(&self) -> &DataLoader<GeneLoader> {
+        self.genes.get_or_init(|| self.make(GeneLoader(self.state.clone())))
+    }
+
+    pub fn sets(&self) -> &DataLoader<GeneSetLoader> {
+        self.sets.get_or_init(|| self.make(GeneSetLoader(self.state.clone())))
+    }
+
+    pub fn memberships(&self) -> &DataLoader<MembershipLoader> {
+        self.memberships.get_or_init(|| self.make(MembershipLoader(self.state.clone())))
     }
 
     /// Notes that a resolver is about to load something.

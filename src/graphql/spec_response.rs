@@ -13,16 +13,23 @@
 //!   whose `data` becomes null) absorbs it. The markers are removed from the response.
 //! - every object value is rebuilt in the order of its selection set (fragments included).
 //!
-//! The common path costs one atomic load and one order check per object; paths are only
-//! formatted when something failed. It runs inside the request policy (`limits`), which owns the
-//! one parse hook and hands over the parsed document it caches, so a request neither parses nor
-//! copies its document twice.
+//! The common path costs one atomic load and one allocation-free order check per object; paths
+//! are only formatted when something failed. It runs inside the request policy (`limits`), which
+//! owns the one parse hook and hands over the parsed document it caches, so a request neither
+//! parses nor copies its document twice; the policy calls these rules directly, not as a second
+//! extension, so each field pays for one extension hook, not two.
+//!
+//! Why per field and not once over the finished response: async-graphql's executor keeps no trace
+//! of a failed field but its error, and once any extension is registered (the policy is one) it
+//! runs every field through the extension hooks anyway; redoing nullability from the errors'
+//! paths afterwards would need the schema's types along each path and a rebuild of the objects
+//! async-graphql emptied to `null`, for no saving in the common path.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use async_graphql::extensions::{Extension, ExtensionContext, NextExecute, NextResolve, ResolveInfo};
+use async_graphql::extensions::{ExtensionContext, NextExecute, NextResolve, ResolveInfo};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, PathSegment, Positioned, QueryPathNode, Response, ServerError, ServerResult, Value};
@@ -33,7 +40,8 @@ const PROPAGATED: &str = "\u{0}genekg: null propagated to the parent";
 /// The rules' state for one request.
 #[derive(Default)]
 pub struct SpecForRequest {
-    doc: Mutex<Option<Arc<ExecutableDocument>>>,
+    /// Set once, by the parse hook, before execution starts.
+    doc: OnceLock<Arc<ExecutableDocument>>,
     /// Errors of failed positions, in the order they failed.
     errors: Mutex<Vec<ServerError>>,
     /// Paths (as `QueryPathNode` displays them; "" is the root) whose value must become null
@@ -57,7 +65,8 @@ fn path_segments(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
 impl SpecForRequest {
     /// The request's parsed document, which selection order is read from.
     pub fn set_document(&self, doc: Arc<ExecutableDocument>) {
-        *self.doc.lock().unwrap_or_else(|e| e.into_inner()) = Some(doc);
+        // One document per request: a second call would be for the same request text.
+        let _ = self.doc.set(doc);
     }
 
     fn take_nulled(&self, node: &QueryPathNode<'_>) -> bool {
@@ -72,10 +81,12 @@ impl SpecForRequest {
 
     fn in_selection_order(&self, value: Value, selection: &Positioned<SelectionSet>) -> Value {
         let Value::Object(map) = value else { return value };
-        let doc = self.doc.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let Some(doc) = doc else { return Value::Object(map) };
+        if in_plain_order(&map, selection) {
+            return Value::Object(map);
+        }
+        let Some(doc) = self.doc.get() else { return Value::Object(map) };
         let mut keys = Vec::with_capacity(map.len());
-        response_keys(&doc, selection, &mut keys);
+        response_keys(doc, selection, &mut keys);
         if map.keys().eq(keys.iter().filter(|k| map.contains_key(*k))) {
             return Value::Object(map);
         }
@@ -89,6 +100,17 @@ impl SpecForRequest {
         ordered.extend(map);
         Value::Object(ordered)
     }
+}
+
+/// Whether `map` holds exactly the fields of `selection`, in its order, when `selection` is
+/// plain fields (no fragments, no repeated key): the common case, checked without allocating.
+fn in_plain_order(map: &IndexMap<Name, Value>, selection: &Positioned<SelectionSet>) -> bool {
+    let items = &selection.node.items;
+    items.len() == map.len()
+        && items.iter().zip(map.keys()).all(|(item, key)| match &item.node {
+            Selection::Field(f) => f.node.response_key().node == *key,
+            _ => false,
+        })
 }
 
 /// The response keys of `selection`, in order of first appearance, fragments expanded. The
@@ -112,17 +134,16 @@ fn response_keys(doc: &ExecutableDocument, selection: &Positioned<SelectionSet>,
     }
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for SpecForRequest {
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+/// The rules' two hooks, called by the request policy's own (`limits::PolicyForRequest`).
+impl SpecForRequest {
+    pub async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         response.errors.retain(|e| e.message != PROPAGATED);
         response.errors.append(&mut self.errors.lock().unwrap_or_else(|e| e.into_inner()));
         if self.nulled.lock().unwrap_or_else(|e| e.into_inner()).contains("") {
             response.data = Value::Null;
         } else {
-            let doc = self.doc.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let operation = doc.as_deref().and_then(|doc| match (&doc.operations, operation_name) {
+            let operation = self.doc.get().and_then(|doc| match (&doc.operations, operation_name) {
                 (DocumentOperations::Single(op), _) => Some(op),
                 (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
                 (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
@@ -136,7 +157,7 @@ impl Extension for SpecForRequest {
         response
     }
 
-    async fn resolve(
+    pub async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
