@@ -26,9 +26,9 @@ fn recipe(epochs: usize) -> TrainConfig {
 }
 
 /// The served architecture (multinomial, input dropout, L2 input) whole-input and without the
-/// gene prior, with or without the gene-to-gene path: each part is tested on its own.
+/// gene prior and co-mention path, with or without the gene-to-gene path: each part is tested on its own.
 fn multinomial(item_item: Option<ItemItemConfig>) -> ModelConfig {
-    ModelConfig { item_item, input_chunk: None, gene_prior: None, ..Recipe::served().architecture }
+    ModelConfig { item_item, input_chunk: None, gene_prior: None, comention: None, ..Recipe::served().architecture }
 }
 
 fn train_into(store: &Store, out: &Path, epochs: usize) -> genekg::model::train::TrainReport {
@@ -64,7 +64,7 @@ fn training_learns_generalises_and_round_trips() {
     // Save/load: re-saving the loaded model and loading it again gives identical logits.
     let again = tmp.path().join("copy");
     let loaded = checkpoint::load(&out).unwrap();
-    checkpoint::save(&again, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), loaded.gene_prior.as_ref(), &loaded.fingerprint).unwrap();
+    checkpoint::save(&again, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), loaded.gene_prior.as_ref(), loaded.comention.as_ref(), &loaded.fingerprint).unwrap();
     let copy = Gsfm::load(&again).unwrap();
     let sets: Vec<&[u32]> = bp.iter().take(20).map(|c| c.input.as_slice()).collect();
     assert_eq!(gsfm.logits(&sets), copy.logits(&sets));
@@ -240,10 +240,10 @@ fn item_item_path_is_fitted_saved_and_blended() {
     // Save/load keeps the path; a directory that lost its file says which file is missing.
     let copy = tmp.path().join("copy");
     let loaded = checkpoint::load(&out).unwrap();
-    checkpoint::save(&copy, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), loaded.gene_prior.as_ref(), &loaded.fingerprint).unwrap();
+    checkpoint::save(&copy, &loaded.network, &loaded.vocab, &loaded.file, loaded.item_item.as_ref(), loaded.gene_prior.as_ref(), loaded.comention.as_ref(), &loaded.fingerprint).unwrap();
     let sets: Vec<&[u32]> = bp.iter().take(20).map(|c| c.input.as_slice()).collect();
     assert_eq!(Gsfm::load(&copy).unwrap().logits(&sets), gsfm.logits(&sets));
-    assert!(checkpoint::save(&tmp.path().join("bad"), &loaded.network, &loaded.vocab, &loaded.file, None, None, &loaded.fingerprint).is_err());
+    assert!(checkpoint::save(&tmp.path().join("bad"), &loaded.network, &loaded.vocab, &loaded.file, None, None, None, &loaded.fingerprint).is_err());
     std::fs::remove_file(copy.join(item_item::FILE)).unwrap();
     let err = Gsfm::load(&copy).err().expect("a model without its item-item file does not load").to_string();
     assert!(err.contains(item_item::FILE), "{err}");
@@ -306,6 +306,155 @@ fn gene_prior_is_counted_saved_added_and_can_be_given_later() {
     std::fs::write(out.join(prior::FILE), "entrez\ttraining_sets\tpublications\n1\t2\n").unwrap();
     let err = Gsfm::load(&out).err().expect("a damaged prior does not load").to_string();
     assert!(err.contains(prior::FILE) && err.contains("line 2"), "{err}");
+}
+
+/// `M[y][x]` of the co-mention path read straight from the fixture's org.Hs.eg.db: every paper
+/// of 2 to 4 distinct genes adds `1 / |p|` to each pair of its genes.
+fn small_paper_weights_from_source() -> std::collections::HashMap<(u32, u32), f32> {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    let conn = rusqlite::Connection::open(support::fixture("org.Hs.eg.sqlite")).unwrap();
+    let mut stmt = conn.prepare("SELECT g.gene_id, p.pubmed_id FROM pubmed p JOIN genes g ON g._id = p._id").unwrap();
+    let mut papers: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap() {
+        let (gene, pmid) = row.unwrap();
+        papers.entry(pmid).or_default().insert(gene.parse().unwrap());
+    }
+    let mut m: HashMap<(u32, u32), f32> = HashMap::new();
+    for genes in papers.values().filter(|g| (2..=4).contains(&g.len())) {
+        for &a in genes {
+            for &b in genes.iter().filter(|&&b| b != a) {
+                *m.entry((a, b)).or_default() += 1.0 / genes.len() as f32;
+            }
+        }
+    }
+    m
+}
+
+#[test]
+fn comention_path_is_counted_saved_added_and_can_be_given_later() {
+    use genekg::model::comention::{self, CoMentionConfig};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = fixture_store(tmp.path());
+    let out = tmp.path().join("comention");
+    let config = CoMentionConfig::FITTED;
+    train_with(&store, &out, 4, ModelConfig { comention: Some(config), ..multinomial(None) });
+    assert!(out.join(comention::FILE).is_file());
+    let gsfm = Gsfm::load(&out).unwrap();
+    let path = gsfm.comention().expect("the model was trained with the co-mention path");
+
+    // The matrix over the vocabulary is what the fixture's small papers give.
+    let source = small_paper_weights_from_source();
+    let vocab = gsfm.vocab();
+    let mut pairs = 0;
+    for (y, &gy) in vocab.iter().enumerate() {
+        for (x, &gx) in vocab.iter().enumerate() {
+            let expected = source.get(&(gy, gx)).copied().unwrap_or(0.0);
+            assert!((path.weight(y, x) - expected).abs() <= 1e-6 * expected.max(1.0), "M[{gy}][{gx}] = {} against {expected}", path.weight(y, x));
+            pairs += (x < y && expected > 0.0) as usize;
+        }
+    }
+    assert_eq!(path.pair_count(), pairs);
+    assert!(pairs > 100, "the fixture's small papers link {pairs} vocabulary pairs");
+
+    // Served logits are those without the path plus weight * ln(1 + c / scale) for each gene
+    // outside the input, c summed over the input from the papers themselves.
+    let bp = cases::random_split("GO_BP", &store.library_sets("GO_BP").unwrap(), 42, 10);
+    let inputs: Vec<&[u32]> = bp.iter().take(20).map(|c| c.input.as_slice()).collect();
+    let served = gsfm.logits(&inputs);
+    let without = gsfm.logits_of(&inputs, Method::GsfmWithoutComention.parts());
+    let mut moved = 0;
+    for ((row, bare), input) in served.iter().zip(&without).zip(&inputs) {
+        for ((s, b), &gene) in row.iter().zip(bare).zip(vocab) {
+            let c: f32 = if input.contains(&gene) {
+                0.0
+            } else {
+                input.iter().filter(|&&x| gsfm.vocabulary().column(x).is_some()).map(|&x| source.get(&(gene, x)).copied().unwrap_or(0.0)).sum()
+            };
+            let term = (config.weight * (c as f64 / config.scale).ln_1p()) as f32;
+            assert!((s - (b + term)).abs() < 1e-4, "gene {gene}: {s} != {b} + {term}");
+            moved += (term != 0.0) as usize;
+        }
+    }
+    assert!(moved > 20, "only {moved} logits moved");
+    let summary = eval::holdout(&gsfm, None, Method::GsfmWithoutComention, &bp, false);
+    assert!(summary.median_auroc.unwrap() > 0.5);
+
+    // Removing the path and giving it back (`genekg model comention`) restores the same logits;
+    // each change is a new fingerprint.
+    let before = gsfm.fingerprint().to_string();
+    let off = comention::apply(&store, &out, None).unwrap();
+    assert!(!out.join(comention::FILE).exists());
+    assert_eq!(Gsfm::load(&out).unwrap().logits(&inputs), without, "without the path the model answers as before it");
+    let on = comention::apply(&store, &out, Some(config)).unwrap();
+    assert!(on.recalibrated, "the probability map is refitted on the calibration sets");
+    assert_eq!(on.pairs, pairs);
+    assert_eq!(Gsfm::load(&out).unwrap().logits(&inputs), served);
+    let fingerprints = [before, off.fingerprint, on.fingerprint];
+    assert!(fingerprints[0] != fingerprints[1] && fingerprints[1] != fingerprints[2] && fingerprints[0] != fingerprints[2]);
+
+    // A damaged file is named, with its line, when the model loads.
+    std::fs::write(out.join(comention::FILE), "gene\tpartner\tpapers_of_2\tpapers_of_3\tpapers_of_4\n1\t2\t3\n").unwrap();
+    let err = Gsfm::load(&out).err().expect("a damaged co-mention file does not load").to_string();
+    assert!(err.contains(comention::FILE) && err.contains("line 2"), "{err}");
+}
+
+/// Log lines written while `f` runs on this thread.
+fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    (out, text)
+}
+
+#[test]
+fn a_store_without_small_papers_trains_without_the_path_and_says_so() {
+    use genekg::model::comention::{self, CoMentionConfig};
+    use genekg::domain::LibraryName;
+    let tmp = tempfile::tempdir().unwrap();
+    let full = fixture_store(tmp.path());
+    // The same genes and training libraries, as a store ingested before genekg kept small
+    // papers (or from GMT files) has them.
+    let store = Store::open(tmp.path().join("old.db")).unwrap();
+    let genes: Vec<_> = full.genes().collect::<Result<_, _>>().unwrap();
+    store.upsert_genes(genes, &serde_json::json!({"source": "fixture"})).unwrap();
+    for name in ["GO_MF", "GO_CC", "PubMed"] {
+        let mut writer = store.begin_library(&LibraryName::parse(name).unwrap()).unwrap();
+        for set in full.library_sets(name).unwrap() {
+            writer.add(set).unwrap();
+        }
+        writer.commit(full.library(name).unwrap().unwrap()).unwrap();
+    }
+    assert!(!store.has_small_papers().unwrap());
+
+    let out = tmp.path().join("model");
+    let (_, log) = logged(|| train_with(&store, &out, 1, ModelConfig { comention: Some(CoMentionConfig::FITTED), ..multinomial(None) }));
+    assert!(log.contains("no small papers") && log.contains("without the co-mention path"), "{log}");
+    let gsfm = Gsfm::load(&out).unwrap();
+    assert!(gsfm.comention().is_none() && gsfm.config().model.comention.is_none());
+    assert!(!out.join(comention::FILE).exists());
+    let err = comention::apply(&store, &out, Some(CoMentionConfig::FITTED)).unwrap_err().to_string();
+    assert!(err.contains("no small papers") && err.contains("genekg ingest default"), "{err}");
+
+    // `genekg ingest default --if-empty` adds the papers alone; then the path can be given.
+    let (_, small) = genekg::ingest::ingest_papers(&store, &support::orgdb_paths()).unwrap();
+    assert_eq!(store.small_papers().unwrap(), full.small_papers().unwrap());
+    assert!(small > 100, "{small} small papers in the fixture");
+    let applied = comention::apply(&store, &out, Some(CoMentionConfig::FITTED)).unwrap();
+    assert!(applied.pairs > 0);
+    assert!(Gsfm::load(&out).unwrap().comention().is_some());
 }
 
 #[test]

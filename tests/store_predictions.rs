@@ -162,7 +162,7 @@ fn migration_3_converts_stored_functions() {
         store.flush().unwrap();
     }
     let store = reopen(&path, |p: &std::path::Path| Store::open(p));
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4, "migrated to the latest version");
     for gene in [1, 2] {
         let got = functions_of_gene(&store, Entrez(gene), None, f32::NEG_INFINITY).unwrap();
         let want = expected(gene);

@@ -21,3 +21,17 @@ done
 if [ -z "${ONTOLOGIES:-}" ]; then
   "$venv/bin/python" scripts/dev/prior_fit.py "$out"/features-{BP,MF,CC}.tsv | tee "$out/prior-fit.txt"
 fi
+# The served co-mention path's shape (docs/model.md, "The served co-mention path"): a copy of the
+# dev model given what the served recipe adds (the gene prior, then the path; the store gets its
+# small papers first if it was ingested without them), its feature rows, and the fit.
+if [ -z "${ONTOLOGIES:-}" ]; then
+  ./target/release/genekg --data-dir data/dev ingest default --if-empty --source data/dev-source
+  rm -rf "$out/model-served" && cp -r data/dev/model "$out/model-served"
+  ./target/release/genekg --data-dir data/dev model prior --model "$out/model-served"
+  ./target/release/genekg --data-dir data/dev model comention --model "$out/model-served"
+  for o in BP MF CC; do
+    ./target/release/genekg --data-dir data/dev eval holdout --cases data/dev/time-split-$o.tsv \
+      --model "$out/model-served" --features-out "$out/served-$o.tsv"
+  done
+  "$venv/bin/python" scripts/dev/comention_fit.py "$out"/served-{BP,MF,CC}.tsv | tee "$out/comention-fit.txt"
+fi

@@ -485,7 +485,7 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             for m in &method {
                 let started = std::time::Instant::now();
                 let summary = match m {
-                    Method::Gsfm | Method::GsfmWithoutPrior | Method::Autoencoder => eval::holdout(&gsfm, None, *m, &file.cases, per_case),
+                    Method::Gsfm | Method::GsfmWithoutPrior | Method::GsfmWithoutComention | Method::Autoencoder => eval::holdout(&gsfm, None, *m, &file.cases, per_case),
                     Method::Cooccurrence => {
                         let s = Cooccurrence::new(train_sets.clone());
                         eval::holdout(&gsfm, Some(&s as &dyn Scorer), *m, &file.cases, per_case)

@@ -77,9 +77,9 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
                     let libs = ingest::ingest_annotation_libraries(&store, &paths)?;
                     tracing::info!(missing = missing.join(","), added = libs.len(), "annotation libraries added to a store ingested without them");
                 }
-                if !store.has_publication_counts()? {
-                    let n = ingest::ingest_publication_counts(&store, &paths)?;
-                    tracing::info!(genes = n, "publication counts added to a store ingested without them");
+                if !store.has_publication_counts()? || !store.has_small_papers()? {
+                    let (genes, small) = ingest::ingest_papers(&store, &paths)?;
+                    tracing::info!(genes, small_papers = small, "publication counts and small papers added to a store ingested without them");
                 }
                 tracing::info!(db = %ctx.paths.db.display(), "store already populated; skipping ingest");
                 // A store ingested before the index file existed, or whose last ingest was

@@ -85,6 +85,24 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 2)]
         threads: i32,
     },
+    /// Give the model the co-mention path (genes named in papers of 2-4 genes beside the input's;
+    /// see docs/model.md) without retraining, or remove it with `--off`; the probability map is
+    /// refitted. Then run `model predict` and `index build`.
+    Comention {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Weight of ln(1 + c / scale) in logit units [default: the fitted one].
+        #[arg(long, allow_hyphen_values = true)]
+        weight: Option<f64>,
+        /// Co-mention at which the term is weight * ln 2 [default: the fitted one].
+        #[arg(long)]
+        scale: Option<f64>,
+        /// Remove the model's co-mention path.
+        #[arg(long, conflicts_with_all = ["weight", "scale"])]
+        off: bool,
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+    },
     /// Print the model's config and fingerprint.
     Info {
         #[arg(long)]
@@ -154,7 +172,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
                 h.update(text.as_bytes());
                 hex::encode(h.finalize())
             };
-            checkpoint::save(&out, &network, &v, &file, None, None, &fingerprint)?;
+            checkpoint::save(&out, &network, &v, &file, None, None, None, &fingerprint)?;
             println!(
                 "imported {} gene columns ({} symbols not in this catalogue) into {}",
                 v.gene_count(),
@@ -232,6 +250,20 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
             });
             let applied = crate::model::prior::apply(&store, &dir, config)?;
             println!("{}", serde_json::json!({ "gene_prior": config, "recalibrated": applied.recalibrated, "fingerprint": applied.fingerprint }));
+            eprintln!("the model has a new fingerprint: run `genekg model predict` and `genekg index build`");
+        }
+        ModelCommand::Comention { model, weight, scale, off, threads } => {
+            use crate::model::comention::CoMentionConfig;
+            crate::model::limit_threads(threads);
+            let store = ctx.open_store()?;
+            let dir = model.unwrap_or_else(default_dir);
+            let fitted = CoMentionConfig::FITTED;
+            let config = (!off).then(|| CoMentionConfig { weight: weight.unwrap_or(fitted.weight), scale: scale.unwrap_or(fitted.scale) });
+            let applied = crate::model::comention::apply(&store, &dir, config)?;
+            println!(
+                "{}",
+                serde_json::json!({ "comention": config, "pairs": applied.pairs, "recalibrated": applied.recalibrated, "fingerprint": applied.fingerprint })
+            );
             eprintln!("the model has a new fingerprint: run `genekg model predict` and `genekg index build`");
         }
         ModelCommand::Info { model, json } => {

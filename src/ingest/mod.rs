@@ -16,7 +16,7 @@ use crate::store::StoreError;
 
 pub use gene_info::{ingest_gene_info, GeneInfoReport};
 pub use gmt::{ingest_gmt, parse_gmt_line, split_gmt_line, GmtFields, GmtLine, GmtOptions};
-pub use orgdb::{go_annotation_holdout, go_time_split, ingest_annotation_libraries, ingest_orgdb, ingest_publication_counts, AnnotationTable, HeldOutTerm, OrgDbPaths, TimeSplit, ANNOTATION_TABLES};
+pub use orgdb::{go_annotation_holdout, go_time_split, ingest_annotation_libraries, ingest_orgdb, ingest_papers, AnnotationTable, HeldOutTerm, OrgDbPaths, TimeSplit, ANNOTATION_TABLES};
 pub use progress::Progress;
 
 #[derive(Debug, Error)]

@@ -339,28 +339,40 @@ pub fn go_time_split(old: &OrgDbPaths, new: &OrgDbPaths, ontology: &str) -> Resu
     Ok(TimeSplit { terms, unknown_to_old })
 }
 
-/// Literature sets: the genes NCBI links to one PubMed id.
-fn pubmed_sets(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>) -> Result<Vec<GeneSet>> {
+/// Every paper of org.Hs.eg.db's `pubmed` table with its distinct genes (ascending), by PMID.
+fn papers(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u32>) -> Result<BTreeMap<u32, Vec<u32>>> {
     let mut by_pmid: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for (id, pmid) in query(org, file, "SELECT _id, pubmed_id FROM pubmed", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
         let (Some(&e), Ok(pmid)) = (to_entrez.get(&id), pmid.parse::<u32>()) else { continue };
         by_pmid.entry(pmid).or_default().push(e);
     }
-    Ok(by_pmid
-        .into_iter()
-        .filter_map(|(pmid, mut genes)| {
-            genes.sort_unstable();
-            genes.dedup();
-            (PUBMED_SIZE.0..=PUBMED_SIZE.1).contains(&genes.len()).then(|| GeneSet {
-                term: pmid.to_string(),
-                name: format!("PMID {pmid}"),
-                description: None,
-                genes,
-                pmid: Some(pmid),
-                url: Some(format!("https://pubmed.ncbi.nlm.nih.gov/{pmid}/")),
-            })
+    for genes in by_pmid.values_mut() {
+        genes.sort_unstable();
+        genes.dedup();
+    }
+    Ok(by_pmid)
+}
+
+/// Literature sets: the genes NCBI links to one PubMed id.
+fn pubmed_sets(papers: &BTreeMap<u32, Vec<u32>>) -> Vec<GeneSet> {
+    papers
+        .iter()
+        .filter(|(_, genes)| (PUBMED_SIZE.0..=PUBMED_SIZE.1).contains(&genes.len()))
+        .map(|(&pmid, genes)| GeneSet {
+            term: pmid.to_string(),
+            name: format!("PMID {pmid}"),
+            description: None,
+            genes: genes.clone(),
+            pmid: Some(pmid),
+            url: Some(format!("https://pubmed.ncbi.nlm.nih.gov/{pmid}/")),
         })
-        .collect())
+        .collect()
+}
+
+/// The papers of 2 to 4 genes, too small for the PubMed library, which the model's co-mention
+/// path reads (`model::comention`).
+fn small_papers(papers: &BTreeMap<u32, Vec<u32>>) -> Vec<(u32, Vec<u32>)> {
+    papers.iter().filter(|(_, g)| crate::store::SMALL_PAPER_GENES.contains(&g.len())).map(|(&p, g)| (p, g.clone())).collect()
 }
 
 /// A library read from one org.Hs.eg.db gene-to-annotation table. The data carries identifiers
@@ -498,15 +510,18 @@ fn publication_counts(org: &Connection, file: &Path, to_entrez: &HashMap<i64, u3
     Ok(rows.into_iter().filter_map(|(id, n)| to_entrez.get(&id).map(|&e| (e, n as u32))).collect())
 }
 
-/// Stores the publication counts of `paths.org` alone: for a store ingested before genekg kept
-/// them (`genekg ingest default --if-empty` calls this instead of a full ingest).
-pub fn ingest_publication_counts(store: &Store, paths: &OrgDbPaths) -> Result<usize> {
+/// Stores the publication counts and the small papers of `paths.org` alone: for a store
+/// ingested before genekg kept them (`genekg ingest default --if-empty` calls this instead of a
+/// full ingest). Returns the genes counted and the small papers stored.
+pub fn ingest_papers(store: &Store, paths: &OrgDbPaths) -> Result<(usize, usize)> {
     let org = open(&paths.org)?;
     let to_entrez = entrez_of_ids(&org, &paths.org)?;
-    let counts = publication_counts(&org, &paths.org, &to_entrez)?;
     let prov = serde_json::json!({"source": "org.Hs.eg.db pubmed table", "file": paths.org.display().to_string(), "sha256": sha256_file(&paths.org)?});
+    let counts = publication_counts(&org, &paths.org, &to_entrez)?;
     store.set_publication_counts(&counts, &prov)?;
-    Ok(counts.len())
+    let small = small_papers(&papers(&org, &paths.org, &to_entrez)?);
+    store.set_small_papers(&small, &prov)?;
+    Ok((counts.len(), small.len()))
 }
 
 fn write_library(store: &Store, name: &str, source: &str, sets: Vec<GeneSet>, provenance: &BTreeMap<String, String>, version: &Option<String>) -> Result<Library> {
@@ -558,8 +573,9 @@ pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
         "ingested_at": chrono::Utc::now().to_rfc3339(),
     });
     store.upsert_genes(genes, &gene_prov)?;
+    let papers_prov = serde_json::json!({"source": "org.Hs.eg.db pubmed table", "sha256": prov.get("org.sha256")});
     let counts = publication_counts(&org, &paths.org, &to_entrez)?;
-    store.set_publication_counts(&counts, &serde_json::json!({"source": "org.Hs.eg.db pubmed table", "sha256": prov.get("org.sha256")}))?;
+    store.set_publication_counts(&counts, &papers_prov)?;
     step.inc(1);
     step.finish(format!("{n} genes"));
 
@@ -569,7 +585,9 @@ pub fn ingest_orgdb(store: &Store, paths: &OrgDbPaths) -> Result<Vec<Library>> {
         libs.push(write_library(store, name, "GO.db + org.Hs.eg.db (propagated over GO offspring)", sets, &prov, &version)?);
     }
     store.replace_term_synonyms(&go_synonyms(&go, &paths.go)?)?;
-    let sets = pubmed_sets(&org, &paths.org, &to_entrez)?;
+    let papers = papers(&org, &paths.org, &to_entrez)?;
+    store.set_small_papers(&small_papers(&papers), &papers_prov)?;
+    let sets = pubmed_sets(&papers);
     libs.push(write_library(store, "PubMed", "org.Hs.eg.db gene-PubMed links", sets, &prov, &version)?);
     libs.extend(annotation_libraries(store, &org, &paths.org, &to_entrez, &prov)?);
     Ok(libs)

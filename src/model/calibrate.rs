@@ -280,7 +280,7 @@ pub fn recalibrate(store: &crate::store::Store, dir: &std::path::Path, held_out:
     } else {
         saved.fingerprint.clone()
     };
-    super::checkpoint::save(dir, &saved.network, &saved.vocab, &saved.file, saved.item_item.as_ref(), saved.gene_prior.as_ref(), &fingerprint)?;
+    super::checkpoint::save(dir, &saved.network, &saved.vocab, &saved.file, saved.item_item.as_ref(), saved.gene_prior.as_ref(), saved.comention.as_ref(), &fingerprint)?;
     tracing::info!(
         fit_cases = outcome.fit_cases,
         platt_ece = format!("{:.4}", outcome.platt_check.ece),
@@ -289,6 +289,28 @@ pub fn recalibrate(store: &crate::store::Store, dir: &std::path::Path, held_out:
         "probability map fitted on held-out sets"
     );
     Ok(outcome)
+}
+
+/// Saves `model`, whose answers changed (a part given or removed: `prior::apply`,
+/// `comention::apply`), under `fingerprint`, and refits its probability map on the recipe's
+/// calibration sets. A model whose recipe kept none (or that records no recipe) is left with
+/// `sigmoid(logit)`, with a warning if it had a map. Returns whether the map was refitted.
+pub(crate) fn save_and_refit(store: &crate::store::Store, dir: &std::path::Path, mut model: super::checkpoint::ModelDir, fingerprint: &str) -> super::Result<bool> {
+    let had_map = model.file.model.probability_map.is_some();
+    let reserve = match &model.file.training {
+        Some(recipe) => !super::corpus::Corpus::for_recipe(store, recipe)?.reserve.is_empty(),
+        None => false,
+    };
+    model.file.model.probability_map = None;
+    super::checkpoint::save(dir, &model.network, &model.vocab, &model.file, model.item_item.as_ref(), model.gene_prior.as_ref(), model.comention.as_ref(), fingerprint)?;
+    if reserve {
+        recalibrate(store, dir, HeldOut::Reserve, false)?;
+    } else if had_map {
+        tracing::warn!(
+            "the model's recipe kept no calibration sets: its probabilities are sigmoid(logit) until `genekg model calibrate --cases FILE`"
+        );
+    }
+    Ok(reserve)
 }
 
 /// Platt scaling: the `(scale, offset)` minimising cross-entropy against Platt's smoothed

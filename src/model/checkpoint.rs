@@ -13,6 +13,7 @@ use tch::Tensor;
 
 use super::config::ModelFile;
 use super::item_item::{self, ItemItem};
+use super::comention::{self, CoMention};
 use super::prior::{self, GenePrior};
 use super::network::Network;
 use super::vocab::Vocab;
@@ -35,6 +36,8 @@ pub struct ModelDir {
     pub item_item: Option<ItemItem>,
     /// Present exactly when `file.model.gene_prior` is.
     pub gene_prior: Option<GenePrior>,
+    /// Present exactly when `file.model.comention` is.
+    pub comention: Option<CoMention>,
 }
 
 fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
@@ -62,23 +65,28 @@ fn read_weights(network: &mut Network, path: &Path) -> Result<()> {
 }
 
 /// Writes a complete model directory, replacing `dir` in one step; other files of `dir` (the
-/// saved evaluation, a training checkpoint) are kept. `item_item` and `gene_prior` must be
-/// given exactly when the config names them.
-pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, gene_prior: Option<&GenePrior>, fingerprint: &str) -> Result<()> {
+/// saved evaluation, a training checkpoint) are kept. `item_item`, `gene_prior` and `comention`
+/// must be given exactly when the config names them.
+#[allow(clippy::too_many_arguments)]
+pub fn save(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, gene_prior: Option<&GenePrior>, comention: Option<&CoMention>, fingerprint: &str) -> Result<()> {
     let staging = crate::publish::staging(dir).map_err(io_err(dir))?;
-    write_dir(&staging, network, vocab, file, item_item, gene_prior, fingerprint)?;
-    let owned = [WEIGHTS, VOCAB, CONFIG, FINGERPRINT, item_item::FILE, prior::FILE];
+    write_dir(&staging, network, vocab, file, item_item, gene_prior, comention, fingerprint)?;
+    let owned = [WEIGHTS, VOCAB, CONFIG, FINGERPRINT, item_item::FILE, prior::FILE, comention::FILE];
     crate::publish::publish(&staging, dir, |name| !owned.contains(&name)).map_err(io_err(dir))
 }
 
 /// Writes the model's files into `dir` (the fingerprint last), without the swap of [`save`]:
 /// for a staging directory of the caller's.
-pub fn write_dir(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, gene_prior: Option<&GenePrior>, fingerprint: &str) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+pub fn write_dir(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile, item_item: Option<&ItemItem>, gene_prior: Option<&GenePrior>, comention: Option<&CoMention>, fingerprint: &str) -> Result<()> {
     if file.model.item_item.is_some() != item_item.is_some() {
         return Err(ModelError::Invalid("the config and the item-item weights disagree on whether the model has that path".into()));
     }
     if file.model.gene_prior.is_some() != gene_prior.is_some() {
         return Err(ModelError::Invalid("the config and the gene prior counts disagree on whether the model has a gene prior".into()));
+    }
+    if file.model.comention.is_some() != comention.is_some() {
+        return Err(ModelError::Invalid("the config and the co-mention counts disagree on whether the model has that path".into()));
     }
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     // Whatever was there is no longer complete once we start replacing files.
@@ -98,6 +106,12 @@ pub fn write_dir(dir: &Path, network: &Network, vocab: &Vocab, file: &ModelFile,
     match gene_prior {
         Some(p) => write_atomic(&prior_path, |tmp| p.save(tmp, vocab))?,
         None if prior_path.exists() => std::fs::remove_file(&prior_path).map_err(io_err(&prior_path))?,
+        None => {}
+    }
+    let comention_path = dir.join(comention::FILE);
+    match comention {
+        Some(c) => write_atomic(&comention_path, |tmp| c.save(tmp, vocab))?,
+        None if comention_path.exists() => std::fs::remove_file(&comention_path).map_err(io_err(&comention_path))?,
         None => {}
     }
     let json = serde_json::to_string_pretty(file).expect("config serialises");
@@ -137,7 +151,11 @@ pub fn load(dir: &Path) -> Result<ModelDir> {
         Some(config) => Some(GenePrior::load(&dir.join(prior::FILE), &vocab, config)?),
         None => None,
     };
-    Ok(ModelDir { network, vocab, file, fingerprint, item_item, gene_prior })
+    let comention = match file.model.comention {
+        Some(config) => Some(CoMention::load(&dir.join(comention::FILE), &vocab, config)?),
+        None => None,
+    };
+    Ok(ModelDir { network, vocab, file, fingerprint, item_item, gene_prior, comention })
 }
 
 /// Where training stands after a finished epoch, for `--resume`.

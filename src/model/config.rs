@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::item_item::ItemItemConfig;
+pub use super::comention::CoMentionConfig;
 pub use super::prior::GenePriorConfig;
 
 /// How the input multi-hot vector is scaled before the first layer.
@@ -102,6 +103,11 @@ pub struct ModelConfig {
     /// published. Not in the published config; left out of the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gene_prior: Option<GenePriorConfig>,
+    /// Co-mention in small papers added to the logits of genes outside the input, after the
+    /// gene prior (`comention.rs`); `None` = no such path, as published. Not in the published
+    /// config; left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comention: Option<CoMentionConfig>,
 }
 
 fn is_bce(o: &Objective) -> bool {
@@ -144,6 +150,7 @@ impl ModelConfig {
             input_chunk: None,
             item_item: None,
             gene_prior: None,
+            comention: None,
         }
     }
 
@@ -198,6 +205,9 @@ impl ModelConfig {
         }
         if let Some(prior) = &self.gene_prior {
             prior.validate()?;
+        }
+        if let Some(comention) = &self.comention {
+            comention.validate()?;
         }
         Ok(())
     }
@@ -283,6 +293,7 @@ impl Recipe {
                 input_chunk: Some(25),
                 item_item: Some(ItemItemConfig { lambda: 500.0, keep: 1024, weight: 0.5 }),
                 gene_prior: Some(GenePriorConfig::FITTED),
+                comention: Some(CoMentionConfig::FITTED),
                 ..ModelConfig::new(3)
             },
         }

@@ -14,6 +14,8 @@
 //! |                      | (`item_item.columns`, `item_item.weights`, `[V-2, keep]`)          |
 //! | `gene_prior.tsv`     | training sets and papers per gene column, when the config has      |
 //! |                      | `gene_prior` (`prior.rs`)                                          |
+//! | `comention.tsv`      | gene pairs sharing papers of 2, 3 and 4 genes, when the config has |
+//! |                      | `comention` (`comention.rs`)                                       |
 //! | `fingerprint`        | sha256 over the training data and the config (see [`train`])      |
 //! | `checkpoint/`        | the last finished epoch, for `genekg train --resume`               |
 //!
@@ -25,6 +27,7 @@
 
 pub mod calibrate;
 pub mod checkpoint;
+pub mod comention;
 pub mod config;
 pub mod corpus;
 pub mod coverage;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use tch::Tensor;
 
 use super::checkpoint::{self, ModelDir};
+use super::comention::CoMention;
 use super::config::ModelFile;
 use super::item_item::ItemItem;
 use super::mixture;
@@ -37,6 +38,7 @@ pub struct Gsfm {
     fingerprint: String,
     item_item: Option<ItemItem>,
     gene_prior: Option<GenePrior>,
+    comention: Option<CoMention>,
 }
 
 /// Which parts of the model a logit row is made of: everything for serving, less to show each
@@ -45,11 +47,12 @@ pub struct Gsfm {
 pub struct Parts {
     pub item_item: bool,
     pub gene_prior: bool,
+    pub comention: bool,
 }
 
 impl Parts {
-    pub const ALL: Self = Self { item_item: true, gene_prior: true };
-    pub const AUTOENCODER: Self = Self { item_item: false, gene_prior: false };
+    pub const ALL: Self = Self { item_item: true, gene_prior: true, comention: true };
+    pub const AUTOENCODER: Self = Self { item_item: false, gene_prior: false, comention: false };
 }
 
 /// One vocabulary gene's score for a gene list.
@@ -97,6 +100,7 @@ impl Gsfm {
             fingerprint: dir.fingerprint,
             item_item: dir.item_item,
             gene_prior: dir.gene_prior,
+            comention: dir.comention,
         }
     }
 
@@ -118,6 +122,11 @@ impl Gsfm {
     /// The model's gene prior, when it has one: what each gene's bias is made of.
     pub fn gene_prior(&self) -> Option<&GenePrior> {
         self.gene_prior.as_ref()
+    }
+
+    /// The model's co-mention path, when it has one (`comention.rs`).
+    pub fn comention(&self) -> Option<&CoMention> {
+        self.comention.as_ref()
     }
 
     pub fn config(&self) -> &ModelFile {
@@ -158,7 +167,8 @@ impl Gsfm {
     /// Logits over the gene columns (vocabulary order, specials dropped) for each set.
     /// Sets longer than the model's `input_chunk` are answered as a mixture of chunks
     /// (`mixture.rs`), and the item-item path is added to each row when the model has one
-    /// (`item_item.rs`), then the gene prior when it has one (`prior.rs`). Forward passes take
+    /// (`item_item.rs`), then the gene prior (`prior.rs`) and the co-mention path (`comention.rs`)
+    /// when it has them. Forward passes take
     /// about [`INFERENCE_BATCH`] rows each.
     pub fn logits(&self, sets: &[&[u32]]) -> Vec<Vec<f32>> {
         self.logits_of(sets, Parts::ALL)
@@ -171,6 +181,7 @@ impl Gsfm {
         let config = &self.file.model;
         let item_item = self.item_item.as_ref().zip(config.item_item).filter(|_| parts.item_item);
         let gene_prior = self.gene_prior.as_ref().filter(|_| parts.gene_prior);
+        let comention = self.comention.as_ref().filter(|_| parts.comention);
         let mut out = Vec::with_capacity(sets.len());
         let mut next = 0;
         while next < sets.len() {
@@ -179,7 +190,7 @@ impl Gsfm {
             let mut inputs: Vec<Vec<usize>> = Vec::new();
             while next < sets.len() && rows.len() < INFERENCE_BATCH {
                 let cols = self.vocab.encode(sets[next]);
-                if item_item.is_some() {
+                if item_item.is_some() || comention.is_some() {
                     inputs.push(Vocab::gene_indices(&cols));
                 }
                 let parts = mixture::chunks(&cols, first, config.input_chunk);
@@ -205,6 +216,9 @@ impl Gsfm {
             }
             if let Some(prior) = gene_prior {
                 block.par_iter_mut().for_each(|row| prior.add_to(row));
+            }
+            if let Some(c) = comention {
+                block.par_iter_mut().zip(&inputs).for_each(|(row, input)| c.add_to(row, input));
             }
             out.extend(block);
         }

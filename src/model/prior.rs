@@ -190,7 +190,6 @@ pub fn apply(store: &Store, dir: &Path, config: Option<GenePriorConfig>) -> Resu
         ));
     }
     let corpus = super::corpus::Corpus::for_recipe(store, &recipe)?;
-    let had_map = model.file.model.probability_map.is_some();
     let gene_prior = match config {
         Some(c) => {
             let examples = corpus.examples(&model.vocab);
@@ -204,16 +203,8 @@ pub fn apply(store: &Store, dir: &Path, config: Option<GenePriorConfig>) -> Resu
         gene_prior.as_ref().map_or_else(|| "none".to_string(), |p| format!("{:?}:{}", config, p.digest()))
     )));
     model.file.model.gene_prior = config;
-    model.file.model.probability_map = None;
-    super::checkpoint::save(dir, &model.network, &model.vocab, &model.file, model.item_item.as_ref(), gene_prior.as_ref(), &fingerprint)?;
-    let recalibrated = !corpus.reserve.is_empty();
-    if recalibrated {
-        super::calibrate::recalibrate(store, dir, super::calibrate::HeldOut::Reserve, false)?;
-    } else if had_map {
-        tracing::warn!(
-            "the model's recipe kept no calibration sets: its probabilities are sigmoid(logit) until `genekg model calibrate --cases FILE`"
-        );
-    }
+    model.gene_prior = gene_prior;
+    let recalibrated = super::calibrate::save_and_refit(store, dir, model, &fingerprint)?;
     Ok(Applied { fingerprint, recalibrated })
 }
 

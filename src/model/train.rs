@@ -22,6 +22,7 @@ use super::calibrate;
 use super::config::{ItemItemConfig, ModelConfig, ModelFile, Objective, Recipe, TrainConfig};
 use super::corpus::Corpus;
 use super::item_item::ItemItem;
+use super::comention::{self, CoMention};
 use super::prior::GenePrior;
 use super::network::Network;
 use super::vocab::Vocab;
@@ -161,7 +162,22 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
         }
         None => None,
     };
-    let fingerprint = fingerprint_with_prior(corpus.fingerprint(&architecture, recipe), gene_prior.as_ref());
+    let comention = match architecture.comention {
+        Some(config) if store.has_small_papers()? => Some(CoMention::count(store, &vocab, config)?),
+        Some(_) => {
+            tracing::warn!(
+                "the store has no small papers (ingested before genekg kept them, or GMT only): training without the co-mention path; \
+                 `genekg ingest default --if-empty` adds them"
+            );
+            architecture.comention = None;
+            None
+        }
+        None => None,
+    };
+    let fingerprint = comention::fingerprint_with(
+        fingerprint_with_prior(corpus.fingerprint(&architecture, recipe), gene_prior.as_ref()),
+        comention.as_ref(),
+    );
     tracing::info!(
         sets = examples.len(),
         vocab = vocab.size(),
@@ -307,7 +323,7 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
     // together: a run killed in between leaves the previous model, never an uncalibrated one
     // under the final fingerprint.
     let staging = crate::publish::staging(&opts.out_dir).map_err(super::io_err(&opts.out_dir))?;
-    checkpoint::write_dir(&staging, &network, &vocab, &file, item_item.as_ref(), gene_prior.as_ref(), &fingerprint)?;
+    checkpoint::write_dir(&staging, &network, &vocab, &file, item_item.as_ref(), gene_prior.as_ref(), comention.as_ref(), &fingerprint)?;
     if !corpus.reserve.is_empty() {
         calibrate::recalibrate(store, &staging, calibrate::HeldOut::Reserve, false)?;
     }

@@ -12,6 +12,7 @@
 //! | `user_sets` | id (u64 BE)                           | [`UserSet`]                 |
 //! | `term_synonyms` | term (GO id)                      | `Vec<String>` labels        |
 //! | `gene_publications` | Entrez id (u32 BE)            | papers linked (u32 BE)      |
+//! | `small_papers` | PMID (u32 BE)                      | its 2 to 4 genes (u32 BE each, ascending) |
 //! | `explanations` | see [`crate::explain`] (cache of explanations, per model and LLM) |
 //! | `model_set_predictions` | `LIBRARY:term`            | [`SetPredictions`]          |
 //! | `model_gene_functions` | Entrez id (u32 BE) + library + 0 + z (4 bytes, descending) + set number (u32 BE) | one predicted function of the gene |
@@ -22,7 +23,7 @@
 //! store predicted before runs existed).
 //!
 //! `meta` keys: `schema_version` and `migration:NNNN` (see migrations/), `publication_counts`
-//! (provenance of `gene_publications`), `model_predictions` (the report of the current
+//! (provenance of `gene_publications`), `small_papers` (provenance of that tree), `model_predictions` (the report of the current
 //! prediction run) and `model_predictions_run` (its number, written in the same batch).
 //! [`predictions`] says why the prediction trees are keyed as they are. [`check`] verifies all
 //! of this (`genekg check`).
@@ -59,6 +60,7 @@ pub use gene_list::{split_gene_args, split_gene_list, AmbiguousInput, ResolvedLi
 pub use genes::{GeneResolver, KeyTable, Resolution};
 pub use libraries::{changed_libraries, DataVersions, LibraryWriter};
 pub use predictions::{FunctionCounts, FunctionFilter, FunctionRow, Partner, SetPrediction, SetPredictions};
+pub use publications::SMALL_PAPER_GENES;
 pub use records::{Gene, GeneSet, Library, UserSet};
 
 #[path = "../../migrations/mod.rs"]
@@ -109,6 +111,7 @@ pub struct Store {
     pub(crate) gene_sets: sled::Tree,
     pub(crate) user_sets: sled::Tree,
     pub(crate) publications: sled::Tree,
+    pub(crate) small_papers: sled::Tree,
 }
 
 impl Store {
@@ -145,6 +148,7 @@ impl Store {
             gene_sets: db.open_tree("gene_sets")?,
             user_sets: db.open_tree("user_sets")?,
             publications: db.open_tree("gene_publications")?,
+            small_papers: db.open_tree("small_papers")?,
             db,
             path,
             id_floor: Default::default(),

@@ -76,14 +76,22 @@ fn go_annotation_cases_split_stored_sets_and_training_never_sees_the_hidden_gene
     t.ok(&["eval", "holdout", "--cases", cases_path.to_str().unwrap(), "--model", model.to_str().unwrap(), "--features-out", features.to_str().unwrap()]);
     let text = std::fs::read_to_string(&features).unwrap();
     let mut rows = text.lines();
-    assert_eq!(rows.next(), Some(genekg::model::eval::features::HEADER));
+    use genekg::model::eval::features::{COMENTION_HEADER, HEADER};
+    let header = format!("{HEADER}{COMENTION_HEADER}");
+    assert_eq!(rows.next(), Some(header.as_str()), "the served recipe has the co-mention path");
+    let mut comentioned = 0;
     let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for row in rows {
         let f: Vec<&str> = row.split('\t').collect();
         let c = counts.entry(f[0].to_string()).or_default();
         if f[2] == "1" { c.0 += 1 } else { c.1 += 1 }
         assert!(f[3].parse::<f32>().unwrap().is_finite() && f[7].parse::<f32>().unwrap() >= 0.0, "{row}");
+        // Co-mention with the input and the term it added to `gsfm`: both zero or both positive.
+        let (c, term) = (f[11].parse::<f32>().unwrap(), f[12].parse::<f32>().unwrap());
+        assert!(f.len() == 13 && c >= 0.0 && term >= 0.0 && (c == 0.0) == (term == 0.0), "{row}");
+        comentioned += (c > 0.0) as usize;
     }
+    assert!(comentioned > 0, "some candidates share a small paper with their case's input");
     let kept = per_case["per_case"].as_array().unwrap();
     assert_eq!(counts.len(), kept.len(), "one block per kept case");
     for case in kept {

@@ -18,6 +18,10 @@ use super::cases::Case;
 use crate::model::predict::{Gsfm, Parts};
 
 pub const HEADER: &str = "case\tgene\tlabel\tgsfm\tgsfm_z\tae\tae_z\tcooc\tcooc_z\tfreq\tn_input";
+/// Appended to [`HEADER`] when the model has a co-mention path: the candidate's co-mention with
+/// the input (`c` of `comention.rs`) and the term it added to `gsfm`, so a fit can take the
+/// term out again (`scripts/dev/comention_fit.py`).
+pub const COMENTION_HEADER: &str = "\tcomention\tcomention_term";
 
 /// Mean and standard deviation over all of a case's candidates, so the z columns describe a
 /// gene's place in its case, not only among the sampled rows.
@@ -38,7 +42,10 @@ pub fn write(
     negatives: usize,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    writeln!(out, "{HEADER}")?;
+    let comention = model.comention();
+    writeln!(out, "{HEADER}{}", if comention.is_some() { COMENTION_HEADER } else { "" })?;
+    let first = crate::model::vocab::Vocab::first_gene_column();
+    let index = |g: u32| model.vocabulary().column(g).expect("candidates are vocabulary genes") - first;
     let prepared = super::prepare_cases(model, cases);
     super::model_scores(model, &prepared, &[Parts::ALL, Parts::AUTOENCODER], |chunk, scores| {
         for (p, by_part) in chunk.iter().zip(scores) {
@@ -47,12 +54,13 @@ pub fn write(
             let co = cooc.score(*i, input, candidates);
             let fr = freq.score(*i, input, candidates);
             let ((gm, gs), (am, asd), (cm, cs)) = (mean_sd(g), mean_sd(a), mean_sd(&co));
+            let co_mention = comention.map(|c| c.scores(&input.iter().map(|&g| index(g)).collect::<Vec<_>>()));
             let mut rng = ChaCha8Rng::seed_from_u64(*i as u64);
             let mut sampled: Vec<usize> = (0..candidates.len()).filter(|&j| !positive[j]).collect();
             sampled.shuffle(&mut rng);
             sampled.truncate(negatives);
             for j in (0..candidates.len()).filter(|&j| positive[j]).chain(sampled) {
-                writeln!(
+                write!(
                     out,
                     "{}\t{}\t{}\t{}\t{:.4}\t{}\t{:.4}\t{}\t{:.4}\t{}\t{}",
                     cases[*i].id,
@@ -67,6 +75,11 @@ pub fn write(
                     fr[j],
                     input.len()
                 )?;
+                if let (Some(c), Some(scores)) = (comention, &co_mention) {
+                    let x = scores[index(candidates[j])];
+                    write!(out, "\t{x}\t{}", c.config().term(x))?;
+                }
+                writeln!(out)?;
             }
         }
         Ok(())

@@ -33,6 +33,10 @@ pub enum Method {
     #[value(name = "gsfm-without-prior")]
     #[serde(rename = "gsfm-without-prior")]
     GsfmWithoutPrior,
+    /// The same model without its co-mention path (`comention.rs`), to show that path's share.
+    #[value(name = "gsfm-without-comention")]
+    #[serde(rename = "gsfm-without-comention")]
+    GsfmWithoutComention,
     /// The same model without its item-item path and gene prior (the published architecture's
     /// answer).
     Autoencoder,
@@ -47,6 +51,7 @@ impl Method {
     pub fn parts(self) -> Parts {
         match self {
             Method::GsfmWithoutPrior => Parts { gene_prior: false, ..Parts::ALL },
+            Method::GsfmWithoutComention => Parts { comention: false, ..Parts::ALL },
             Method::Autoencoder => Parts::AUTOENCODER,
             _ => Parts::ALL,
         }
