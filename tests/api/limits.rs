@@ -126,13 +126,16 @@ fn current_nice() -> Option<i32> {
 }
 
 #[tokio::test]
-async fn the_heavy_pool_runs_at_the_lowest_priority_within_its_bound_and_survives_a_panic() {
+async fn the_heavy_pool_runs_at_a_low_priority_within_its_bound_and_survives_a_panic() {
     let two = HeavyPool::new(2).unwrap();
-    assert_eq!(two.nice(), 19);
-    assert_eq!(two.run(current_nice).await.unwrap(), Some(19));
+    assert_eq!(two.nice(), 10);
+    // Threads start at their creator's nice and are only ever lowered (a test run under
+    // `nice -n 15` keeps 15).
+    let want = current_nice().map(|n| n.max(10));
+    assert_eq!(two.run(current_nice).await.unwrap(), want);
     // rayon work inside a job (enrichment sorts in parallel) stays on the pool, at its priority.
     let inner = two.run(|| rayon::join(current_nice, current_nice)).await.unwrap();
-    assert_eq!(inner, (Some(19), Some(19)));
+    assert_eq!(inner, (want, want));
 
     let pool = std::sync::Arc::new(HeavyPool::new(1).unwrap());
     let (started_tx, started_rx) = std::sync::mpsc::channel();
