@@ -290,8 +290,7 @@ impl Gsfm {
         // `<unk>` column, which shifts every logit, so a gene the model cannot read would change
         // its answer (MCM6's logit fell from 150 to 121 when LOC100128288 was added).
         let logits = self.logits(&[&used]).pop().expect("one set in, one row out");
-        // Input genes marked by gene column: a lookup per vocabulary gene in a hash set cost
-        // more than the mixture.
+        // Input genes marked by gene column, rather than a hash-set lookup per vocabulary gene.
         let mut input = vec![false; logits.len()];
         for c in Vocab::gene_indices(&self.vocab.encode(&used)) {
             input[c] = true;
