@@ -8,7 +8,7 @@
 //! high if it belongs with any part of the input, not only with its average. Sets of at most
 //! `k` genes are answered exactly as before. docs/model.md has the evaluation behind it.
 
-use tch::{Kind, Tensor};
+use wide::f32x8;
 
 use super::config::Objective;
 
@@ -31,60 +31,120 @@ pub fn chunks(columns: &[i64], first_gene: i64, k: Option<usize>) -> Vec<Vec<i64
         .collect()
 }
 
-/// Answers for whole inputs from a block of chunk logits `[rows, genes]`, where input `i` owns
-/// `parts[i]` consecutive rows: one row is passed through bit for bit, several are mixed.
+/// What turns the network's raw outputs into the model's logits: `logit_scale` multiplies each
+/// chunk before the mixture (the calibration's scale was fitted on whole inputs), and
+/// `logit_offset` is added after it (a shift, which the mixture keeps). `None` leaves a row
+/// as it is; both are applied in `f32`, as libtorch applied them before.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    pub scale: Option<f32>,
+    pub offset: Option<f32>,
+}
+
+/// The answer for one input from its chunks' raw outputs (each the gene columns of one row):
+/// one chunk is passed through (scaled and shifted), several are mixed.
 /// Multinomial: `log(mean_j softmax(z_j))`, shifted back by the mean log-normaliser so the
 /// calibrated offset keeps its meaning. Bernoulli (BCE): `logit(mean_j sigmoid(z_j))`.
-pub fn mix(block: &Tensor, parts: &[usize], objective: Objective) -> Tensor {
-    if parts.iter().all(|&n| n == 1) {
-        return block.shallow_clone();
-    }
-    let device = block.device();
-    // Rows of inputs answered whole, and where they go; rows of mixed inputs, the mixed
-    // input (segment) each belongs to, and where each mixed input goes.
-    let (mut single_rows, mut single_at) = (vec![], vec![]);
-    let (mut multi_rows, mut segment, mut multi_at, mut counts) = (vec![], vec![], vec![], vec![]);
-    let mut row = 0i64;
-    for (i, &n) in parts.iter().enumerate() {
-        if n == 1 {
-            single_rows.push(row);
-            single_at.push(i as i64);
-        } else {
-            multi_rows.extend(row..row + n as i64);
-            segment.extend(std::iter::repeat_n(multi_at.len() as i64, n));
-            multi_at.push(i as i64);
-            counts.push(n as f32);
-        }
-        row += n as i64;
-    }
-    let genes = block.size()[1];
-    let z = block.index_select(0, &Tensor::from_slice(&multi_rows).to(device));
-    let segment = Tensor::from_slice(&segment).to(device);
-    let counts = Tensor::from_slice(&counts).to(device).unsqueeze(1);
-    let mean_over = |t: &Tensor, width: i64| {
-        Tensor::zeros([multi_at.len() as i64, width], (Kind::Float, device)).index_add(0, &segment, t) / &counts
+///
+/// Why in Rust, one input at a time: done by libtorch on a whole `[rows, genes]` block, the
+/// mixture took a dozen passes over ~40 MB (select, log-sum-exp, softmax, sum, clamp, log,
+/// copy), each from memory; `genekg model predict` spent as long in it as in the forward passes.
+/// Here each chunk is read three times while it is in cache, with one `exp` per value
+/// (`wide`'s vectorised one); the mixed values agree with libtorch's to float tolerance
+/// (tests below and in `tests/model.rs`).
+pub fn mix_rows(chunks: &[&[f32]], affine: Affine, objective: Objective) -> Vec<f32> {
+    let mut out = match chunks {
+        [] => return vec![],
+        [one] => match affine.scale {
+            Some(s) => one.iter().map(|&x| x * s).collect(),
+            None => one.to_vec(),
+        },
+        _ => match objective {
+            Objective::Multinomial => mix_softmax(chunks, affine.scale.unwrap_or(1.0)),
+            Objective::Bce => mix_sigmoid(chunks, affine.scale.unwrap_or(1.0)),
+        },
     };
-    // A probability below f32's smallest normal in every chunk would log to -inf; clamping
-    // there only ties genes the model gives no chance anywhere.
-    let floor = f32::MIN_POSITIVE as f64;
-    let mixed = match objective {
-        Objective::Multinomial => {
-            let lse = z.logsumexp([1].as_slice(), true);
-            mean_over(&z.softmax(1, Kind::Float), genes).clamp_min(floor).log() + mean_over(&lse, 1)
+    if let Some(o) = affine.offset {
+        for x in &mut out {
+            *x += o;
         }
-        Objective::Bce => {
-            let p = mean_over(&z.sigmoid(), genes).clamp(floor, 1.0 - 1e-7);
-            (&p / (p.ones_like() - &p)).log()
-        }
-    };
-    // Filled in place: both parts are written into one output block, with no copies of it.
-    let mut out = Tensor::empty([parts.len() as i64, genes], (block.kind(), device));
-    let _ = out.index_copy_(0, &Tensor::from_slice(&multi_at).to(device), &mixed.to_kind(block.kind()));
-    if !single_at.is_empty() {
-        let singles = block.index_select(0, &Tensor::from_slice(&single_rows).to(device));
-        let _ = out.index_copy_(0, &Tensor::from_slice(&single_at).to(device), &singles);
     }
     out
+}
+
+/// A probability below f32's smallest normal in every chunk would log to -inf; clamping there
+/// only ties genes the model gives no chance anywhere.
+const FLOOR: f32 = f32::MIN_POSITIVE;
+
+/// `x` eight values at a time, the tail padded with `pad`.
+fn eights(x: &[f32], pad: f32) -> impl Iterator<Item = f32x8> + '_ {
+    let body = x.chunks_exact(8);
+    let rest = body.remainder();
+    let tail = (!rest.is_empty()).then(|| {
+        let mut t = [pad; 8];
+        t[..rest.len()].copy_from_slice(rest);
+        f32x8::from(t)
+    });
+    body.map(|c| f32x8::from(<[f32; 8]>::try_from(c).expect("eight values"))).chain(tail)
+}
+
+/// `out[i] = f(x[i])`, eight at a time (the tail is padded with `pad`, which `f` must accept).
+fn map8(x: &[f32], out: &mut [f32], pad: f32, mut f: impl FnMut(f32x8) -> f32x8) {
+    for (v, o) in eights(x, pad).zip(out.chunks_mut(8)) {
+        let n = o.len();
+        o.copy_from_slice(&f(v).to_array()[..n]);
+    }
+}
+
+fn mix_softmax(chunks: &[&[f32]], scale: f32) -> Vec<f32> {
+    let genes = chunks[0].len();
+    let s = f32x8::splat(scale);
+    let mut sum_p = vec![0f32; genes];
+    let mut e = vec![0f32; genes];
+    let mut lse_sum = 0f64;
+    // Padding that scales to -inf: no part of the maximum, and exp gives 0.
+    let pad = if scale < 0.0 { f32::INFINITY } else { f32::NEG_INFINITY };
+    for z in chunks {
+        debug_assert_eq!(z.len(), genes);
+        let max = eights(z, pad).fold(f32x8::splat(f32::NEG_INFINITY), |m, v| m.max(v * s));
+        let max = max.to_array().into_iter().fold(f32::NEG_INFINITY, f32::max);
+        let m = f32x8::splat(max);
+        // e = exp(scale z - max), and its sum.
+        let mut total = f32x8::ZERO;
+        map8(z, &mut e, pad, |v| {
+            let x = (v * s - m).exp();
+            total += x;
+            x
+        });
+        let total = total.reduce_add();
+        lse_sum += max as f64 + (total as f64).ln();
+        let w = 1.0 / total;
+        for (p, &x) in sum_p.iter_mut().zip(&e) {
+            *p += x * w;
+        }
+    }
+    let count = f32x8::splat(chunks.len() as f32);
+    let floor = f32x8::splat(FLOOR);
+    let mean_lse = f32x8::splat((lse_sum / chunks.len() as f64) as f32);
+    map8(&sum_p, &mut e, 1.0, |p| (p / count).max(floor).ln() + mean_lse);
+    e
+}
+
+fn mix_sigmoid(chunks: &[&[f32]], scale: f32) -> Vec<f32> {
+    let genes = chunks[0].len();
+    let mut p = vec![0f32; genes];
+    for z in chunks {
+        for (p, &x) in p.iter_mut().zip(z.iter()) {
+            *p += 1.0 / (1.0 + (-(x * scale)).exp());
+        }
+    }
+    let n = chunks.len() as f32;
+    p.into_iter()
+        .map(|p| {
+            let p = (p / n).clamp(FLOOR, 1.0 - 1e-7);
+            (p / (1.0 - p)).ln()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -105,27 +165,50 @@ mod tests {
         assert_eq!(back, all, "every gene in exactly one chunk");
     }
 
-    fn rows(t: &Tensor) -> Vec<Vec<f32>> {
-        let w = t.size()[1] as usize;
-        Vec::<f32>::try_from(t.contiguous().view([-1])).unwrap().chunks(w).map(<[f32]>::to_vec).collect()
+    fn mix(chunks: &[&[f32]], objective: Objective) -> Vec<f32> {
+        mix_rows(chunks, Affine { scale: None, offset: None }, objective)
     }
 
     #[test]
     fn single_rows_pass_through_and_mixtures_average_probabilities() {
-        // Input 0 owns row 0, input 1 rows 1-2, input 2 row 3.
-        let block = Tensor::from_slice(&[1.0f32, -2.0, 0.5, 0.0, 0.0, -100.0, -100.0, 0.0, 0.0, 3.0, 2.0, 1.0]).view([4, 3]);
-        let mixed = rows(&mix(&block, &[1, 2, 1], Objective::Multinomial));
-        assert_eq!(mixed[0], vec![1.0, -2.0, 0.5]);
-        assert_eq!(mixed[2], vec![3.0, 2.0, 1.0]);
+        let one = [1.0f32, -2.0, 0.5];
+        assert_eq!(mix(&[&one], Objective::Multinomial), one.to_vec());
         // softmax [0.5, 0.5, ~0] and [~0, 0.5, 0.5] mix to [0.25, 0.5, 0.25].
-        let lse = mixed[1].iter().map(|x| x.exp()).sum::<f32>().ln();
-        for (got, want) in mixed[1].iter().map(|x| (x - lse).exp()).zip([0.25f32, 0.5, 0.25]) {
+        let mixed = mix(&[&[0.0, 0.0, -100.0], &[-100.0, 0.0, 0.0]], Objective::Multinomial);
+        let lse = mixed.iter().map(|x| x.exp()).sum::<f32>().ln();
+        for (got, want) in mixed.iter().map(|x| (x - lse).exp()).zip([0.25f32, 0.5, 0.25]) {
             assert!((got - want).abs() < 1e-5, "{mixed:?}");
         }
         // Bernoulli: sigmoid 0.5 and ~1 mix to 0.75, logit ln 3.
-        let b = rows(&mix(&Tensor::from_slice(&[0.0f32, 40.0]).view([2, 1]), &[2], Objective::Bce));
-        assert!((b[0][0] - 3f32.ln()).abs() < 1e-5, "{b:?}");
-        // Nothing to mix: the block itself.
-        assert_eq!(rows(&mix(&block, &[1, 1, 1, 1], Objective::Multinomial)), rows(&block));
+        let b = mix(&[&[0.0], &[40.0]], Objective::Bce);
+        assert!((b[0] - 3f32.ln()).abs() < 1e-5, "{b:?}");
+    }
+
+    /// The mixture as libtorch computed it before (whole block, `softmax`, `logsumexp`, `log`),
+    /// against `mix_rows`: one chunk gives the same bits, several the same values to float
+    /// tolerance, over rows long enough for the eight-wide steps and a tail.
+    #[test]
+    fn mix_rows_agrees_with_libtorch() {
+        use tch::{Kind, Tensor};
+        let (scale, offset) = (0.105f32, -5.58f32);
+        let affine = Affine { scale: Some(scale), offset: Some(offset) };
+        tch::manual_seed(5);
+        let genes = 1_003;
+        let z = Tensor::randn([4, genes], (Kind::Float, tch::Device::Cpu)) * 40.0;
+        let rows: Vec<Vec<f32>> = (0..4).map(|i| Vec::<f32>::try_from(z.get(i)).unwrap()).collect();
+        let scaled = &z * scale as f64;
+        let want_one = Vec::<f32>::try_from(scaled.get(0) + offset as f64).unwrap();
+        assert_eq!(mix_rows(&[&rows[0]], affine, Objective::Multinomial), want_one, "one chunk: the same bits");
+        let lse = scaled.logsumexp([1].as_slice(), true);
+        let want = (scaled.softmax(1, Kind::Float).mean_dim([0].as_slice(), false, Kind::Float).clamp_min(FLOOR as f64).log()
+            + lse.mean(Kind::Float))
+            + offset as f64;
+        let want = Vec::<f32>::try_from(want).unwrap();
+        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let got = mix_rows(&refs, affine, Objective::Multinomial);
+        assert_eq!(got.len(), genes as usize);
+        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0f32, f32::max);
+        assert!(worst < 1e-5, "mixture differs from libtorch's by {worst} (relative)");
+        assert!(got.iter().all(|x| x.is_finite()));
     }
 }

@@ -64,6 +64,26 @@ impl Batch {
     }
 }
 
+/// Inference batches of at most this many rows take [`few_rows_linear`] through the last layer
+/// (training never does, so it computes exactly as before).
+const FEW_ROWS: i64 = 8;
+
+/// The last layer `x W^T + b` for a few rows, computed as `(W x^T + b)^T`. Why: for 2 to 8 rows
+/// libtorch's CPU GEMM (MKL) copies the whole `[V, 256]` weight (20 MB at V = 19,521) into
+/// its panel layout on every call (`perf`: that copy took 6x the cycles of the product in
+/// `genekg model bench`'s augment); with the weight as the left operand it is read in place.
+/// docs/model.md (Benchmarks) has the timings. The values agree to ~1e-6 (the sums run in
+/// another order); from 12 rows on MKL takes one path either way and the bits are equal, and
+/// batch prediction (hundreds of rows a pass) does not come here.
+fn few_rows_linear(layer: &nn::Linear, x: &Tensor) -> Tensor {
+    let xt = x.tr();
+    let out = match &layer.bs {
+        Some(b) => b.unsqueeze(1).addmm(&layer.ws, &xt),
+        None => layer.ws.matmul(&xt),
+    };
+    out.tr().contiguous()
+}
+
 pub struct Network {
     pub(crate) vs: nn::VarStore,
     config: ModelConfig,
@@ -157,11 +177,12 @@ impl Network {
 
     pub fn decode(&self, z: &Tensor, train: bool) -> Tensor {
         let mut h = z.shallow_clone();
+        let last = self.decoder.len() - 1;
         for (i, layer) in self.decoder.iter().enumerate() {
             if i > 0 {
                 h = self.hidden(h, train);
             }
-            h = layer.forward(&h);
+            h = if i == last && !train && h.size()[0] <= FEW_ROWS { few_rows_linear(layer, &h) } else { layer.forward(&h) };
         }
         h
     }

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tch::Tensor;
+use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, ModelDir};
 use super::comention::CoMention;
@@ -150,8 +150,7 @@ impl Gsfm {
         tch::no_grad(|| f(&guard))
     }
 
-    /// Copies each row out once: a `[B, V]` block is ~40 MB, and batch prediction reads
-    /// hundreds of them.
+    /// Copies each row of a 2-d tensor out once.
     fn rows(t: &Tensor) -> Vec<Vec<f32>> {
         let (b, w) = t.size2().expect("a 2-d output");
         let t = t.contiguous();
@@ -182,6 +181,8 @@ impl Gsfm {
         let item_item = self.item_item.as_ref().zip(config.item_item).filter(|_| parts.item_item);
         let gene_prior = self.gene_prior.as_ref().filter(|_| parts.gene_prior);
         let comention = self.comention.as_ref().filter(|_| parts.comention);
+        let (first_col, genes) = (first as usize, self.vocab.gene_count());
+        let affine = mixture::Affine { scale: config.logit_scale.map(|s| s as f32), offset: config.logit_offset.map(|o| o as f32) };
         let mut out = Vec::with_capacity(sets.len());
         let mut next = 0;
         while next < sets.len() {
@@ -198,29 +199,38 @@ impl Gsfm {
                 rows.extend(parts);
                 next += 1;
             }
-            let mut block = self.with_network(|net| {
-                let mut chunks = net.forward(&Batch::new(&rows), false).narrow(1, first, self.vocab.gene_count() as i64);
-                // The calibration's scale was fitted on whole inputs, so each chunk is scaled
-                // before the mixture; the offset is a shift, which the mixture keeps.
-                if let Some(scale) = config.logit_scale {
-                    chunks *= scale;
-                }
-                mixture::mix(&chunks, &parts_per_set, config.objective)
-            });
-            if let Some(offset) = config.logit_offset {
-                block += offset;
+            // The lock is held for the forward pass only: the rest is plain Rust on the block.
+            let block = self.with_network(|net| net.forward(&Batch::new(&rows), false).to_device(Device::Cpu).contiguous());
+            let width = block.size()[1] as usize;
+            let data = cpu_floats(&block);
+            let mut starts = Vec::with_capacity(parts_per_set.len());
+            let mut row = 0;
+            for &n in &parts_per_set {
+                starts.push(row);
+                row += n;
             }
-            let mut block = Self::rows(&block);
-            if let Some((ii, c)) = item_item {
-                block.par_iter_mut().zip(&inputs).for_each(|(row, input)| ii.blend(row, input, c.weight));
-            }
-            if let Some(prior) = gene_prior {
-                block.par_iter_mut().for_each(|row| prior.add_to(row));
-            }
-            if let Some(c) = comention {
-                block.par_iter_mut().zip(&inputs).for_each(|(row, input)| c.add_to(row, input));
-            }
-            out.extend(block);
+            // Each input is answered in one go while its rows are in cache: the chunk mixture
+            // (`mixture.rs`), then the gene-to-gene path, the prior and the co-mention term.
+            let answered: Vec<Vec<f32>> = (0..parts_per_set.len())
+                .into_par_iter()
+                .map(|i| {
+                    let chunks: Vec<&[f32]> = (starts[i]..starts[i] + parts_per_set[i])
+                        .map(|r| &data[r * width + first_col..r * width + first_col + genes])
+                        .collect();
+                    let mut row = mixture::mix_rows(&chunks, affine, config.objective);
+                    if let Some((ii, c)) = item_item {
+                        ii.blend(&mut row, &inputs[i], c.weight);
+                    }
+                    if let Some(prior) = gene_prior {
+                        prior.add_to(&mut row);
+                    }
+                    if let Some(c) = comention {
+                        c.add_to(&mut row, &inputs[i]);
+                    }
+                    row
+                })
+                .collect();
+            out.extend(answered);
         }
         out
     }
@@ -294,22 +304,35 @@ impl Gsfm {
         // `<unk>` column, which shifts every logit, so a gene the model cannot read would change
         // its answer (MCM6's logit fell from 150 to 121 when LOC100128288 was added).
         let logits = self.logits(&[&used]).pop().expect("one set in, one row out");
-        let input: std::collections::HashSet<u32> = used.iter().copied().collect();
+        // Input genes marked by gene column, rather than a hash-set lookup per vocabulary gene.
+        let mut input = vec![false; logits.len()];
+        for c in Vocab::gene_indices(&self.vocab.encode(&used)) {
+            input[c] = true;
+        }
         let scored = self
             .vocab
             .genes()
             .iter()
             .zip(logits)
-            .filter(|(&g, _)| g != 0)
-            .map(|(&entrez, logit)| ScoredGene {
-                entrez,
-                logit,
-                probability: self.probability(logit),
-                input: input.contains(&entrez),
-            })
+            .zip(input)
+            .filter(|((&g, _), _)| g != 0)
+            .map(|((&entrez, logit), input)| ScoredGene { entrez, logit, probability: self.probability(logit), input })
             .collect();
         Ok(Augmented { genes: scored, used, unknown })
     }
+}
+
+/// A CPU float tensor's values in place, without copying them out: batch prediction reads
+/// hundreds of ~40 MB logit blocks, and a copy of each cost as much as reading it.
+fn cpu_floats(t: &Tensor) -> &[f32] {
+    assert!(t.device() == Device::Cpu && t.kind() == Kind::Float && t.is_contiguous(), "a contiguous f32 CPU tensor");
+    let n = t.numel();
+    if n == 0 {
+        return &[];
+    }
+    // SAFETY: the tensor is contiguous f32 on the CPU, so its storage holds `n` floats from
+    // `data_ptr`; the slice borrows `t`, which keeps the storage alive and is not written.
+    unsafe { std::slice::from_raw_parts(t.data_ptr() as *const f32, n) }
 }
 
 #[cfg(test)]
