@@ -138,13 +138,13 @@ impl CoMention {
     /// Adds the term to a logit row over the gene columns, for the genes outside `input`.
     pub fn add_to(&self, row: &mut [f32], input: &[usize]) {
         debug_assert_eq!(row.len(), self.rows.len());
-        let c = self.scores(input);
-        let mut skip = vec![false; row.len()];
+        // Input genes get no term: zeroing their scores drops them without a second mask.
+        let mut c = self.scores(input);
         for &x in input {
-            skip[x] = true;
+            c[x] = 0.0;
         }
-        for (y, (x, c)) in row.iter_mut().zip(c).enumerate() {
-            if c > 0.0 && !skip[y] {
+        for (x, c) in row.iter_mut().zip(c) {
+            if c > 0.0 {
                 *x += self.config.term(c);
             }
         }
