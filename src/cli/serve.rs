@@ -38,7 +38,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GENEKG_RATE_LIMIT", default_value_t = 0)]
     rate_limit: u32,
     /// GraphQL query texts whose last cost (`x-query-cost`) reached this run off the HTTP
-    /// workers, on the bulk lane at a lower priority; 0 turns the lane off.
+    /// workers, on the bulk lane (its own threads); 0 turns the lane off.
     #[arg(long, env = "GENEKG_BULK_COST", default_value_t = crate::http::bulk::DEFAULT_MIN_COST)]
     bulk_cost: usize,
     /// Nice value (0-19) of the bulk lane's threads.
