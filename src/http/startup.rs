@@ -128,10 +128,11 @@ fn run(listener: TcpListener, settings: &ServerSettings, live: Arc<LiveState>) -
 }
 
 /// HTTP workers when none are configured: four per core. Each worker is one thread running its
-/// requests' futures in turn, so a request that computes for a while (a 500-row predictions
-/// page renders for ~10 ms) delays every request queued on its worker; with more threads than
-/// cores the kernel time-slices them instead. In the load mix on 2 cores, 8 workers instead of
-/// 2 took the gene page's p99 from 81 ms to 36 ms (README, Performance).
+/// requests' futures in turn, so a request that computes for a while delays every request
+/// queued on its worker; with more threads than cores the kernel time-slices them instead. In
+/// the load mix on 2 cores, 8 workers instead of 2 took the gene page's p99 from 81 ms to 36 ms
+/// (README, Performance); 32 did not help further. Large answers (a 500-row predictions page
+/// renders for ~6 ms of CPU) now leave the workers altogether (`bulk`).
 fn default_workers() -> usize {
     4 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
