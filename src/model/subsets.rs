@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use super::eval::coverage::z_row as z_scores;
+
 /// A library's sets, indexed by gene, for finding the sets inside a gene list.
 pub struct SubSets {
     /// Sorted, distinct genes of each set (sets of fewer than `min_size` genes left out,
@@ -179,17 +181,6 @@ impl Rule {
             })
             .collect()
     }
-}
-
-/// `row` standardised: mean 0, standard deviation 1 (a constant row becomes zeros).
-pub fn z_scores(row: &[f32]) -> Vec<f32> {
-    let n = row.len().max(1) as f64;
-    let mean = row.iter().map(|&x| x as f64).sum::<f64>() / n;
-    let sd = (row.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
-    if sd <= 0.0 || !sd.is_finite() {
-        return vec![0.0; row.len()];
-    }
-    row.iter().map(|&x| ((x as f64 - mean) / sd) as f32).collect()
 }
 
 #[cfg(test)]
