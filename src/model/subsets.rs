@@ -110,7 +110,7 @@ fn is_subset(a: &[u32], b: &[u32]) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
-    /// The list's own z-score (no sub-sets).
+    /// The list's own score, as served (no sub-sets).
     Own,
     /// The largest z-score of the list and its sub-sets: a gene counts if it belongs with any.
     Max,
