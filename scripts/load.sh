@@ -11,9 +11,12 @@
 #   serves while it runs; this load's requests/s, p50/p99 and errors do (issue 16's goal).
 #
 # Usage: scripts/load.sh [--data-dir data] [--duration 60] [--connections 64] [--page-connections 16]
-#                        [--json FILE] [--only TYPE]
+#                        [--json FILE] [--only TYPE] [--exclude TYPE,TYPE]
 # --only sends one query type (e.g. gene_page) instead of the mix, for that query's own figure,
-# with no gene-page load beside it. --page-connections 0 leaves the gene-page load out.
+# with no gene-page load beside it. --exclude leaves the named types out of the mix (to find
+# which of them the others wait for). --page-connections 0 leaves the gene-page load out.
+# The probe also times GET /healthz (row `healthz`, not part of the mix): the floor, what any
+# request waits beside the load before the server does its own work.
 # GENEKG_BIN overrides the binary (default: the release build). The data dir must hold the
 # store, model and index (`scripts/run.sh` makes them); the store is copied, so a server running
 # on it is not disturbed. Explanations use the template (GENEKG_LLM=none): the LLM's latency is
@@ -27,6 +30,7 @@ CONNECTIONS=64
 PAGE_CONNECTIONS=""
 JSON=""
 ONLY=""
+EXCLUDE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --data-dir) DATA="$2"; shift 2 ;;
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --page-connections) PAGE_CONNECTIONS="$2"; shift 2 ;;
     --json) JSON="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
+    --exclude) EXCLUDE="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -124,6 +129,12 @@ if [ -n "$ONLY" ]; then
   grep "^$ONLY " "$work/q/types" >"$work/q/only" || { echo "no query type $ONLY" >&2; exit 2; }
   mv "$work/q/only" "$work/q/types"
 fi
+for name in ${EXCLUDE//,/ }; do
+  grep -q "^$name " "$work/q/types" || { echo "--exclude: no query type $name" >&2; exit 2; }
+  grep -v "^$name " "$work/q/types" >"$work/q/kept" || true
+  mv "$work/q/kept" "$work/q/types"
+done
+[ -s "$work/q/types" ] || { echo "no query type left to send" >&2; exit 2; }
 
 # Every query must answer without errors before the run: a broken query is not a load figure.
 while read -r name _; do
@@ -184,16 +195,19 @@ sleep 1
 python3 - "$work" "$BASE" <<'EOF' &
 import http.client, multiprocessing, os, sys, time, urllib.parse
 work, base = sys.argv[1], urllib.parse.urlparse(sys.argv[2])
-names = [line.split()[0] for line in open(os.path.join(work, "q", "types"))]
+names = [line.split()[0] for line in open(os.path.join(work, "q", "types"))] + ["healthz"]
 def probe(name):
-    body = open(os.path.join(work, "q", name + ".json"), "rb").read()
+    body = None if name == "healthz" else open(os.path.join(work, "q", name + ".json"), "rb").read()
     conn = None
     with open(os.path.join(work, "lat." + name), "a") as out:
         while not os.path.exists(os.path.join(work, "stop")):
             try:
                 conn = conn or http.client.HTTPConnection(base.hostname, base.port, timeout=30)
                 t0 = time.perf_counter()
-                conn.request("POST", "/graphql", body, {"content-type": "application/json"})
+                if body is None:
+                    conn.request("GET", "/healthz")
+                else:
+                    conn.request("POST", "/graphql", body, {"content-type": "application/json"})
                 conn.getresponse().read()
                 out.write(f"{time.perf_counter() - t0}\n")
             except (OSError, http.client.HTTPException):
@@ -230,8 +244,7 @@ def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round((len(xs) - 1) * p))]
 types = {}
-for line in open(os.path.join(work, "q", "types")):
-    name = line.split()[0]
+for name in [line.split()[0] for line in open(os.path.join(work, "q", "types"))] + ["healthz"]:
     path = os.path.join(work, "lat." + name)
     ms = [float(x) * 1000 for x in open(path).read().split()] if os.path.exists(path) else []
     if ms:

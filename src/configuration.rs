@@ -55,6 +55,8 @@ pub struct ServerSettings {
     pub request_timeout: std::time::Duration,
     /// Requests each client address may make; none by default (see [`RateLimit`]).
     pub rate_limit: Option<RateLimit>,
+    /// Which GraphQL requests run off the HTTP workers, and at what priority (`http::bulk`).
+    pub bulk: crate::http::bulk::BulkSettings,
 }
 
 /// A per-client-address request budget: `per_second` sustained, bursts of up to `burst`.
@@ -91,6 +93,7 @@ impl Default for ServerSettings {
             // runs long ends in its template fallback, not in TIMEOUT.
             request_timeout: std::time::Duration::from_secs(120),
             rate_limit: None,
+            bulk: crate::http::bulk::BulkSettings::default(),
         }
     }
 }

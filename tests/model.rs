@@ -11,6 +11,7 @@ use genekg::model::eval::{self, baselines, cases, Method};
 use genekg::model::predictions::{self, PredictionOptions};
 use genekg::model::train::{train, TrainOptions};
 use genekg::model::config::ItemItemConfig;
+use genekg::model::subsets::{Rule, SubSets};
 use genekg::model::{checkpoint, item_item, Gsfm, ModelConfig, ModelError, Objective, Recipe, TrainConfig};
 use genekg::store::Store;
 
@@ -60,6 +61,38 @@ fn training_learns_generalises_and_round_trips() {
     assert!(auroc > 0.7, "median held-out AUROC {auroc}");
     let random = eval::holdout(&gsfm, Some(&baselines::Random { seed: 1 }), Method::Random, &bp, false);
     assert!((random.median_auroc.unwrap() - 0.5).abs() < 0.05);
+
+    // The hierarchy lever's harness (`eval holdout --sub-set-rules`): a term's genes as input,
+    // the rest of a stored set holding it as held out, so terms have sub-sets in the store.
+    // Its `own` rule is exactly the served `gsfm` score; the other rules read the sub-sets.
+    let go_bp = store.library_sets("GO_BP").unwrap();
+    let nested: Vec<cases::Case> = go_bp
+        .iter()
+        .filter(|s| s.genes.len() >= 10)
+        .filter_map(|s| {
+            let parent = go_bp.iter().filter(|p| p.genes.len() >= s.genes.len() + 5 && s.genes.iter().all(|g| p.genes.binary_search(g).is_ok())).min_by_key(|p| p.genes.len())?;
+            let held_out = parent.genes.iter().copied().filter(|g| s.genes.binary_search(g).is_err()).collect();
+            Some(cases::Case { id: format!("GO_BP:{}", s.term), input: s.genes.clone(), held_out })
+        })
+        .collect();
+    let vocab: std::collections::HashSet<u32> = gsfm.vocab().iter().copied().collect();
+    let index: std::collections::HashMap<String, SubSets> =
+        [("GO_BP".to_string(), SubSets::new(go_bp.iter().map(|s| s.genes.as_slice()), |g| vocab.contains(&g), 5))].into();
+    let (by_rule, counts) = eval::holdout_by_sub_sets(&gsfm, &nested, &index, &[Rule::Own, Rule::Max, Rule::LogitSoftMax], true, true);
+    let served = eval::holdout(&gsfm, None, Method::Gsfm, &nested, true);
+    assert!(served.cases >= 20, "{} nested cases", served.cases);
+    assert_eq!(by_rule[0].1.median_auroc, served.median_auroc);
+    let with_sub_sets: Vec<&str> = counts.iter().filter(|c| c.2 > 0).map(|c| c.0.as_str()).collect();
+    assert!(with_sub_sets.len() >= 5, "{} of {} cases have sub-sets", with_sub_sets.len(), counts.len());
+    for (rule, summary) in &by_rule[1..] {
+        let moved = summary.per_case.iter().zip(&served.per_case).filter(|(r, s)| r.auroc != s.auroc).count();
+        assert!(moved > 0, "{rule:?} changed no case");
+        for (r, s) in summary.per_case.iter().zip(&served.per_case) {
+            if !with_sub_sets.contains(&r.id.as_str()) {
+                assert_eq!(r.auroc, s.auroc, "{rule:?} moved {} without sub-sets", r.id);
+            }
+        }
+    }
 
     // Save/load: re-saving the loaded model and loading it again gives identical logits.
     let again = tmp.path().join("copy");

@@ -52,6 +52,16 @@ pub enum EvalCommand {
         /// this TSV, for fitting combinations outside genekg (scripts/dev/levers.sh).
         #[arg(long)]
         features_out: Option<PathBuf>,
+        /// Instead of the methods: score the model with each rule that also reads the case's
+        /// sub-sets (the maximal sets of its library inside its input; `model::subsets`) and
+        /// print each rule's summary and each case's sub-set count as JSON (docs/model.md,
+        /// "Levers measured").
+        #[arg(long, value_enum, value_delimiter = ',')]
+        sub_set_rules: Option<Vec<crate::model::subsets::Rule>>,
+        /// With `--sub-set-rules`: every set of the library inside the input, not only the
+        /// maximal ones.
+        #[arg(long, requires = "sub_set_rules")]
+        all_sub_sets: bool,
     },
     /// Reliability of the model's probabilities: predicted against observed rate of held-out
     /// members per probability bin (docs/model.md). By default on the sets the model's recipe
@@ -423,7 +433,7 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        EvalCommand::Holdout { cases: path, method, model, libraries, json, per_case, save, threads, features_out } => {
+        EvalCommand::Holdout { cases: path, method, model, libraries, json, per_case, save, threads, features_out, sub_set_rules, all_sub_sets } => {
             crate::model::limit_threads(threads);
             rayon::ThreadPoolBuilder::new().num_threads(threads.max(1) as usize).build_global().ok();
             let store = ctx.open_store()?;
@@ -479,6 +489,21 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 eval::features::write(&gsfm, &c, &f, &file.cases, FEATURE_NEGATIVES, &mut out)?;
                 std::io::Write::flush(&mut out)?;
                 eprintln!("features written to {}", path.display());
+                return Ok(());
+            }
+            if let Some(rules) = sub_set_rules {
+                let vocab: std::collections::HashSet<u32> = gsfm.vocab().iter().copied().filter(|&g| g != 0).collect();
+                let mut index = HashMap::new();
+                for lib in &case_libs {
+                    let sets = library_sets(&store, lib)?;
+                    index.insert(lib.to_string(), crate::model::subsets::SubSets::new(sets.iter().map(|s| s.genes.as_slice()), |g| vocab.contains(&g), eval::MIN_KNOWN_PER_SIDE));
+                }
+                let started = std::time::Instant::now();
+                let (by_rule, counts) = eval::holdout_by_sub_sets(&gsfm, &file.cases, &index, &rules, !all_sub_sets, per_case);
+                eprintln!("scored {} cases under {} rules in {:.1}s", counts.len(), rules.len(), started.elapsed().as_secs_f64());
+                let rules: Vec<serde_json::Value> = by_rule.into_iter().map(|(r, s)| serde_json::json!({ "rule": r, "summary": s })).collect();
+                let counts: Vec<serde_json::Value> = counts.into_iter().map(|(id, n, k)| serde_json::json!({ "id": id, "input_known": n, "sub_sets": k })).collect();
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "rules": rules, "cases": counts }))?);
                 return Ok(());
             }
             let mut summaries = Vec::new();

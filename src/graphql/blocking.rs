@@ -222,7 +222,7 @@ impl Drop for Queued<'_> {
 /// Lowers the calling thread's CPU priority to `nice` (Linux: nice is per thread; a process
 /// already at a higher nice keeps it). Where that fails or is not supported, the pool still
 /// bounds how many cores heavy work takes.
-fn lower_priority(nice: i32) {
+pub(crate) fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: plain system calls on the calling thread's own id.

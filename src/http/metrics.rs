@@ -62,6 +62,11 @@ impl HttpMetrics {
         Self { registry, requests, latency }
     }
 
+    /// The bulk lane's count (`http::bulk`).
+    pub fn register_bulk(&mut self, lane: &super::bulk::BulkLane) {
+        self.registry.register("bulk_requests", "GraphQL requests run on the bulk lane, off the HTTP workers", lane.requests.clone());
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let labels = vec![
             ("method".to_string(), method.to_string()),

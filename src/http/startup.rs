@@ -9,6 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, Compress, Condition};
 use actix_web::{http::header, web, App, HttpServer};
 
+use super::bulk::BulkLane;
 use super::metrics::HttpMetrics;
 use super::limits::{self, RateLimiter};
 use super::{routes, telemetry};
@@ -74,7 +75,10 @@ fn cors(origins: &[String]) -> Cors {
 fn run(listener: TcpListener, settings: &ServerSettings, live: Arc<LiveState>) -> std::io::Result<Server> {
     // Each request brings its state (see `live`), so the schema holds none.
     let schema = web::Data::new(stateless_schema());
-    let metrics = web::Data::new(HttpMetrics::new(&live.current()));
+    let bulk = web::Data::new(BulkLane::new(settings.bulk)?);
+    let mut metrics = HttpMetrics::new(&live.current());
+    metrics.register_bulk(&bulk);
+    let metrics = web::Data::new(metrics);
     let state = web::Data::from(live);
     let mutations = web::Data::new(settings.mutations.clone());
     let timeout = web::Data::new(routes::RequestTimeout(settings.request_timeout));
@@ -92,6 +96,7 @@ fn run(listener: TcpListener, settings: &ServerSettings, live: Arc<LiveState>) -
             .app_data(metrics.clone())
             .app_data(mutations.clone())
             .app_data(timeout.clone())
+            .app_data(bulk.clone())
             .app_data(web::PayloadConfig::new(limits::MAX_BODY_BYTES));
         if let Some(limiter) = &limiter {
             app = app.app_data(limiter.clone());
@@ -123,10 +128,11 @@ fn run(listener: TcpListener, settings: &ServerSettings, live: Arc<LiveState>) -
 }
 
 /// HTTP workers when none are configured: four per core. Each worker is one thread running its
-/// requests' futures in turn, so a request that computes for a while (a 500-row predictions
-/// page renders for ~10 ms) delays every request queued on its worker; with more threads than
-/// cores the kernel time-slices them instead. In the load mix on 2 cores, 8 workers instead of
-/// 2 took the gene page's p99 from 81 ms to 36 ms (README, Performance).
+/// requests' futures in turn, so a request that computes for a while delays every request
+/// queued on its worker; with more threads than cores the kernel time-slices them instead. In
+/// the load mix on 2 cores, 8 workers instead of 2 took the gene page's p99 from 81 ms to 36 ms
+/// (README, Performance); 32 did not help further. Large answers (a 500-row predictions page
+/// renders for ~6 ms of CPU) now leave the workers altogether (`bulk`).
 fn default_workers() -> usize {
     4 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

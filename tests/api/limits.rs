@@ -360,3 +360,72 @@ async fn a_panic_in_the_explanation_stream_reaches_the_client_as_internal_with_t
     assert_eq!(events.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(), ["template", "done"]);
     still_serves(&app).await;
 }
+
+/// A page large enough for the bulk lane at its default bar, answerable from the fixture store.
+const SET_PAGE: &str = r#"{ geneSets(first: 500) { totalCount nodes { id name } } }"#;
+
+#[tokio::test]
+async fn a_large_answer_runs_on_the_bulk_lane_from_its_query_texts_second_request_on() {
+    let app = spawn_app().await;
+    let first = app.post(&json!({ "query": SET_PAGE })).await;
+    let cost: usize = first.headers()["x-query-cost"].to_str().unwrap().parse().unwrap();
+    assert!(cost >= genekg::http::bulk::DEFAULT_MIN_COST, "the page costs {cost}, under the lane's bar");
+    let first: Value = first.json().await.unwrap();
+    assert!(first["errors"].is_null(), "{first}");
+    assert!(first["data"]["geneSets"]["nodes"].as_array().unwrap().len() > 10, "{first}");
+    assert_eq!(metric(&app, "genekg_bulk_requests_total").await, 0.0, "a text's first request runs on the worker");
+    // Light queries stay on the workers however often they come.
+    for _ in 0..3 {
+        still_serves(&app).await;
+    }
+    assert_eq!(metric(&app, "genekg_bulk_requests_total").await, 0.0);
+    let again = app.query(SET_PAGE).await;
+    assert_eq!(metric(&app, "genekg_bulk_requests_total").await, 1.0);
+    assert_eq!(again, first, "the lane answers as the worker did");
+    // Other variables, same text: the lane too.
+    let body = app.query_with(SET_PAGE, json!({ "unused": 1 })).await;
+    assert_eq!(body, first);
+    assert_eq!(metric(&app, "genekg_bulk_requests_total").await, 2.0);
+}
+
+#[tokio::test]
+async fn switched_off_the_bulk_lane_takes_nothing() {
+    let app = spawn_app_with_settings(|s| s.bulk.min_cost = None).await;
+    for _ in 0..2 {
+        let body = app.query(SET_PAGE).await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    assert_eq!(metric(&app, "genekg_bulk_requests_total").await, 0.0);
+}
+
+#[tokio::test]
+async fn on_the_bulk_lane_a_panic_answers_internal_with_the_request_id_and_a_timeout_answers_timeout() {
+    // Every query text goes to the lane from its second request on.
+    let app = spawn_app_with_settings(|s| {
+        s.bulk.min_cost = Some(1);
+        s.request_timeout = Duration::from_millis(500);
+    })
+    .await;
+    still_serves(&app).await;
+    app.state.faults.panic_next_request();
+    let res = app.post(&json!({ "query": GENE })).await;
+    assert_eq!(res.status().as_u16(), 500);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["INTERNAL"]);
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], request_id.as_str());
+    assert_eq!(metric(&app, "genekg_bulk_requests_total").await, 1.0, "the panicking request ran on the lane");
+    still_serves(&app).await;
+
+    let body = app.query(ENRICH).await;
+    assert_eq!(body["data"]["enrich"]["genesUsed"], 3, "{body}");
+    let hold = app.state.faults.hold_next_blocking_job();
+    let res = app.post(&json!({ "query": ENRICH })).await;
+    assert_eq!(res.status().as_u16(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["TIMEOUT"]);
+    drop(hold);
+    let body = app.query(ENRICH).await;
+    assert_eq!(body["data"]["enrich"]["genesUsed"], 3, "{body}");
+    assert_eq!(metric(&app, "genekg_bulk_requests_total").await, 4.0);
+}

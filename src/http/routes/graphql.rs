@@ -9,6 +9,7 @@ use async_graphql_actix_web::GraphQLResponse;
 
 use crate::configuration::MutationPolicy;
 use crate::graphql::limits::MAX_BATCH_OPERATIONS;
+use crate::http::bulk::BulkLane;
 use crate::http::LiveState;
 use crate::graphql::{self, AppState, ErrorCode, GenekgSchema, ReadOnlyRequest, RequestId};
 use crate::http::limits;
@@ -50,6 +51,7 @@ async fn run(
     batch: BatchRequest,
     read_only: Option<ReadOnlyRequest>,
     timeout: RequestTimeout,
+    bulk: &BulkLane,
 ) -> HttpResponse {
     if let BatchRequest::Batch(ops) = &batch {
         if ops.is_empty() {
@@ -61,9 +63,22 @@ async fn run(
     }
     let request_id = http.extensions().get::<RequestId>().cloned();
     let id = request_id.as_ref().map(|r| r.0.clone());
-    // A panic ends in `telemetry::observe`, as for every route.
-    match tokio::time::timeout(timeout.0, graphql::execute(schema, state, batch, read_only, request_id)).await {
-        Ok(response) => GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body(),
+    // Large answers run on the bulk lane, off this worker (see `http::bulk`).
+    let key = bulk.key(&batch);
+    let executed = async {
+        if bulk.takes(key.as_deref()) {
+            let (schema, state) = (schema.clone(), state.clone());
+            bulk.run(async move { graphql::execute(&schema, &state, batch, read_only, request_id).await }).await
+        } else {
+            graphql::execute(schema, state, batch, read_only, request_id).await
+        }
+    };
+    // A panic ends in `telemetry::observe`, as for every route (the lane resumes its panics).
+    match tokio::time::timeout(timeout.0, executed).await {
+        Ok(response) => {
+            bulk.remember(key, &response);
+            GraphQLResponse::from(response).respond_to(&http).map_into_boxed_body()
+        }
         Err(_) => {
             tracing::warn!(limit_secs = timeout.0.as_secs_f64(), "GraphQL request timed out");
             limits::timed_out(timeout.0, id.as_deref())
@@ -93,6 +108,7 @@ pub async fn graphql_post(
     live: web::Data<LiveState>,
     mutations: web::Data<MutationPolicy>,
     timeout: web::Data<RequestTimeout>,
+    bulk: web::Data<BulkLane>,
 ) -> HttpResponse {
     let state = live.current();
     let body = match body {
@@ -104,7 +120,7 @@ pub async fn graphql_post(
     let authorization = http.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let read_only = mutation_refusal(&mutations, authorization);
     match parse_post(&http, &body) {
-        Ok(batch) => run(http, &schema, &state, batch, read_only, **timeout).await,
+        Ok(batch) => run(http, &schema, &state, batch, read_only, **timeout, &bulk).await,
         Err(message) => bad_request(message),
     }
 }
@@ -115,10 +131,11 @@ pub async fn graphql_get(
     schema: web::Data<GenekgSchema>,
     live: web::Data<LiveState>,
     timeout: web::Data<RequestTimeout>,
+    bulk: web::Data<BulkLane>,
 ) -> HttpResponse {
     let state = live.current();
     match async_graphql::http::parse_query_string(http.query_string()) {
-        Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), Some(ReadOnlyRequest::Get), **timeout).await,
+        Ok(request) => run(http, &schema, &state, BatchRequest::Single(request), Some(ReadOnlyRequest::Get), **timeout, &bulk).await,
         Err(e) => bad_request(format!("not a GraphQL request: {e}")),
     }
 }

@@ -305,7 +305,8 @@ pub fn evaluate(
     out
 }
 
-fn z_row(row: &[f32]) -> Vec<f32> {
+/// `row` standardised: mean 0, standard deviation 1 (a constant row becomes zeros).
+pub(crate) fn z_row(row: &[f32]) -> Vec<f32> {
     let n = row.len().max(1) as f64;
     let mean = row.iter().map(|&x| x as f64).sum::<f64>() / n;
     let sd = (row.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n)

@@ -232,3 +232,69 @@ pub fn save_summaries(
     let path = model_dir.join(EVALUATION_FILE);
     std::fs::write(&path, serde_json::to_vec_pretty(&all)?).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }
+
+/// Cases scored under each sub-set rule (`subsets.rs`): per rule, the summary; beside them, how
+/// many sub-sets each kept case had. A case's sub-sets are the maximal sets of its own library
+/// (`index` by library name, the part of the case id before the first `:`) strictly inside its
+/// input (`maximal`; else every set inside it); the model answers the input and each sub-set
+/// with every part, and each rule combines the rows over the case's candidates.
+pub fn holdout_by_sub_sets(
+    model: &Gsfm,
+    cases: &[Case],
+    index: &HashMap<String, crate::model::subsets::SubSets>,
+    rules: &[crate::model::subsets::Rule],
+    maximal: bool,
+    keep_per_case: bool,
+) -> (Vec<(crate::model::subsets::Rule, Summary)>, Vec<(String, usize, usize)>) {
+    let prepared = prepare_cases(model, cases);
+    let column_of: HashMap<u32, usize> = model.vocab().iter().enumerate().map(|(i, &g)| (g, i)).collect();
+    let mut results: Vec<Vec<CaseResult>> = vec![Vec::new(); rules.len()];
+    let mut counts = Vec::new();
+    // A few cases at a time, so the rows of their sub-sets stay within a couple of inference batches.
+    let mut start = 0;
+    while start < prepared.len() {
+        let mut end = start;
+        let mut rows = 0;
+        let mut subs_of: Vec<Vec<&[u32]>> = Vec::new();
+        while end < prepared.len() && (rows < INFERENCE_BATCH || end == start) {
+            let p = &prepared[end];
+            let library = cases[p.case].id.split_once(':').map(|(l, _)| l).unwrap_or("");
+            let subs = index.get(library).map(|ix| ix.within(&p.input, maximal)).unwrap_or_default();
+            rows += 1 + subs.len();
+            subs_of.push(subs);
+            end += 1;
+        }
+        let chunk = &prepared[start..end];
+        let mut inputs: Vec<&[u32]> = Vec::with_capacity(rows);
+        for (p, subs) in chunk.iter().zip(&subs_of) {
+            inputs.push(p.input.as_slice());
+            inputs.extend(subs.iter().copied());
+        }
+        let logits = model.logits(&inputs);
+        let mut at = 0;
+        let mut per_case = Vec::with_capacity(chunk.len());
+        for subs in &subs_of {
+            per_case.push((at, subs.len()));
+            at += 1 + subs.len();
+        }
+        let scored: Vec<Vec<CaseResult>> = chunk
+            .par_iter()
+            .zip(per_case.par_iter())
+            .map(|(p, &(at, n))| {
+                let over_candidates = |row: &Vec<f32>| p.candidates.iter().map(|g| row[column_of[g]]).collect::<Vec<f32>>();
+                let own = over_candidates(&logits[at]);
+                let subs: Vec<Vec<f32>> = logits[at + 1..at + 1 + n].iter().map(over_candidates).collect();
+                rules.iter().map(|r| result(&cases[p.case], p.input.len(), &r.combine(&own, &subs), &p.positive)).collect()
+            })
+            .collect();
+        for (p, (by_rule, subs)) in chunk.iter().zip(scored.into_iter().zip(&subs_of)) {
+            counts.push((cases[p.case].id.clone(), p.input.len(), subs.len()));
+            for (k, r) in by_rule.into_iter().enumerate() {
+                results[k].push(r);
+            }
+        }
+        start = end;
+    }
+    let summaries = rules.iter().zip(results).map(|(&r, res)| (r, summarise(Method::Gsfm, cases.len(), res, keep_per_case))).collect();
+    (summaries, counts)
+}
