@@ -39,10 +39,10 @@ pub struct ServeArgs {
     rate_limit: u32,
     /// GraphQL query texts whose last cost (`x-query-cost`) reached this run off the HTTP
     /// workers, on the bulk lane (its own threads); 0 turns the lane off.
-    #[arg(long, env = "GENEKG_BULK_COST", default_value_t = crate::http::bulk::DEFAULT_MIN_COST)]
+    #[arg(long, env = "GENEKG_BULK_COST", default_value_t = crate::configuration::BULK_DEFAULT_MIN_COST)]
     bulk_cost: usize,
     /// Nice value (0-19) of the bulk lane's threads.
-    #[arg(long, env = "GENEKG_BULK_NICE", default_value_t = crate::http::bulk::DEFAULT_NICE,
+    #[arg(long, env = "GENEKG_BULK_NICE", default_value_t = crate::configuration::BULK_DEFAULT_NICE,
           value_parser = clap::value_parser!(i32).range(0..=19))]
     bulk_nice: i32,
     #[command(flatten)]
@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             per_second: args.rate_limit,
             burst: args.rate_limit.saturating_mul(2),
         }),
-        bulk: crate::http::bulk::BulkSettings { min_cost: (args.bulk_cost > 0).then_some(args.bulk_cost), nice: args.bulk_nice },
+        bulk: crate::configuration::BulkSettings { min_cost: (args.bulk_cost > 0).then_some(args.bulk_cost), nice: args.bulk_nice },
         ..ServerSettings::default()
     };
     actix_web::rt::System::new().block_on(async {

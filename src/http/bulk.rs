@@ -25,31 +25,7 @@ use std::sync::Mutex;
 use async_graphql::{BatchRequest, BatchResponse};
 use prometheus_client::metrics::counter::Counter;
 
-/// How the bulk lane is set up (`genekg serve --bulk-cost`, `--bulk-nice`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BulkSettings {
-    /// Query texts whose last cost was at least this run on the lane; `None` turns it off.
-    pub min_cost: Option<usize>,
-    /// Nice value of the lane's threads (0 to 19); 0, the workers' own, by default.
-    pub nice: i32,
-}
-
-/// Default [`BulkSettings::min_cost`]: above every light query of the dashboard (the gene page
-/// costs 232, a gene lookup under 30), below its pages of hundreds of rows (augment's 200 rows
-/// 2,200; a 500-row functions page 7,501) and an enrichment of two libraries (1,250).
-pub const DEFAULT_MIN_COST: usize = 1_000;
-
-/// Default [`BulkSettings::nice`]: the workers' own. Leaving the workers is what helps: in
-/// `scripts/load.sh` the gene page beside the mix had the same p99 (17.9 ms) with the lane at
-/// nice 0 and at nice 5, while at nice 5 the 500-row pages waited 160 ms at p50 instead of
-/// 34 ms and the mix served fewer requests (README, "The gene page inside the mix").
-pub const DEFAULT_NICE: i32 = 0;
-
-impl Default for BulkSettings {
-    fn default() -> Self {
-        Self { min_cost: Some(DEFAULT_MIN_COST), nice: DEFAULT_NICE }
-    }
-}
+pub use crate::configuration::BulkSettings;
 
 /// Remembered costs: bounded, emptied when full (as `graphql::QueryCache`), so any mix of
 /// queries keeps it small; forgetting only sends a text's next request to the worker.

@@ -369,7 +369,7 @@ async fn a_large_answer_runs_on_the_bulk_lane_from_its_query_texts_second_reques
     let app = spawn_app().await;
     let first = app.post(&json!({ "query": SET_PAGE })).await;
     let cost: usize = first.headers()["x-query-cost"].to_str().unwrap().parse().unwrap();
-    assert!(cost >= genekg::http::bulk::DEFAULT_MIN_COST, "the page costs {cost}, under the lane's bar");
+    assert!(cost >= genekg::configuration::BULK_DEFAULT_MIN_COST, "the page costs {cost}, under the lane's bar");
     let first: Value = first.json().await.unwrap();
     assert!(first["errors"].is_null(), "{first}");
     assert!(first["data"]["geneSets"]["nodes"].as_array().unwrap().len() > 10, "{first}");
