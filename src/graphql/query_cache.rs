@@ -23,10 +23,12 @@ pub struct QueryCache {
     validated: Mutex<HashMap<String, ValidationResult>>,
 }
 
-fn insert_bounded<V>(map: &Mutex<HashMap<String, V>>, key: String, value: V) {
+/// Inserts into a map bounded by [`CAPACITY`], emptied when full: any mix of query texts keeps
+/// it small, and forgetting costs only one recomputation. Shared with `http::bulk`'s costs.
+pub fn insert_bounded<V>(map: &Mutex<HashMap<String, V>>, key: String, value: V) {
     // A map left by a panicking request is still a valid cache: recover it, never fail on it.
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= CAPACITY {
+    if map.len() >= CAPACITY && !map.contains_key(&key) {
         map.clear();
     }
     map.insert(key, value);

@@ -27,9 +27,6 @@ use prometheus_client::metrics::counter::Counter;
 
 pub use crate::configuration::BulkSettings;
 
-/// Remembered costs: bounded, emptied when full (as `graphql::QueryCache`), so any mix of
-/// queries keeps it small; forgetting only sends a text's next request to the worker.
-const CAPACITY: usize = 1_000;
 /// Longer query texts (pasted lists) are rarely repeated: not remembered.
 const MAX_REMEMBERED_QUERY: usize = 16 * 1024;
 
@@ -37,6 +34,7 @@ pub struct BulkLane {
     settings: BulkSettings,
     /// `None` once dropped (see `Drop`), or when the lane is off.
     runtime: Option<tokio::runtime::Runtime>,
+    /// Each query text's last cost, bounded as `graphql::QueryCache`'s maps.
     costs: Mutex<HashMap<String, usize>>,
     /// Requests run on the lane (`genekg_bulk_requests_total`).
     pub requests: Counter,
@@ -98,11 +96,7 @@ impl BulkLane {
             BatchResponse::Batch(rs) => rs.iter().filter_map(cost_of).max(),
         };
         let Some(cost) = cost else { return };
-        let mut costs = self.costs.lock().unwrap_or_else(|e| e.into_inner());
-        if costs.len() >= CAPACITY && !costs.contains_key(&key) {
-            costs.clear();
-        }
-        costs.insert(key, cost);
+        crate::graphql::query_cache::insert_bounded(&self.costs, key, cost);
     }
 
     /// Runs `job` on the lane and waits for it. Dropping the returned future (the request timed

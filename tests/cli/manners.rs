@@ -196,3 +196,14 @@ fn gene_lists_named_sets_first_and_papers_by_pmid() {
     assert!(text.contains(&format!("PubMed papers ({}): PMID ", papers.len())), "{text}");
     assert!(!text.lines().any(|l| l.trim_start().starts_with("PubMed:")), "no paper is listed like a named term: {text}");
 }
+
+#[test]
+fn serve_refuses_bulk_lane_settings_out_of_range_naming_the_flag() {
+    let t = TestDir::new();
+    for (args, says) in [(["serve", "--bulk-nice", "25"], "25 is not in 0..=19"), (["serve", "--bulk-cost", "x"], "invalid digit")] {
+        let out = t.run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(args[1]) && err.contains(says), "{args:?}: {err}");
+    }
+}
