@@ -234,7 +234,10 @@ impl EnrichIndex {
         let started = std::time::Instant::now();
         let GmtLibraries { names, libraries } = gmt::read_libraries(files)?;
         let lookup = GeneLookup::Exact(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect());
-        let index = Self::assemble((0..names.len() as u32).collect(), names, lookup, libraries);
+        // Genes are numbered 0..n by name: dense ids are their own numbers, and the libraries
+        // come laid out already.
+        let dense_of: DenseIds = (0..names.len() as u32).map(|i| (i, i)).collect();
+        let index = Self::from_libraries((0..names.len() as u32).collect(), names, dense_of, lookup, libraries);
         index.log_ready(started, "built from GMT files");
         Ok(index)
     }
@@ -242,9 +245,7 @@ impl EnrichIndex {
     /// Lays out the libraries over the dense gene index (`entrez` sorted, one entry per gene).
     fn assemble(entrez: Vec<u32>, symbols: Vec<String>, resolver: GeneLookup, raw: Vec<RawLibrary>) -> Self {
         let dense_of: DenseIds = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
-        // Genes read from GMT files are numbered 0..n already: no lookup per membership.
-        let identity = entrez.iter().enumerate().all(|(i, &e)| e as usize == i);
-        let dense = |g: u32| if identity { ((g as usize) < entrez.len()).then_some(g) } else { dense_of.get(&g).copied() };
+        let dense = |g: u32| dense_of.get(&g).copied();
         let libs: Vec<LibraryIndex> = raw
             .into_par_iter()
             .map(|RawLibrary { name, sets }| {
