@@ -5,11 +5,12 @@
 //! at line ends into pieces of about [`CHUNK_BYTES`] that are parsed in parallel, each with its
 //! own gene table borrowed from the text; the tables are merged once at the end.
 //!
-//! Why flat arrays: the default libraries hold 37,010 sets and ~1.5M memberships. A `Vec` per
-//! set, grown gene by gene, then copied into the library's member array, was a third of a
-//! one-shot run's time in allocation, reallocation and the kernel zeroing fresh pages (`perf
-//! record`, 2026-11-28). Each chunk now writes its sets' genes into one array, and each file
-//! into its library's member array directly ([`LibraryIndex::from_dense`]).
+//! Why flat arrays: the default libraries hold 37,010 sets and ~1.5M memberships. In a
+//! one-shot run's profile (`perf record`, 2026-11-28) a third of the time was the kernel
+//! zeroing fresh pages and a tenth growing vectors, and a `Vec` per set, grown gene by gene,
+//! then copied into the library's member array, fed both. Each chunk now writes its sets'
+//! genes into one array, and each file into its library's member array directly
+//! ([`LibraryIndex::from_dense`]).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
