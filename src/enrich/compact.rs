@@ -190,7 +190,7 @@ pub fn load(dir: &Path, libraries: Option<&[String]>) -> Result<EnrichIndex, Ind
     let (entrez, symbols, resolver) = genes.map_err(damaged)?;
     let libs = libs.map_err(damaged)?;
     let dense_of: DenseIds = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
-    let index = EnrichIndex::from_libraries(entrez, symbols, dense_of, GeneLookup::Store(resolver), libs);
+    let index = EnrichIndex::from_libraries(entrez, symbols.into(), dense_of, GeneLookup::Store(resolver), libs);
     index.log_ready(started, "read from its file");
     Ok(index)
 }

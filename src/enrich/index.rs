@@ -93,7 +93,7 @@ impl LibraryIndex {
 pub struct EnrichIndex {
     /// Dense id -> Entrez: every gene of the store, in Entrez order.
     pub(super) entrez: Vec<u32>,
-    pub(super) symbols: Vec<String>,
+    pub(super) symbols: Arc<[String]>,
     dense_of: DenseIds,
     pub(super) resolver: GeneLookup,
     pub(super) libraries: Vec<LibraryIndex>,
@@ -233,8 +233,12 @@ impl EnrichIndex {
     pub fn from_gmt(files: &[(String, PathBuf)]) -> Result<Self> {
         let started = std::time::Instant::now();
         let GmtLibraries { names, libraries } = gmt::read_libraries(files)?;
-        let lookup = GeneLookup::Exact(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect());
-        let index = Self::assemble((0..names.len() as u32).collect(), names, lookup, libraries);
+        // Genes are numbered 0..n by name: dense ids are their own numbers, the libraries come
+        // laid out already, and input names are looked up in the symbol table itself.
+        let names: Arc<[String]> = names.into();
+        let dense_of: DenseIds = (0..names.len() as u32).map(|i| (i, i)).collect();
+        let lookup = GeneLookup::Sorted(Arc::clone(&names));
+        let index = Self::from_libraries((0..names.len() as u32).collect(), names, dense_of, lookup, libraries);
         index.log_ready(started, "built from GMT files");
         Ok(index)
     }
@@ -242,9 +246,7 @@ impl EnrichIndex {
     /// Lays out the libraries over the dense gene index (`entrez` sorted, one entry per gene).
     fn assemble(entrez: Vec<u32>, symbols: Vec<String>, resolver: GeneLookup, raw: Vec<RawLibrary>) -> Self {
         let dense_of: DenseIds = entrez.iter().enumerate().map(|(i, &e)| (e, i as u32)).collect();
-        // Genes read from GMT files are numbered 0..n already: no lookup per membership.
-        let identity = entrez.iter().enumerate().all(|(i, &e)| e as usize == i);
-        let dense = |g: u32| if identity { ((g as usize) < entrez.len()).then_some(g) } else { dense_of.get(&g).copied() };
+        let dense = |g: u32| dense_of.get(&g).copied();
         let libs: Vec<LibraryIndex> = raw
             .into_par_iter()
             .map(|RawLibrary { name, sets }| {
@@ -264,12 +266,12 @@ impl EnrichIndex {
                 LibraryIndex::from_dense(&name, terms, names, offsets, members, entrez.len())
             })
             .collect();
-        Self::from_libraries(entrez, symbols, dense_of, resolver, libs)
+        Self::from_libraries(entrez, symbols.into(), dense_of, resolver, libs)
     }
 
     /// The index over libraries already laid out ([`LibraryIndex::from_dense`]): set ranks made
     /// global, caches empty. Shared by the store, GMT files and the index file (`compact`).
-    pub(super) fn from_libraries(entrez: Vec<u32>, symbols: Vec<String>, dense_of: DenseIds, resolver: GeneLookup, mut libs: Vec<LibraryIndex>) -> Self {
+    pub(super) fn from_libraries(entrez: Vec<u32>, symbols: Arc<[String]>, dense_of: DenseIds, resolver: GeneLookup, mut libs: Vec<LibraryIndex>) -> Self {
         // Set ids are `library:term` and library names hold no `:`, so sorted as strings the
         // ids of one library stay together, libraries in the order of `name:`: the global
         // rank is the library's offset plus the rank within it.
@@ -580,7 +582,7 @@ mod tests {
         let index = EnrichIndex::assemble(
             entrez,
             symbols,
-            GeneLookup::Exact(FxHashMap::default()),
+            GeneLookup::Sorted(Arc::from(Vec::new())),
             vec![
                 raw("GO_BP", &[("GO:1", &[10, 20, 30]), ("GO:2", &[20, 30]), ("GO:3", &[10, 40])]),
                 // 99 is not in the catalogue: skipped, as in enrichment.

@@ -1,6 +1,8 @@
 //! Turning raw input strings into dense gene indices, and a query into the byte marks the
 //! overlap scan reads.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use super::index::DenseIds;
@@ -13,14 +15,20 @@ use crate::store::{GeneResolver, ResolvedList, Resolution};
 /// (upper-cased; there is no catalogue to know aliases from).
 pub(crate) enum GeneLookup {
     Store(GeneResolver),
-    Exact(FxHashMap<String, u32>),
+    /// The GMT files' gene names, sorted, each numbered by its position: the index's own symbol
+    /// table, shared. A one-shot query resolves a few hundred names, so binary search beats
+    /// building a map of all ~28,000 (a copy of every name) first.
+    Sorted(Arc<[String]>),
 }
 
 impl GeneLookup {
     pub fn resolve_str(&self, raw: &str) -> Resolution {
         match self {
             GeneLookup::Store(r) => r.resolve_str(raw),
-            GeneLookup::Exact(names) => names.get(&raw.trim().to_uppercase()).map_or(Resolution::NotFound, |&id| Resolution::Found(id)),
+            GeneLookup::Sorted(names) => {
+                let name = raw.trim().to_uppercase();
+                names.binary_search_by(|n| n.as_str().cmp(&name)).map_or(Resolution::NotFound, |i| Resolution::Found(i as u32))
+            }
         }
     }
 }

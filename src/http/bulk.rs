@@ -17,6 +17,17 @@
 //! [`BulkSettings::min_cost`] to the lane from its next request on. A text's first request
 //! runs on the worker as before. Answers are the same on either path (the same schema and
 //! state run the same request); only the thread differs.
+//!
+//! Why the lane keeps its own costs rather than reading `graphql::QueryCache`'s validated
+//! entries, which hold each request's cost too (`ValidationResult::complexity`): a validation
+//! depends on the variables as well as the text (list fields cost `first` times their rows,
+//! and `first` is usually a variable), so that cache is keyed by text and variables, and only
+//! for single-operation documents. The lane must decide before a request runs, for a text it
+//! has seen with other variables (the next gene's page, the next cursor): looked up by text
+//! and variables, nearly every such request would miss and stay on the worker, and a batch
+//! (keyed by all its texts) would never be found. Keyed by the text alone, one costly request
+//! is enough. What the two have in common, the bounded map, is one function
+//! (`query_cache::insert_bounded`).
 
 use std::collections::HashMap;
 use std::future::Future;
