@@ -170,11 +170,10 @@ impl ItemItem {
             return;
         }
         let s = self.scores(input);
-        let (s_mean, s_sd) = mean_sd(&s);
+        let [(s_mean, s_sd), (_, l_sd)] = mean_sd_pair(&s, logits);
         if s_sd <= 0.0 {
             return;
         }
-        let (_, l_sd) = mean_sd(logits);
         let scale = weight * l_sd / s_sd;
         for (l, &v) in logits.iter_mut().zip(&s) {
             *l += (scale * (v as f64 - s_mean)) as f32;
@@ -215,6 +214,33 @@ impl ItemItem {
     }
 }
 
+/// [`mean_sd`] of two rows of equal length, the same bits, in two passes instead of four. Why:
+/// each sum is one chain of dependent `f64` additions (its order fixed, so that the stored
+/// predictions keep their bits), so a pass waits on the adder's latency; two chains in one loop
+/// run side by side. `blend`'s four passes were 8.5% of `genekg model predict`'s cycles.
+fn mean_sd_pair(a: &[f32], b: &[f32]) -> [(f64, f64); 2] {
+    assert_eq!(a.len(), b.len());
+    if a.is_empty() {
+        return [(0.0, 0.0); 2];
+    }
+    let n = a.len() as f64;
+    // -0.0 is where `Iterator::sum` starts, kept for the same bits when every value is -0.0.
+    let (mut sa, mut sb) = (-0.0f64, -0.0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        sa += x as f64;
+        sb += y as f64;
+    }
+    let (ma, mb) = (sa / n, sb / n);
+    let (mut va, mut vb) = (-0.0f64, -0.0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        va += (x as f64 - ma).powi(2);
+        vb += (y as f64 - mb).powi(2);
+    }
+    [(ma, (va / n).sqrt()), (mb, (vb / n).sqrt())]
+}
+
+/// What `blend` computed before [`mean_sd_pair`]; the tests hold the pair to it.
+#[cfg(test)]
 fn mean_sd(v: &[f32]) -> (f64, f64) {
     if v.is_empty() {
         return (0.0, 0.0);
@@ -261,6 +287,23 @@ mod tests {
         let mut untouched = before.clone();
         ii.blend(&mut untouched, &[], 10.0);
         assert_eq!(untouched, before, "no input, no change");
+    }
+
+    /// The two-pass sums against `mean_sd` on each row alone: the same bits, for rows of
+    /// logits with a wide spread and sparse score rows (mostly zeros, as `scores` gives).
+    #[test]
+    fn paired_mean_sd_is_bit_for_bit_the_single_one() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for len in [1usize, 2, 7, 1_000, 19_521] {
+            let logits: Vec<f32> = (0..len).map(|_| rng.gen_range(-60.0f32..40.0) * rng.gen::<f32>().powi(3)).collect();
+            let scores: Vec<f32> = (0..len).map(|_| if rng.gen_bool(0.1) { rng.gen_range(-0.5f32..2.0) } else { 0.0 }).collect();
+            let [a, b] = mean_sd_pair(&scores, &logits);
+            let (ea, eb) = (mean_sd(&scores), mean_sd(&logits));
+            assert_eq!((a.0.to_bits(), a.1.to_bits()), (ea.0.to_bits(), ea.1.to_bits()), "scores, {len} values");
+            assert_eq!((b.0.to_bits(), b.1.to_bits()), (eb.0.to_bits(), eb.1.to_bits()), "logits, {len} values");
+        }
+        assert_eq!(mean_sd_pair(&[], &[]), [(0.0, 0.0); 2]);
     }
 
     #[test]

@@ -88,11 +88,22 @@ fn eights(x: &[f32], pad: f32) -> impl Iterator<Item = f32x8> + '_ {
     body.map(|c| f32x8::from(<[f32; 8]>::try_from(c).expect("eight values"))).chain(tail)
 }
 
-/// `out[i] = f(x[i])`, eight at a time (the tail is padded with `pad`, which `f` must accept).
+/// `out[i] = f(x[i])`, eight at a time (the tail is padded with `pad`, which `f` must accept;
+/// `f` sees the same vectors in the same order as [`eights`] gives them). Whole groups of eight
+/// are stored as one fixed-size array: a copy of a length known only at run time compiled to a
+/// `memcpy` call per eight values, ~2.7% of `genekg model predict`'s cycles.
 fn map8(x: &[f32], out: &mut [f32], pad: f32, mut f: impl FnMut(f32x8) -> f32x8) {
-    for (v, o) in eights(x, pad).zip(out.chunks_mut(8)) {
-        let n = o.len();
-        o.copy_from_slice(&f(v).to_array()[..n]);
+    debug_assert_eq!(x.len(), out.len());
+    let mut body = out.chunks_exact_mut(8);
+    let mut values = eights(x, pad);
+    for (o, v) in (&mut body).zip(&mut values) {
+        let o: &mut [f32; 8] = o.try_into().expect("eight values");
+        *o = f(v).to_array();
+    }
+    let rest = body.into_remainder();
+    if let Some(v) = values.next() {
+        let n = rest.len();
+        rest.copy_from_slice(&f(v).to_array()[..n]);
     }
 }
 
@@ -163,6 +174,39 @@ mod tests {
         let mut back: Vec<i64> = parts.concat();
         back.sort_unstable();
         assert_eq!(back, all, "every gene in exactly one chunk");
+    }
+
+    /// `map8` as it was, copying each group through a slice of run-time length.
+    fn map8_by_slices(x: &[f32], out: &mut [f32], pad: f32, mut f: impl FnMut(f32x8) -> f32x8) {
+        for (v, o) in eights(x, pad).zip(out.chunks_mut(8)) {
+            let n = o.len();
+            o.copy_from_slice(&f(v).to_array()[..n]);
+        }
+    }
+
+    /// `map8` writes the same values and hands `f` the same vectors in the same order (what
+    /// `mix_softmax` sums its totals from), for every tail length.
+    #[test]
+    fn map8_matches_the_slice_copy() {
+        for len in 0..=35 {
+            let x: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin() * 30.0).collect();
+            let run = |map: fn(&[f32], &mut [f32], f32, &mut dyn FnMut(f32x8) -> f32x8)| {
+                let mut out = vec![f32::NAN; len];
+                let mut seen = Vec::new();
+                map(&x, &mut out, f32::NEG_INFINITY, &mut |v| {
+                    seen.push(v.to_array());
+                    (v * f32x8::splat(0.1)).exp()
+                });
+                (out, seen)
+            };
+            let new = run(|x, o, p, f| map8(x, o, p, f));
+            let old = run(|x, o, p, f| map8_by_slices(x, o, p, f));
+            let bits = |(out, seen): &(Vec<f32>, Vec<[f32; 8]>)| {
+                (out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), seen.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>())
+            };
+            assert_eq!(bits(&new), bits(&old), "{len} values");
+            assert_eq!(new.1.len(), len.div_ceil(8));
+        }
     }
 
     fn mix(chunks: &[&[f32]], objective: Objective) -> Vec<f32> {
