@@ -174,10 +174,13 @@ bench_explain() {
   local model; model=$(bash scripts/fetch-llm.sh default)
   "$BIN" --data-dir "$COPY" bench explain --json --genes 50 --range "0..$LLM_GENES" \
     --llm local --llm-model-path "$model" --llm-threads 1 >"$WORK/explain-llm.json"
-  python3 - "$WORK/explain-template.json" "$WORK/explain-llm.json" >"$RAW" <<'EOF'
+  python3 - "$WORK/explain-template.json" "$WORK/explain-llm.json" "$LLM_GENES" >"$RAW" <<'EOF'
 import json, sys
 out = json.load(open(sys.argv[1]))
 out["llm"] = json.load(open(sys.argv[2])).get("llm")
+# The LLM rewrites only the first --llm-genes of the 50 genes the template ran on.
+if out["llm"] is not None:
+    out["llm"]["genes"] = int(sys.argv[3])
 print(json.dumps(out))
 EOF
 }
