@@ -95,6 +95,8 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
             let mut members = Vec::with_capacity(mine.iter().map(|c| c.members.len()).sum());
             let (mut terms, mut set_names) = (Vec::with_capacity(set_count), Vec::with_capacity(set_count));
             offsets.push(0u32);
+            // One set's genes at a time, reused across the file's sets.
+            let mut set: Vec<u32> = Vec::new();
             for chunk in mine {
                 let global: Vec<u32> = chunk.genes.iter().map(|g| id_of[g.as_ref()]).collect();
                 for &ParsedSet { term, name: set_name, line, start, end } in &chunk.sets {
@@ -104,14 +106,13 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
                             path.display()
                         )));
                     }
-                    let at = members.len();
-                    members.extend(chunk.members[start as usize..end as usize].iter().map(|&g| global[g as usize]));
+                    set.clear();
+                    set.extend(chunk.members[start as usize..end as usize].iter().map(|&g| global[g as usize]));
                     // A gene written twice in one set counts once (stored sets are distinct
                     // already, so this is the only place that needs it).
-                    let set = &mut members[at..];
                     set.sort_unstable();
-                    let distinct = dedup_sorted(set);
-                    members.truncate(at + distinct);
+                    set.dedup();
+                    members.extend_from_slice(&set);
                     offsets.push(u32::try_from(members.len()).expect("under 4 billion memberships per library"));
                     let term: Arc<str> = term.into();
                     let set_name = if set_name == &*term { term.clone() } else { set_name.into() };
@@ -123,21 +124,6 @@ pub(super) fn read_libraries(files: &[(String, PathBuf)]) -> Result<GmtLibraries
         })
         .collect::<Result<_>>()?;
     Ok(GmtLibraries { names: names.into_iter().map(str::to_string).collect(), libraries })
-}
-
-/// Moves the distinct values of sorted `values` to its front; returns how many there are.
-fn dedup_sorted(values: &mut [u32]) -> usize {
-    if values.is_empty() {
-        return 0;
-    }
-    let mut kept = 1;
-    for i in 1..values.len() {
-        if values[i] != values[kept - 1] {
-            values[kept] = values[i];
-            kept += 1;
-        }
-    }
-    kept
 }
 
 /// Cuts `text` after a newline roughly every [`CHUNK_BYTES`]; each piece comes with the
@@ -208,14 +194,5 @@ mod tests {
         assert_eq!(offset, text.len());
         assert_eq!(split_at_lines("a\tb\tc"), vec![(1, "a\tb\tc")]);
         assert!(split_at_lines("").is_empty());
-    }
-
-    #[test]
-    fn dedup_keeps_each_value_once_in_order() {
-        for (input, want) in [(vec![], vec![]), (vec![1], vec![1]), (vec![1, 1, 2, 3, 3, 3, 7], vec![1, 2, 3, 7]), (vec![4, 4], vec![4])] {
-            let mut v: Vec<u32> = input.clone();
-            let n = dedup_sorted(&mut v);
-            assert_eq!(&v[..n], &want[..], "{input:?}");
-        }
     }
 }
