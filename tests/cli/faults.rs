@@ -83,12 +83,23 @@ fn model_files(t: &TestDir) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Names the files that differ and shows both configs (their epoch losses say where two runs
+/// parted); assert_eq! would print megabytes of weights.
+fn assert_same_files(left: &[(String, Vec<u8>)], right: &[(String, Vec<u8>)], what: &str) {
+    let differing: Vec<&str> = left.iter().zip(right).filter(|(l, r)| l != r).map(|(l, _)| l.0.as_str()).collect();
+    let config = |files: &[(String, Vec<u8>)]| String::from_utf8_lossy(&files[0].1).into_owned();
+    assert!(differing.is_empty(), "{what}: {differing:?} differ; configs:\n{}\n{}", config(left), config(right));
+}
+
 #[test]
 fn killed_training_leaves_the_previous_model_and_a_rerun_matches_an_uninterrupted_one() {
     let t = TestDir::new();
     trained(&t);
     let before = model_files(&t);
-    let retrain = ["train", "--epochs", "3", "--batch-size", "64", "--min-gene-sets", "2", "--seed", "7"];
+    // One libtorch thread: at two, about one training in 30 on an AVX-512 machine ends a few
+    // ulps away from a same-seed twin (inside libtorch; seen on 1 to 3 of 40 fixture runs, never
+    // in 140 at one thread), and this test is about what a kill leaves, not float scheduling.
+    let retrain = ["train", "--epochs", "3", "--batch-size", "64", "--min-gene-sets", "2", "--seed", "7", "--threads", "1"];
     let reference = copy_of(&t);
     reference.ok(&retrain);
 
@@ -97,11 +108,11 @@ fn killed_training_leaves_the_previous_model_and_a_rerun_matches_an_uninterrupte
     // uncalibrated model under the final fingerprint).
     for marks in [&["epoch done"][..], &["started", "item-item"][..], &["calibrated the logits"][..]] {
         kill_at(&t, &retrain, marks);
-        assert_eq!(model_files(&t), before, "the previous model changed after a kill at {marks:?}");
+        assert_same_files(&model_files(&t), &before, &format!("the previous model changed after a kill at {marks:?}"));
         check_passes(&t);
     }
     t.ok(&retrain);
-    assert_eq!(model_files(&t), model_files(&reference), "a rerun differs from an uninterrupted run");
+    assert_same_files(&model_files(&t), &model_files(&reference), "a rerun differs from an uninterrupted run");
     assert_ne!(model_files(&t), before);
 }
 
