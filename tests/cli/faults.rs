@@ -106,13 +106,19 @@ fn killed_training_leaves_the_previous_model_and_a_rerun_matches_an_uninterrupte
     // During the epochs, and after them while the final model is assembled and calibrated
     // (before, the model was saved in place and then recalibrated: a kill there left an
     // uncalibrated model under the final fingerprint).
+    // The kill lands a little after the mark; on a loaded machine the run may have published by
+    // then. Either way the model is the whole old one or the whole new one, never a mix.
+    let finished = model_files(&reference);
     for marks in [&["epoch done"][..], &["started", "item-item"][..], &["calibrated the logits"][..]] {
         kill_at(&t, &retrain, marks);
-        assert_same_files(&model_files(&t), &before, &format!("the previous model changed after a kill at {marks:?}"));
+        let now = model_files(&t);
+        if now != finished {
+            assert_same_files(&now, &before, &format!("the previous model changed after a kill at {marks:?}"));
+        }
         check_passes(&t);
     }
     t.ok(&retrain);
-    assert_same_files(&model_files(&t), &model_files(&reference), "a rerun differs from an uninterrupted run");
+    assert_same_files(&model_files(&t), &finished, "a rerun differs from an uninterrupted run");
     assert_ne!(model_files(&t), before);
 }
 
