@@ -520,7 +520,8 @@ fn same_seed_same_model_and_missing_model_is_explained() {
         resume,
         stop_after_epochs: stop,
     };
-    let first = train(&store, &opts(false, Some(1))).unwrap(); // this thread is still at one libtorch thread
+    genekg::model::limit_threads(1);
+    let first = train(&store, &opts(false, Some(1))).unwrap();
     assert_eq!(first.epoch_losses.len(), 1);
     assert!(Gsfm::load(&tmp.path().join("split")).is_err(), "no final model before the last epoch");
     let resumed = train(&store, &opts(true, None)).unwrap();
