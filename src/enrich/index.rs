@@ -109,14 +109,16 @@ pub struct EnrichIndex {
 /// The sets holding each gene, as global set numbers (library `l`'s set `i` is
 /// `first_set[l] + i`), sorted: the inverse of the libraries' member lists. A gene page asks
 /// which sets a gene shares with each of its partners; reading and decoding both genes' stored
-/// memberships (thousands of paper ids for a well-studied gene) cost a millisecond per page,
-/// intersecting two sorted lists of integers a few microseconds.
+/// memberships (thousands of paper ids for a well-studied gene) cost a millisecond per page;
+/// marking one gene's sets and looking up each partner's costs microseconds.
 struct GeneSets {
     /// By dense gene id; `offsets[d]..offsets[d + 1]` indexes `sets`.
     offsets: Vec<u32>,
     sets: Vec<u32>,
     /// Global number of each library's first set.
     first_set: Vec<u32>,
+    /// Sets over all libraries.
+    total: u32,
 }
 
 impl GeneSets {
@@ -146,7 +148,7 @@ impl GeneSets {
                 }
             }
         }
-        Self { offsets, sets, first_set }
+        Self { offsets, sets, first_set, total }
     }
 
     fn of(&self, dense: u32) -> &[u32] {
@@ -160,35 +162,13 @@ impl GeneSets {
     }
 }
 
-/// Elements of both sorted lists, in order. Binary search from the shorter list when the
-/// other is much longer (a little-studied partner of a well-studied gene), a merge otherwise.
-fn intersect_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let mut out = Vec::new();
-    if short.len() * 16 < long.len() {
-        let mut rest = long;
-        for &x in short {
-            let at = rest.partition_point(|&y| y < x);
-            rest = &rest[at..];
-            if rest.first() == Some(&x) {
-                out.push(x);
-            }
-        }
-        return out;
-    }
-    let (mut i, mut j) = (0, 0);
-    while i < short.len() && j < long.len() {
-        match short[i].cmp(&long[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(short[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out
+/// What two genes share (see [`EnrichIndex::shared_sets_each`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shared<'a> {
+    /// The sets holding both, by library then set, but for the tallied library.
+    pub sets: Vec<SharedSet<'a>>,
+    /// How many sets of the tallied library hold both.
+    pub tallied: usize,
 }
 
 /// A set holding two given genes (see [`EnrichIndex::shared_sets`]).
@@ -339,14 +319,57 @@ impl EnrichIndex {
     /// The sets holding both genes, by library then set; empty when either gene is not in the
     /// index.
     pub fn shared_sets(&self, a: Entrez, b: Entrez) -> Vec<SharedSet<'_>> {
-        let (Some(&da), Some(&db)) = (self.dense_of.get(&a.0), self.dense_of.get(&b.0)) else { return vec![] };
+        self.shared_sets_each(a, &[b], None).pop().map(|s| s.sets).unwrap_or_default()
+    }
+
+    /// [`shared_sets`](Self::shared_sets) of `a` with each of `others`, in their order; the sets
+    /// of library `tally` are only counted. `a`'s sets are marked once in a bitmap over all
+    /// sets (a few kilobytes), so each partner costs one look-up per set it is in, and the
+    /// tallied library's look-ups are a branch-free count: a page of partners of a well-studied
+    /// gene shares hundreds of papers with each, and only their number is shown.
+    pub fn shared_sets_each(&self, a: Entrez, others: &[Entrez], tally: Option<&str>) -> Vec<Shared<'_>> {
+        let Some(&da) = self.dense_of.get(&a.0) else { return vec![Shared::default(); others.len()] };
         let gene_sets = self.gene_sets.get_or_init(|| GeneSets::build(self.entrez.len(), &self.libraries));
-        intersect_sorted(gene_sets.of(da), gene_sets.of(db))
-            .into_iter()
-            .map(|global| {
-                let (l, i) = gene_sets.locate(global);
-                let lib = &self.libraries[l];
-                SharedSet { library: &lib.name, id: &lib.set_ids[i], size: lib.members(i).len() }
+        let mut marks = vec![0u64; (gene_sets.total as usize).div_ceil(64)];
+        for &s in gene_sets.of(da) {
+            marks[s as usize / 64] |= 1 << (s % 64);
+        }
+        let marked = |s: u32| (marks[s as usize / 64] >> (s % 64)) & 1;
+        // The tallied library's global set numbers: libraries are laid out one after another.
+        let tallied = tally.and_then(|name| self.libraries.iter().position(|l| &*l.name == name)).map(|l| {
+            let first = gene_sets.first_set[l];
+            first..first + self.libraries[l].set_count() as u32
+        });
+        let mut hits = Vec::new();
+        let mut listed = |sets: &[u32]| -> Vec<SharedSet<'_>> {
+            // Kept without a branch per set: whether a set is shared is a coin toss the branch
+            // predictor loses, and partners of a well-studied gene are in hundreds of GO terms.
+            hits.clear();
+            hits.resize(sets.len(), 0);
+            let mut n = 0;
+            for &s in sets {
+                hits[n] = s;
+                n += marked(s) as usize;
+            }
+            hits[..n]
+                .iter()
+                .map(|&global| {
+                    let (l, i) = gene_sets.locate(global);
+                    let lib = &self.libraries[l];
+                    SharedSet { library: &lib.name, id: &lib.set_ids[i], size: lib.members(i).len() }
+                })
+                .collect()
+        };
+        others
+            .iter()
+            .map(|b| {
+                let Some(&db) = self.dense_of.get(&b.0) else { return Shared::default() };
+                let sets = gene_sets.of(db);
+                let Some(range) = &tallied else { return Shared { sets: listed(sets), tallied: 0 } };
+                let (start, end) = (sets.partition_point(|&s| s < range.start), sets.partition_point(|&s| s < range.end));
+                let mut shared = listed(&sets[..start]);
+                shared.extend(listed(&sets[end..]));
+                Shared { sets: shared, tallied: sets[start..end].iter().map(|&s| marked(s) as usize).sum() }
             })
             .collect()
     }
@@ -553,21 +576,6 @@ fn check_names(names: &[String], available: &[String]) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn naive(a: &[u32], b: &[u32]) -> Vec<u32> {
-        a.iter().copied().filter(|x| b.contains(x)).collect()
-    }
-
-    #[test]
-    fn intersection_by_merge_and_by_search_agree_with_the_plain_one() {
-        let long: Vec<u32> = (0..2000).map(|i| i * 3).collect();
-        for short in [vec![], vec![0], vec![1, 3, 5999, 6000], vec![2, 9, 10, 12, 3000, 5997]] {
-            assert_eq!(intersect_sorted(&short, &long), naive(&short, &long), "search from {short:?}");
-            assert_eq!(intersect_sorted(&long, &short), naive(&short, &long), "either order");
-        }
-        let other: Vec<u32> = (0..1500).map(|i| i * 2).collect();
-        assert_eq!(intersect_sorted(&long, &other), naive(&long, &other), "merge");
-    }
-
     fn raw(name: &str, sets: &[(&str, &[u32])]) -> RawLibrary {
         RawLibrary {
             name: name.into(),
@@ -596,5 +604,21 @@ mod tests {
         assert_eq!(ids(20, 30), vec![own("GO_BP:GO:1", "GO_BP", 3), own("GO_BP:GO:2", "GO_BP", 2)]);
         assert_eq!(ids(30, 40), vec![]);
         assert_eq!(ids(10, 99), vec![], "a gene outside the catalogue shares nothing");
+        let others = [10, 99, 30, 40, 10].map(Entrez);
+        let one_by_one: Vec<_> = others.iter().map(|&b| index.shared_sets(Entrez(20), b)).collect();
+        let each = index.shared_sets_each(Entrez(20), &others, None);
+        assert_eq!(each.iter().map(|s| s.sets.clone()).collect::<Vec<_>>(), one_by_one, "many partners at once, as one by one");
+        assert!(each.iter().all(|s| s.tallied == 0), "nothing tallied unless asked");
+        let tallied = index.shared_sets_each(Entrez(20), &others, Some("PubMed"));
+        for (t, full) in tallied.iter().zip(&one_by_one) {
+            let (papers, rest): (Vec<_>, Vec<_>) = full.iter().cloned().partition(|s| s.library == "PubMed");
+            assert_eq!((t.sets.clone(), t.tallied), (rest, papers.len()), "PubMed counted, the rest listed");
+        }
+        assert_eq!(tallied[0].tallied, 2, "G20 and G10 share papers 1 and 3");
+        let first = index.shared_sets_each(Entrez(10), &[Entrez(20)], Some("GO_BP"));
+        assert_eq!((first[0].sets.len(), first[0].tallied), (2, 1), "a tallied library first in the layout");
+        let unknown = index.shared_sets_each(Entrez(10), &[Entrez(20)], Some("KEGG"));
+        assert_eq!(unknown[0].sets.len(), 3, "a library not in the index tallies nothing");
+        assert_eq!(index.shared_sets_each(Entrez(99), &[Entrez(10), Entrez(20)], None), vec![Shared::default(); 2], "one empty answer per partner");
     }
 }

@@ -40,7 +40,7 @@ use crate::store::StoreError;
 
 #[cfg(feature = "model")]
 pub use augmented::{AugmentedRequest, AugmentedResult};
-pub use index::{EnrichIndex, SharedSet};
+pub use index::{EnrichIndex, Shared, SharedSet};
 pub use rank::{RankOptions, RankRow};
 
 /// Most distinct gene entries one ORA query may hold. Above this an over-representation test

@@ -312,7 +312,9 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
     }
     let partners = &partners[..partners.len().min(first)];
     // From the in-memory set index, not the stored memberships: see `EnrichIndex::shared_sets`.
-    let records: Vec<PairRecord> = partners.iter().map(|p| pair_record(&st.enrich.shared_sets(Entrez(entrez), p.entrez))).collect();
+    let others: Vec<Entrez> = partners.iter().map(|p| p.entrez).collect();
+    let shared = st.enrich.shared_sets_each(Entrez(entrez), &others, Some(crate::domain::LITERATURE_LIBRARY));
+    let records: Vec<PairRecord> = shared.iter().map(pair_record).collect();
     let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
     let closest = load_sets(ctx, &records.iter().filter_map(|r| r.closest.clone()).collect::<Vec<_>>()).await?;
     let mut closest = closest.into_iter();
@@ -341,15 +343,11 @@ struct PairRecord {
     papers: u32,
 }
 
-fn pair_record(shared: &[crate::enrich::SharedSet<'_>]) -> PairRecord {
+/// `shared` tallies the literature library's sets: papers are counted, not listed.
+fn pair_record(shared: &crate::enrich::Shared<'_>) -> PairRecord {
     let mut known_in = std::collections::BTreeSet::new();
     let mut closest: Option<(usize, &SetId)> = None;
-    let mut papers = 0;
-    for s in shared {
-        if s.library == crate::domain::LITERATURE_LIBRARY {
-            papers += 1;
-            continue;
-        }
+    for s in &shared.sets {
         if s.size <= KNOWN_PAIR_MAX_SET {
             known_in.insert(s.library.to_string());
         }
@@ -360,7 +358,7 @@ fn pair_record(shared: &[crate::enrich::SharedSet<'_>]) -> PairRecord {
     PairRecord {
         known_in: known_in.into_iter().collect(),
         closest: closest.map(|(_, id)| id.clone()),
-        papers,
+        papers: shared.tallied as u32,
     }
 }
 

@@ -34,6 +34,17 @@ pub fn changed_libraries(recorded: &DataVersions, current: &DataVersions) -> Vec
     out
 }
 
+/// The leading fields of a [`Library`] record, in the record's order. postcard writes fields
+/// in sequence and `decode` ignores what follows, so this reads the generation without
+/// allocating; the test below keeps it in step with [`Library`].
+#[derive(serde::Deserialize)]
+struct LibraryHead<'a> {
+    _name: &'a str,
+    _version: Option<&'a str>,
+    _source: &'a str,
+    generation: u64,
+}
+
 impl Store {
     pub fn library(&self, name: &str) -> Result<Option<Library>> {
         self.libraries.get(name)?.map(|v| decode("libraries", &v)).transpose()
@@ -61,8 +72,17 @@ impl Store {
     }
 
     pub fn gene_set(&self, id: &SetId) -> Result<Option<GeneSet>> {
-        let Some(lib) = self.library(id.library())? else { return Ok(None) };
-        self.sets.get(set_key(lib.generation, id.term()))?.map(|v| decode("sets", &v)).transpose()
+        let Some(generation) = self.library_generation(id.library())? else { return Ok(None) };
+        self.sets.get(set_key(generation, id.term()))?.map(|v| decode("sets", &v)).transpose()
+    }
+
+    /// The generation library `name`'s sets are stored under. Read from the head of its record
+    /// (see [`LibraryHead`]): a gene page looks up a library for every set it shows, and
+    /// decoding the whole record (provenance map, examples) cost more than reading the set.
+    pub fn library_generation(&self, name: &str) -> Result<Option<u64>> {
+        let Some(bytes) = self.libraries.get(name)? else { return Ok(None) };
+        let head: LibraryHead<'_> = decode("libraries", &bytes)?;
+        Ok(Some(head.generation))
     }
 
     /// The ids of the sets that contain `entrez`, grouped by library name.
@@ -251,5 +271,34 @@ impl Drop for LibraryWriter<'_> {
             // Best effort: anything left behind is swept at the next open.
             let _ = self.store.drop_generation(self.generation);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_head_of_a_library_record_reads_its_generation() {
+        let library = Library {
+            name: "GO_BP".into(),
+            version: Some("3.16".into()),
+            source: "GO.db".into(),
+            generation: 300_000_000_017,
+            sets: 9373,
+            genes: 18118,
+            members: 1,
+            unknown_genes: 2,
+            unknown_examples: vec!["X".into()],
+            ambiguous_genes: 0,
+            ambiguous_examples: vec![],
+            ingested_at: "2026-11-28T00:00:00Z".into(),
+            provenance: BTreeMap::from([("sha256".to_string(), "ab".repeat(32))]),
+        };
+        let bytes = encode(&library);
+        let head: LibraryHead<'_> = decode("libraries", &bytes).unwrap();
+        assert_eq!(head.generation, library.generation);
+        let unversioned = encode(&Library { version: None, ..library.clone() });
+        assert_eq!(decode::<LibraryHead<'_>>("libraries", &unversioned).unwrap().generation, library.generation);
     }
 }
