@@ -155,6 +155,7 @@ pub struct PredictedGene {
 
 /// A gene predicted as a partner of another.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PredictedPartner {
     pub gene: GeneNode,
     pub probability: f32,
@@ -167,11 +168,21 @@ pub struct PredictedPartner {
     /// "cell cycle" hold most well-studied pairs and say nothing about the pair, so they do
     /// not count.
     pub known_in: Vec<String>,
-    /// The smallest curated set holding both genes, if any: the most specific record of the
-    /// pairing.
-    pub closest_shared_set: Option<GeneSetNode>,
+    /// Read by `closestSharedSet` only when a query asks for it: the gene page does not.
+    #[graphql(skip)]
+    pub closest: Option<SetId>,
     /// Papers (literature sets) listing both genes.
     pub shared_papers: u32,
+}
+
+#[async_graphql::ComplexObject]
+impl PredictedPartner {
+    /// The smallest curated set holding both genes, if any: the most specific record of the
+    /// pairing.
+    async fn closest_shared_set(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GeneSetNode>> {
+        let Some(id) = &self.closest else { return Ok(None) };
+        Ok(load_sets(ctx, std::slice::from_ref(id)).await?.pop())
+    }
 }
 
 /// Largest curated set whose co-membership counts as a pairing on record (`PredictedPartner`).
@@ -315,9 +326,7 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
     let others: Vec<Entrez> = partners.iter().map(|p| p.entrez).collect();
     let shared = st.enrich.shared_sets_each(Entrez(entrez), &others, Some(crate::domain::LITERATURE_LIBRARY));
     let records: Vec<PairRecord> = shared.iter().map(pair_record).collect();
-    let genes = load_genes(ctx, &partners.iter().map(|p| p.entrez).collect::<Vec<_>>()).await?;
-    let closest = load_sets(ctx, &records.iter().filter_map(|r| r.closest.clone()).collect::<Vec<_>>()).await?;
-    let mut closest = closest.into_iter();
+    let genes = load_genes(ctx, &others).await?;
     Ok(partners
         .iter()
         .zip(genes)
@@ -330,7 +339,7 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
             rank: i as u32 + 1,
             known: !r.known_in.is_empty(),
             known_in: r.known_in,
-            closest_shared_set: r.closest.is_some().then(|| closest.next()).flatten(),
+            closest: r.closest,
             shared_papers: r.papers,
         })
         .collect())
