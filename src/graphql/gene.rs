@@ -178,7 +178,7 @@ impl GeneNode {
     /// sets); its `confidence` is low accordingly.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn similar_genes(&self, ctx: &Context<'_>, #[graphql(default = 10)] first: i32) -> async_graphql::Result<Vec<super::model::SimilarGene>> {
-        super::model::similar_genes(ctx, &self.0.entrez.to_string(), first).await
+        super::model::similar_genes(ctx, crate::domain::Entrez(self.0.entrez), first).await
     }
 
     /// Papers linked to this gene in the default data (org.Hs.eg.db's gene-PubMed links).

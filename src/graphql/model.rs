@@ -371,21 +371,24 @@ fn pair_record(shared: &crate::enrich::Shared<'_>) -> PairRecord {
     }
 }
 
-pub async fn similar_genes(ctx: &Context<'_>, symbol: &str, first: i32) -> async_graphql::Result<Vec<SimilarGene>> {
+pub async fn similar_genes(ctx: &Context<'_>, gene: Entrez, first: i32) -> async_graphql::Result<Vec<SimilarGene>> {
     let first = check_first(first)?;
     let hood = neighbourhood(ctx)?;
     let st = state(ctx)?;
-    let query: u32 = symbol.parse().unwrap_or(0);
-    require_evidence(ctx, query)?;
-    let symbol = symbol.to_string();
-    let scored: Vec<(u32, f32, f32, u32)> = super::blocking::run(st, move |st| {
-        let found = hood.similar_genes(&st.store, &symbol, first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;
-        Ok(found
-            .iter()
-            .map(|n| (n.key.0, n.cosine, hood.evidence.confidence(Entrez(query), n.key, n.cosine), hood.evidence.sets(n.key)))
-            .collect())
-    })
-    .await?;
+    require_evidence(ctx, gene.0)?;
+    let score = move |hood: &Neighbourhood, found: &[crate::index::Neighbour<Entrez>]| -> Vec<(u32, f32, f32, u32)> {
+        found.iter().map(|n| (n.key.0, n.cosine, hood.evidence.confidence(gene, n.key, n.cosine), hood.evidence.sets(n.key))).collect()
+    };
+    let scored = match hood.cached_similar_genes(gene, first) {
+        Some(found) => score(&hood, &found),
+        None => {
+            super::blocking::run(st, move |st| {
+                let found = hood.similar_genes(&st.store, &gene.to_string(), first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;
+                Ok(score(&hood, &found))
+            })
+            .await?
+        }
+    };
     let genes = load_genes(ctx, &scored.iter().map(|s| s.0).collect::<Vec<_>>()).await?;
     Ok(genes
         .into_iter()

@@ -205,6 +205,12 @@ impl Neighbourhood {
         Ok(found)
     }
 
+    /// [`similar_genes`](Self::similar_genes)'s answer at the default breadth, if it is cached:
+    /// a map look-up, which a server answers in place instead of sending it to a thread pool.
+    pub fn cached_similar_genes(&self, gene: Entrez, k: usize) -> Option<Vec<Neighbour<Entrez>>> {
+        self.similar_genes_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&(gene.0, k)).cloned()
+    }
+
     /// Cosine of `gene`'s embedding with each of `others` (those with an embedding), largest
     /// first; empty when `gene` has none.
     pub fn gene_cosines(&self, gene: Entrez, others: &[Entrez]) -> Vec<(Entrez, f32)> {
