@@ -306,7 +306,7 @@ pub fn gene(state: &AppState, entrez: u32) -> Result<GeneEvidence> {
     }
     if let Some(hood) = &state.neighbourhood {
         // A gene outside the model's vocabulary has no embedding, hence no similar genes.
-        if let Ok(found) = hood.similar_genes(&state.store, &entrez.to_string(), TOP_SIMILAR, None) {
+        if let Some(found) = hood.similar_genes_of(Entrez(entrez), TOP_SIMILAR, None) {
             similar_genes = found
                 .into_iter()
                 .map(|n| NearGene { entrez: n.key.0, symbol: symbol(state, n.key.0), cosine: n.cosine })

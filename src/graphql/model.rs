@@ -382,8 +382,10 @@ pub async fn similar_genes(ctx: &Context<'_>, gene: Entrez, first: i32) -> async
     let scored = match hood.cached_similar_genes(gene, first) {
         Some(found) => score(&hood, &found),
         None => {
-            super::blocking::run(st, move |st| {
-                let found = hood.similar_genes(&st.store, &gene.to_string(), first, None).map_err(|e| ApiError::NotFound(e.to_string()))?;
+            super::blocking::run(st, move |_| {
+                let found = hood
+                    .similar_genes_of(gene, first, None)
+                    .ok_or_else(|| ApiError::NotFound(crate::model::coverage::NO_EVIDENCE.replace("{gene}", &gene.to_string())))?;
                 Ok(score(&hood, &found))
             })
             .await?

@@ -184,25 +184,29 @@ impl Neighbourhood {
     /// the vocabulary is placed by its profile's embedding; a gene in no stored set has none.
     pub fn similar_genes(&self, store: &Store, gene: &str, k: usize, ef: Option<usize>) -> anyhow::Result<Vec<Neighbour<Entrez>>> {
         let entrez = resolve_one(store, gene)?;
-        let Some(v) = self.gene_vectors.get(&entrez).or_else(|| self.outside_vectors.get(&entrez)) else {
-            bail!("{}", crate::model::coverage::NO_EVIDENCE.replace("{gene}", gene));
-        };
-        // A cache left by a panicking request holds only complete answers: recover it.
-        let cache = || self.similar_genes_cache.lock().unwrap_or_else(|e| e.into_inner());
+        self.similar_genes_of(Entrez(entrez), k, ef)
+            .ok_or_else(|| anyhow::anyhow!("{}", crate::model::coverage::NO_EVIDENCE.replace("{gene}", gene)))
+    }
+
+    /// [`similar_genes`](Self::similar_genes) of a gene already resolved; `None` when it has no
+    /// embedding (no evidence in the store).
+    pub fn similar_genes_of(&self, gene: Entrez, k: usize, ef: Option<usize>) -> Option<Vec<Neighbour<Entrez>>> {
+        let v = self.gene_vectors.get(&gene.0).or_else(|| self.outside_vectors.get(&gene.0))?;
         if ef.is_none() {
-            if let Some(found) = cache().get(&(entrez, k)) {
-                return Ok(found.clone());
+            if let Some(found) = self.cached_similar_genes(gene, k) {
+                return Some(found);
             }
         }
-        let found = wrap(self.genes.search(v, k, ef, None, Some(&entrez.to_string())));
+        let found = wrap(self.genes.search(v, k, ef, None, Some(&gene.to_string())));
         if ef.is_none() {
-            let mut cache = cache();
+            // A cache left by a panicking request holds only complete answers: recover it.
+            let mut cache = self.similar_genes_cache.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= SIMILAR_GENES_CACHE {
                 cache.clear();
             }
-            cache.insert((entrez, k), found.clone());
+            cache.insert((gene.0, k), found.clone());
         }
-        Ok(found)
+        Some(found)
     }
 
     /// [`similar_genes`](Self::similar_genes)'s answer at the default breadth, if it is cached:
