@@ -168,14 +168,14 @@ pub enum EvidenceError {
 pub type Result<T, E = EvidenceError> = std::result::Result<T, E>;
 
 fn identity(state: &AppState, entrez: u32) -> Result<Identity> {
-    let g = state.store.gene(entrez)?.ok_or_else(|| EvidenceError::NotFound(format!("no gene with Entrez id {entrez}")))?;
+    let g = state.genes.gene(entrez).ok_or_else(|| EvidenceError::NotFound(format!("no gene with Entrez id {entrez}")))?;
     Ok(Identity {
         entrez,
-        symbol: g.symbol,
-        name: g.name,
-        gene_type: g.gene_type,
-        chromosome: g.chromosome,
-        cytoband: g.cytoband,
+        symbol: g.symbol.clone(),
+        name: g.name.clone(),
+        gene_type: g.gene_type.clone(),
+        chromosome: g.chromosome.clone(),
+        cytoband: g.cytoband.clone(),
     })
 }
 

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Json, Object, SimpleObject};
 
 use super::errors::ApiError;
-use super::gene::{load_genes, resolve_gene, GeneNode};
+use super::gene::{gene_nodes, resolve_gene, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::limits::MAX_PAGE;
 use super::loaders::MembershipOf;
@@ -56,7 +56,7 @@ impl AskQueries {
         }
         let st = state(ctx)?;
         let a = crate::nl::ask(st, &question).await.map_err(ApiError::internal)?;
-        let genes = load_genes(ctx, &a.genes).await?;
+        let genes = gene_nodes(ctx, &a.genes)?;
         let terms = load_sets(ctx, &a.terms).await?;
         Ok(Answer {
             intent: a.intent.as_str().to_string(),

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, Object, SimpleObject};
 
 use super::connection::{list_cost, Page, PageRequest};
 use super::errors::ApiError;
-use super::gene::{load_genes, GeneNode};
+use super::gene::{gene_nodes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::state;
 use crate::domain::SetId;
@@ -104,7 +104,7 @@ pub struct AugmentedEnrichmentResult {
 pub(super) async fn ambiguous_nodes(ctx: &Context<'_>, ambiguous: &[crate::enrich::AmbiguousGene]) -> async_graphql::Result<Vec<AmbiguousInput>> {
     let mut out = Vec::with_capacity(ambiguous.len());
     for a in ambiguous {
-        out.push(AmbiguousInput { input: a.input.clone(), candidates: load_genes(ctx, &a.candidates).await? });
+        out.push(AmbiguousInput { input: a.input.clone(), candidates: gene_nodes(ctx, &a.candidates)? });
     }
     Ok(out)
 }
@@ -157,7 +157,7 @@ impl EnrichQueries {
         for (r, gene_set) in rows.iter().zip(sets) {
             nodes.push(EnrichmentRow {
                 gene_set,
-                overlap: load_genes(ctx, &r.overlap).await?,
+                overlap: gene_nodes(ctx, &r.overlap)?,
                 overlap_size: r.overlap_size,
                 set_size: r.set_size,
                 p_value: r.p_value,
@@ -225,7 +225,7 @@ impl EnrichQueries {
                 gene_set,
                 enrichment_score: r.es,
                 nes: r.nes,
-                leading_edge: load_genes(ctx, &r.leading_edge).await?,
+                leading_edge: gene_nodes(ctx, &r.leading_edge)?,
                 set_size: r.set_size,
                 p_value: r.p_value,
                 log10_p: r.log10_p,
@@ -238,7 +238,7 @@ impl EnrichQueries {
             genes_used: result.input.genes.len(),
             unknown_genes: result.input.unknown.clone(),
             ambiguous_genes: ambiguous_nodes(ctx, &result.input.ambiguous).await?,
-            genes_outside_model: load_genes(ctx, &result.outside_model).await?,
+            genes_outside_model: gene_nodes(ctx, &result.outside_model)?,
             ranked_genes: result.ranked_genes,
         })
     }

@@ -35,15 +35,15 @@ pub fn resolve_gene(state: &super::AppState, raw: &str) -> ApiResult<u32> {
     }
 }
 
-/// Loads genes by Entrez id through the request's loader, keeping the order of `ids`.
-/// Gene nodes of `ids` (Entrez, plain or typed), in order.
-pub async fn load_genes<G: Copy + Into<u32>>(ctx: &Context<'_>, ids: &[G]) -> ApiResult<Vec<GeneNode>> {
-    let ids: Vec<u32> = ids.iter().map(|&g| g.into()).collect();
-    let found = loaders(ctx)?.genes().load_many(ids.iter().copied()).await?;
+/// Gene nodes of `ids` (Entrez, plain or typed), in order, from the genes the state holds in
+/// memory (`GeneIndex::gene`), so no resolver waits on a store read for a gene.
+pub fn gene_nodes<G: Copy + Into<u32>>(ctx: &Context<'_>, ids: &[G]) -> ApiResult<Vec<GeneNode>> {
+    let genes = &state(ctx)?.genes;
     ids.iter()
-        .map(|id| {
-            found
-                .get(id)
+        .map(|&id| {
+            let id: u32 = id.into();
+            genes
+                .gene(id)
                 .cloned()
                 .map(GeneNode)
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("gene {id} is referenced but not stored")))
@@ -313,7 +313,7 @@ impl GeneQueries {
     /// extensions.
     async fn gene(&self, ctx: &Context<'_>, id: String) -> async_graphql::Result<Option<GeneNode>> {
         let entrez = resolve_gene(state(ctx)?, &id)?;
-        Ok(load_genes(ctx, &[entrez]).await?.pop())
+        Ok(gene_nodes(ctx, &[entrez])?.pop())
     }
 
     /// Many genes at once (up to 1,000 ids), one result per id in the order given; an id that
@@ -333,7 +333,7 @@ impl GeneQueries {
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let genes = load_genes(ctx, &wanted).await?;
+        let genes = gene_nodes(ctx, &wanted)?;
         let by_id = |e: u32| wanted.binary_search(&e).ok().map(|i| genes[i].clone());
         Ok(ids
             .into_iter()
@@ -370,7 +370,7 @@ impl GeneQueries {
         }
         let hits = state(ctx)?.genes.search(&text, first as usize);
         let ids: Vec<u32> = hits.iter().map(|h| h.entrez).collect();
-        let genes = load_genes(ctx, &ids).await?;
+        let genes = gene_nodes(ctx, &ids)?;
         Ok(hits
             .into_iter()
             .zip(genes)

@@ -6,7 +6,7 @@ use async_graphql::{Context, Object, ID};
 
 use super::connection::{list_cost, Page, PageRequest};
 use super::errors::{ApiError, ApiResult};
-use super::gene::{load_genes, GeneNode};
+use super::gene::{gene_nodes, GeneNode};
 use super::library::{known_library, LibraryNode};
 use super::{loaders, state};
 use crate::domain::{LibraryName, SetId};
@@ -28,7 +28,7 @@ pub async fn load_sets(ctx: &Context<'_>, ids: &[SetId]) -> ApiResult<Vec<GeneSe
 /// Pages through a sorted list of Entrez ids as genes.
 pub async fn gene_page(ctx: &Context<'_>, genes: &[u32], first: i32, after: Option<String>) -> async_graphql::Result<Page<GeneNode>> {
     let page = PageRequest::parse(first, after.as_deref())?;
-    let nodes = load_genes(ctx, &genes[page.range(genes.len())]).await?;
+    let nodes = gene_nodes(ctx, &genes[page.range(genes.len())])?;
     Ok(page.connection(genes.len(), nodes))
 }
 

@@ -1,7 +1,8 @@
-//! DataLoaders for genes, gene sets and gene-to-set memberships. One pair is made per HTTP request (so nothing is cached
-//! across requests) and shared by every operation of a batched request; resolvers that run
-//! concurrently, such as 100 aliased `gene` fields or the nodes of a page, are served by one
-//! batched store read instead of one read each.
+//! DataLoaders for gene sets and gene-to-set memberships. One of each is made per HTTP request
+//! (so nothing is cached across requests) and shared by every operation of a batched request;
+//! resolvers that run concurrently, such as the nodes of a page, are served by one batched
+//! store read instead of one read each. Genes need none: the state holds their records in
+//! memory (`search::GeneIndex`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +14,7 @@ use async_graphql::futures_util::future::BoxFuture;
 
 use super::state::{ApiMetrics, AppState};
 use crate::domain::SetId;
-use crate::store::{Gene, GeneSet, StoreError};
+use crate::store::{GeneSet, StoreError};
 
 /// How many scheduler rounds a batch may wait for more keys (see [`wait_until_quiet`]).
 const MAX_WAIT_ROUNDS: usize = 1_000;
@@ -39,10 +40,8 @@ async fn wait_until_quiet(activity: &AtomicU64) {
     }
 }
 
-pub struct GeneLoader(Arc<AppState>);
 pub struct GeneSetLoader(Arc<AppState>);
-/// The curated sets a gene belongs to, keyed by Entrez (a newtype so the loader's key type
-/// differs from [`GeneLoader`]'s).
+/// The curated sets a gene belongs to, keyed by the gene's Entrez id.
 pub struct MembershipLoader(Arc<AppState>);
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,22 +51,6 @@ fn count(metrics: &ApiMetrics, loader: &str, keys: usize) {
     let label = ApiMetrics::label("loader", loader);
     metrics.loader_batches.get_or_create(&label).inc();
     metrics.loader_keys.get_or_create(&label).inc_by(keys as u64);
-}
-
-impl Loader<u32> for GeneLoader {
-    type Value = Arc<Gene>;
-    type Error = Arc<StoreError>;
-
-    async fn load(&self, keys: &[u32]) -> Result<HashMap<u32, Self::Value>, Self::Error> {
-        count(&self.0.metrics, "gene", keys.len());
-        let mut out = HashMap::with_capacity(keys.len());
-        for &k in keys {
-            if let Some(g) = self.0.store.gene(k).map_err(Arc::new)? {
-                out.insert(k, Arc::new(g));
-            }
-        }
-        Ok(out)
-    }
 }
 
 impl Loader<SetId> for GeneSetLoader {
@@ -106,7 +89,6 @@ impl Loader<MembershipOf> for MembershipLoader {
 /// its first use: most requests use one of the three, and every request pays for what it makes.
 pub struct Loaders {
     state: Arc<AppState>,
-    genes: OnceLock<DataLoader<GeneLoader>>,
     sets: OnceLock<DataLoader<GeneSetLoader>>,
     memberships: OnceLock<DataLoader<MembershipLoader>>,
     activity: Arc<AtomicU64>,
@@ -127,7 +109,6 @@ impl Loaders {
     pub fn new(state: Arc<AppState>) -> Arc<Self> {
         Arc::new(Self {
             state,
-            genes: OnceLock::new(),
             sets: OnceLock::new(),
             memberships: OnceLock::new(),
             activity: Arc::new(AtomicU64::new(0)),
@@ -136,10 +117,6 @@ impl Loaders {
 
     fn make<L: Send + Sync + 'static>(&self, loader: L) -> DataLoader<L> {
         DataLoader::new(loader, spawner(self.activity.clone())).delay(Duration::ZERO)
-    }
-
-    pub fn genes(&self) -> &DataLoader<GeneLoader> {
-        self.genes.get_or_init(|| self.make(GeneLoader(self.state.clone())))
     }
 
     pub fn sets(&self) -> &DataLoader<GeneSetLoader> {

@@ -10,7 +10,7 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use super::connection::{list_cost, Page, PageRequest};
 use super::errors::{ApiError, ApiResult};
 use super::enrichment::{ambiguous_nodes, AmbiguousInput};
-use super::gene::{load_genes, GeneNode};
+use super::gene::{gene_nodes, GeneNode};
 use super::gene_set::{load_sets, GeneSetNode};
 use super::limits::MAX_PAGE;
 use super::state;
@@ -326,7 +326,7 @@ pub async fn predicted_partners(ctx: &Context<'_>, entrez: u32, first: i32) -> a
     let others: Vec<Entrez> = partners.iter().map(|p| p.entrez).collect();
     let shared = st.enrich.shared_sets_each(Entrez(entrez), &others, Some(crate::domain::LITERATURE_LIBRARY));
     let records: Vec<PairRecord> = shared.iter().map(pair_record).collect();
-    let genes = load_genes(ctx, &others).await?;
+    let genes = gene_nodes(ctx, &others)?;
     Ok(partners
         .iter()
         .zip(genes)
@@ -391,7 +391,7 @@ pub async fn similar_genes(ctx: &Context<'_>, gene: Entrez, first: i32) -> async
             .await?
         }
     };
-    let genes = load_genes(ctx, &scored.iter().map(|s| s.0).collect::<Vec<_>>()).await?;
+    let genes = gene_nodes(ctx, &scored.iter().map(|s| s.0).collect::<Vec<_>>())?;
     Ok(genes
         .into_iter()
         .zip(scored)
@@ -431,7 +431,7 @@ pub async fn predicted_members(ctx: &Context<'_>, id: &SetId, first: i32, new_on
         return Ok(vec![]);
     };
     let rows: Vec<_> = p.genes.iter().filter(|g| !new_only || !g.known).take(first).collect();
-    let genes = load_genes(ctx, &rows.iter().map(|g| g.entrez).collect::<Vec<_>>()).await?;
+    let genes = gene_nodes(ctx, &rows.iter().map(|g| g.entrez).collect::<Vec<_>>())?;
     Ok(rows
         .into_iter()
         .zip(genes)
@@ -523,8 +523,8 @@ impl ModelQueries {
             Ok((aug.unknown, top))
         })
         .await?;
-        let nodes = load_genes(ctx, &top.iter().map(|g| g.entrez).collect::<Vec<_>>()).await?;
-        let oov = load_genes(ctx, &outside_vocabulary).await?;
+        let nodes = gene_nodes(ctx, &top.iter().map(|g| g.entrez).collect::<Vec<_>>())?;
+        let oov = gene_nodes(ctx, &outside_vocabulary)?;
         Ok(AugmentResult {
             genes: top
                 .into_iter()
@@ -575,7 +575,7 @@ impl ModelQueries {
             sets: similar_set_nodes(ctx, found).await?,
             unknown_genes: list.unknown,
             ambiguous_genes: ambiguous_nodes(ctx, &list.ambiguous).await?,
-            out_of_vocabulary: load_genes(ctx, &oov).await?,
+            out_of_vocabulary: gene_nodes(ctx, &oov)?,
         })
     }
 }

@@ -39,7 +39,7 @@ impl SetEntry {
 /// Counters the HTTP layer exports on /metrics; shared handles, so resolvers just increment.
 #[derive(Default, Clone)]
 pub struct ApiMetrics {
-    /// Batched store reads per loader (`loader="gene"|"gene_set"`), and the keys they carried.
+    /// Batched store reads per loader (`loader="gene_set"|"membership"`), and the keys they carried.
     pub loader_batches: Family<Vec<(String, String)>, Counter>,
     pub loader_keys: Family<Vec<(String, String)>, Counter>,
     /// GraphQL errors by `code`.

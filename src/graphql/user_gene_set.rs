@@ -11,7 +11,7 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::connection::Page;
 use super::errors::ApiError;
-use super::gene::{load_genes, GeneNode};
+use super::gene::{gene_nodes, GeneNode};
 use super::gene_set::gene_page;
 use super::state;
 use crate::store::{Store, StoreError, UserSet};
@@ -181,7 +181,7 @@ impl UserGeneSetMutations {
         .await?;
         let mut ambiguous_genes = Vec::new();
         for a in list.ambiguous {
-            ambiguous_genes.push(AmbiguousEntry { query: a.input, candidates: load_genes(ctx, &a.candidates).await? });
+            ambiguous_genes.push(AmbiguousEntry { query: a.input, candidates: gene_nodes(ctx, &a.candidates)? });
         }
         Ok(AddGeneSetResult {
             id: ID(set.id.to_string()),

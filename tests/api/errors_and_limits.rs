@@ -5,16 +5,16 @@ use crate::helpers::{error_codes, spawn_app};
 #[tokio::test]
 async fn too_complex_queries_are_refused_before_any_resolver_runs() {
     let app = spawn_app().await;
-    let before = (app.loads("gene"), app.loads("gene_set"));
-    // 500 sets × 500 genes × 1 field = 250,000 > 50,000. The `gene` field would read CDK1
-    // through the gene loader if anything ran.
+    let before = (app.loads("membership"), app.loads("gene_set"));
+    // 500 sets × 500 genes × 1 field = 250,000 > 50,000. The `gene` field would read CDK1's
+    // sets through the membership loader if anything ran.
     let body = app
-        .query(r#"{ gene(id: "CDK1") { symbol } geneSets(first: 500) { nodes { genes(first: 500) { nodes { symbol } } } } }"#)
+        .query(r#"{ gene(id: "CDK1") { knownSets(first: 1) { nodes { id } } } geneSets(first: 500) { nodes { genes(first: 500) { nodes { symbol } } } } }"#)
         .await;
     assert_eq!(error_codes(&body), ["TOO_COMPLEX"]);
     assert!(body["data"].is_null(), "nothing was resolved: {body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("50000"), "says what the limit is");
-    assert_eq!((app.loads("gene"), app.loads("gene_set")), before, "no loader was called");
+    assert_eq!((app.loads("membership"), app.loads("gene_set")), before, "no loader was called");
 }
 
 #[tokio::test]

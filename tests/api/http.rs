@@ -18,7 +18,7 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn metrics_count_requests_and_loader_reads() {
     let app = spawn_app().await;
-    app.query(r#"{ gene(id: "CDK1") { symbol } }"#).await;
+    app.query(r#"{ gene(id: "CDK1") { symbol knownSets(first: 1) { nodes { id } } } }"#).await;
     app.query(r#"{ gene(id: "NOTAGENE1") { symbol } }"#).await;
     let text = app.get("/metrics").await.text().await.unwrap();
     let value = |prefix: &str| -> f64 {
@@ -29,7 +29,7 @@ async fn metrics_count_requests_and_loader_reads() {
             .unwrap_or_else(|| panic!("no `{prefix}` in:\n{text}"))
     };
     assert_eq!(value(r#"genekg_http_requests_total{method="POST",route="/graphql",status="200"}"#), 2.0);
-    assert_eq!(value(r#"genekg_loader_keys_total{loader="gene"}"#), 1.0);
+    assert_eq!(value(r#"genekg_loader_keys_total{loader="membership"}"#), 1.0);
     assert_eq!(value(r#"genekg_graphql_errors_total{code="NOT_FOUND"}"#), 1.0);
     assert_eq!(value(r#"genekg_http_request_duration_seconds_count{route="/graphql"}"#), 2.0);
     assert_eq!(value("genekg_genes"), 430.0);
