@@ -354,18 +354,23 @@ struct PairRecord {
 
 /// `shared` tallies the literature library's sets: papers are counted, not listed.
 fn pair_record(shared: &crate::enrich::Shared<'_>) -> PairRecord {
-    let mut known_in = std::collections::BTreeSet::new();
+    // A handful of libraries at most, against thousands of shared sets for a studied pair: a
+    // linear check of borrowed names, sorted and copied once at the end.
+    let mut known_in: Vec<&str> = Vec::new();
     let mut closest: Option<(usize, &SetId)> = None;
     for s in &shared.sets {
-        if s.size <= KNOWN_PAIR_MAX_SET {
-            known_in.insert(s.library.to_string());
+        if s.size <= KNOWN_PAIR_MAX_SET && !known_in.contains(&s.library) {
+            known_in.push(s.library);
         }
         if closest.is_none_or(|(size, id)| (s.size, s.id.as_str()) < (size, id.as_str())) {
             closest = Some((s.size, s.id));
         }
     }
     PairRecord {
-        known_in: known_in.into_iter().collect(),
+        known_in: {
+            known_in.sort_unstable();
+            known_in.into_iter().map(str::to_string).collect()
+        },
         closest: closest.map(|(_, id)| id.clone()),
         papers: shared.tallied as u32,
     }

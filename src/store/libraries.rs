@@ -39,7 +39,7 @@ pub fn changed_libraries(recorded: &DataVersions, current: &DataVersions) -> Vec
 /// allocating; the test below keeps it in step with [`Library`].
 #[derive(serde::Deserialize)]
 struct LibraryHead<'a> {
-    _name: &'a str,
+    name: &'a str,
     _version: Option<&'a str>,
     _source: &'a str,
     generation: u64,
@@ -53,7 +53,17 @@ impl Store {
     /// The data version of every library: its generation, which every ingest renews. Stored with
     /// predictions and indexes, so a step run before the last ingest is known to be stale.
     pub fn data_versions(&self) -> Result<DataVersions> {
-        Ok(self.libraries()?.into_iter().map(|l| (l.name, l.generation)).collect())
+        self.library_generations().collect()
+    }
+
+    /// Every library's name and generation, read from the heads of their records (see
+    /// [`LibraryHead`]): the API asks for them on every gene's known sets.
+    fn library_generations(&self) -> impl Iterator<Item = Result<(String, u64)>> + '_ {
+        self.libraries.iter().values().map(|v| {
+            let bytes = v?;
+            let head: LibraryHead<'_> = decode("libraries", &bytes)?;
+            Ok((head.name.to_string(), head.generation))
+        })
     }
 
     /// All libraries, by name.
@@ -88,7 +98,7 @@ impl Store {
     /// The ids of the sets that contain `entrez`, grouped by library name.
     pub fn sets_of_gene(&self, entrez: u32) -> Result<BTreeMap<String, Vec<String>>> {
         let live: HashMap<u64, String> =
-            self.libraries()?.into_iter().map(|l| (l.generation, l.name)).collect();
+            self.library_generations().map(|r| r.map(|(name, generation)| (generation, name))).collect::<Result<_>>()?;
         let mut out = BTreeMap::new();
         for kv in self.gene_sets.scan_prefix(entrez.to_be_bytes()) {
             let (k, v) = kv?;
@@ -297,7 +307,7 @@ mod tests {
         };
         let bytes = encode(&library);
         let head: LibraryHead<'_> = decode("libraries", &bytes).unwrap();
-        assert_eq!(head.generation, library.generation);
+        assert_eq!((head.name, head.generation), ("GO_BP", library.generation));
         let unversioned = encode(&Library { version: None, ..library.clone() });
         assert_eq!(decode::<LibraryHead<'_>>("libraries", &unversioned).unwrap().generation, library.generation);
     }
