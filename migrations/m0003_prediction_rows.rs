@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::super::predictions::{count_rows, write_rows, FunctionRow, FUNCTION_COUNT_TREE, FUNCTION_TREE};
+use super::super::predictions::{count_rows, write_rows, GatheredRow, FUNCTION_COUNT_TREE, FUNCTION_TREE};
 use super::super::records::{GeneSet, Library};
 use crate::domain::is_untitled_set;
 use super::super::decode;
@@ -99,13 +99,11 @@ pub fn up(db: &sled::Db) -> sled::Result<()> {
             let (k, v) = kv?;
             let entrez = u32::from_be_bytes(k.as_ref().try_into().map_err(|_| corrupt("gene key is not a u32"))?);
             let hits: Vec<OldGeneHit> = decode(OLD_GENE_TREE, &v).map_err(corrupt)?;
-            let mut by_library: BTreeMap<&str, Vec<FunctionRow>> = BTreeMap::new();
+            let mut by_library: BTreeMap<&str, Vec<GatheredRow>> = BTreeMap::new();
             for h in hits {
                 let Some(set) = sets.get(&h.set) else { continue };
-                by_library.entry(&set.library).or_default().push(FunctionRow {
-                    library: String::new(),
+                by_library.entry(&set.library).or_default().push(GatheredRow {
                     set: h.set,
-                    term: set.term.clone(),
                     probability: h.probability,
                     z: h.z,
                     rank: h.rank,
@@ -116,7 +114,8 @@ pub fn up(db: &sled::Db) -> sled::Result<()> {
             }
             for (library, list) in by_library {
                 count_rows(&mut counts, entrez, library, &list);
-                write_rows(&mut rows, entrez, library, list);
+                // Every row's set is in `sets` (the others were skipped above).
+                write_rows(&mut rows, entrez, library, list, |n| sets[&n].term.as_str());
             }
         }
         functions.apply_batch(rows)?;

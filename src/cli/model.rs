@@ -181,6 +181,7 @@ pub fn run(ctx: &Context, cmd: ModelCommand) -> anyhow::Result<()> {
             );
         }
         ModelCommand::Predict { model, top_n, partners, threads, if_stale } => {
+            crate::model::rerun_with_passive_openmp();
             crate::model::limit_threads(threads);
             let store = ctx.open_store()?;
             let gsfm = Gsfm::load(&model.unwrap_or_else(default_dir))?;

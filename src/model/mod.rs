@@ -87,3 +87,54 @@ pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> M
 pub fn limit_threads(n: i32) {
     tch::set_num_threads(n.max(1));
 }
+
+/// Runs this process again with passive OpenMP waiting, unless the caller chose a wait policy.
+/// Returns only when it does not (or when the re-run could not start, logged).
+///
+/// Why: libtorch's OpenMP threads spin between its parallel regions by default, and in a batch
+/// command that runs Rust work beside the forward passes (`genekg model predict`) they spin on
+/// the cores that work needs: 42% of that command's cycles were libgomp's, user CPU 123.5 s
+/// against 116.2 s with passive waiting, wall 72.2 s against 68.8 s (docs/model.md,
+/// Benchmarks). libgomp reads `OMP_WAIT_POLICY` once, when it is loaded with the binary, so
+/// setting it from `main` is too late. Serving keeps spinning: an augment call's few small
+/// passes answered faster with it.
+pub fn rerun_with_passive_openmp() {
+    let Some((name, value)) = passive_openmp_env(|v| std::env::var_os(v).is_some()) else { return };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        let mut args = std::env::args_os();
+        let arg0 = args.next();
+        let Ok(exe) = std::env::current_exe() else { return };
+        let mut command = std::process::Command::new(exe);
+        if let Some(arg0) = arg0 {
+            command.arg0(arg0);
+        }
+        tracing::debug!("running again with {name}={value}");
+        // `exec` returns only on failure; the run then goes on with spinning threads.
+        let error = command.args(args).env(name, value).exec();
+        tracing::warn!("could not run again with {name}={value} ({error}); OpenMP threads will spin while they wait");
+    }
+    #[cfg(not(unix))]
+    let _ = (name, value);
+}
+
+/// The variable [`rerun_with_passive_openmp`] sets, or `None` when the caller set either of
+/// libgomp's waiting variables (`is_set` says which are) or this is the re-run.
+fn passive_openmp_env(is_set: impl Fn(&str) -> bool) -> Option<(&'static str, &'static str)> {
+    const CHOSEN: [&str; 2] = ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT"];
+    (!CHOSEN.iter().any(|v| is_set(v))).then_some(("OMP_WAIT_POLICY", "PASSIVE"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passive_waiting_is_set_once_and_never_over_the_callers_choice() {
+        assert_eq!(passive_openmp_env(|_| false), Some(("OMP_WAIT_POLICY", "PASSIVE")));
+        // The re-run sees its own variable and goes on.
+        assert_eq!(passive_openmp_env(|v| v == "OMP_WAIT_POLICY"), None);
+        assert_eq!(passive_openmp_env(|v| v == "GOMP_SPINCOUNT"), None);
+    }
+}

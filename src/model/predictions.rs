@@ -31,7 +31,7 @@ use super::Result;
 use crate::domain::{Entrez, SetId};
 use crate::ingest::Progress;
 use super::coverage::{self, Memberships};
-use crate::store::predictions::{PredictedSet, PredictionWriter, META_KEY};
+use crate::store::predictions::{GatheredRow, PredictedSet, PredictionWriter, META_KEY};
 pub use crate::store::{FunctionFilter, FunctionRow, Partner, SetPrediction, SetPredictions};
 use crate::store::Store;
 
@@ -415,10 +415,8 @@ fn store_outside_vocabulary(
                 writer.add_function(
                     Entrez(*gene),
                     &set.library,
-                    FunctionRow {
-                        library: String::new(),
+                    GatheredRow {
                         set: v.set,
-                        term: set.term.clone(),
                         probability: v.share,
                         z: v.z,
                         rank: 0,

@@ -17,7 +17,7 @@
 //! run completes. A store whose `meta` has no [`RUN_KEY`] (written before runs existed) reads
 //! the trees under their plain names.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -199,18 +199,60 @@ fn rows_prefix(entrez: u32, library: &str) -> Vec<u8> {
     k
 }
 
+/// Where a row sorts among a gene's rows of every library: descending z, then set number.
+fn position(z: f32, set: u32) -> [u8; 8] {
+    let mut p = [0u8; 8];
+    p[..4].copy_from_slice(&z_key(z));
+    p[4..].copy_from_slice(&set.to_be_bytes());
+    p
+}
+
 impl FunctionRow {
-    /// Where the row sorts among a gene's rows of every library.
     fn position(&self) -> [u8; 8] {
-        let mut p = [0u8; 8];
-        p[..4].copy_from_slice(&z_key(self.z));
-        p[4..].copy_from_slice(&self.set.to_be_bytes());
-        p
+        position(self.z, self.set)
+    }
+}
+
+/// A [`FunctionRow`] as a run gathers it, without its library and term: the (gene, library)
+/// it is gathered under gives the one, its set number the other. Why: a run gathers ~10
+/// million rows before writing them, and a `String` per row for the term (plus one per row for
+/// the library of the key it was looked up by) were that many allocations, held until the end
+/// and faulted in as fresh pages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GatheredRow {
+    /// The set's number in this run ([`PredictedSet::number`]).
+    pub set: u32,
+    pub probability: f32,
+    pub z: f32,
+    pub rank: u32,
+    pub known: bool,
+    pub set_auroc: Option<f32>,
+    pub untitled: bool,
+}
+
+/// A [`FunctionRow`] as stored, borrowing its term: the same fields in the same order, so
+/// the same bytes (`stored_rows_are_function_rows_bytes` holds it to them).
+#[derive(Serialize)]
+struct StoredRow<'a> {
+    set: u32,
+    term: &'a str,
+    probability: f32,
+    z: f32,
+    rank: u32,
+    known: bool,
+    set_auroc: Option<f32>,
+    untitled: bool,
+}
+
+impl GatheredRow {
+    fn stored<'a>(&self, term: &'a str) -> StoredRow<'a> {
+        let GatheredRow { set, probability, z, rank, known, set_auroc, untitled } = *self;
+        StoredRow { set, term, probability, z, rank, known, set_auroc, untitled }
     }
 }
 
 /// Adds one (gene, library)'s counts to `batch`; returns the bytes.
-pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, rows: &[FunctionRow]) -> u64 {
+pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, rows: &[GatheredRow]) -> u64 {
     let mut c = FunctionCounts::default();
     for r in rows {
         c.add(r.known, r.untitled);
@@ -221,14 +263,16 @@ pub(crate) fn count_rows(batch: &mut sled::Batch, entrez: u32, library: &str, ro
     bytes
 }
 
-/// Sorts one (gene, library)'s rows and adds their keys and values to `batch`; returns the bytes.
-pub(crate) fn write_rows(batch: &mut sled::Batch, entrez: u32, library: &str, mut rows: Vec<FunctionRow>) -> u64 {
-    rows.sort_by_key(FunctionRow::position);
+/// Sorts one (gene, library)'s rows and adds their keys and values to `batch`; returns the
+/// bytes. `term_of` gives a set's term by its number.
+pub(crate) fn write_rows<'a>(batch: &mut sled::Batch, entrez: u32, library: &str, mut rows: Vec<GatheredRow>, term_of: impl Fn(u32) -> &'a str) -> u64 {
+    rows.sort_by_key(|r| position(r.z, r.set));
     let mut bytes = 0;
     for (i, chunk) in rows.chunks(CHUNK_ROWS).enumerate() {
         let mut key = rows_prefix(entrez, library);
         key.extend_from_slice(&(i as u32).to_be_bytes());
-        let value = encode(&chunk);
+        let stored: Vec<StoredRow<'_>> = chunk.iter().map(|r| r.stored(term_of(r.set))).collect();
+        let value = encode(&stored);
         bytes += (key.len() + value.len()) as u64;
         batch.insert(key, value);
     }
@@ -377,7 +421,9 @@ impl Store {
             partners: tree(PARTNER_TREE)?,
             store: self.clone(),
             run,
-            rows: BTreeMap::new(),
+            rows: HashMap::new(),
+            libraries: Vec::new(),
+            terms: Vec::new(),
             bytes: 0,
         };
         for t in [&writer.sets, &writer.functions, &writer.counts_tree, &writer.partners] {
@@ -400,24 +446,31 @@ pub struct PredictedSet<'a> {
 /// Function rows of a run, gathered per (gene, library) and not yet written
 /// ([`PredictionWriter::take_functions`]).
 pub struct GatheredFunctions {
-    rows: BTreeMap<(u32, String), Vec<FunctionRow>>,
+    rows: HashMap<(u32, LibraryNo), Vec<GatheredRow>>,
+    libraries: Vec<String>,
+    terms: Vec<String>,
     functions: sled::Tree,
     counts: sled::Tree,
 }
 
 impl GatheredFunctions {
-    /// Writes the rows and their counts; returns the bytes (keys plus values).
+    /// Writes the rows and their counts, by gene then library name; returns the bytes (keys
+    /// plus values).
     pub fn write(self) -> Result<u64> {
+        let Self { rows: gathered, libraries, terms, functions, counts: counts_tree } = self;
+        let mut gathered: Vec<_> = gathered.into_iter().collect();
+        gathered.sort_unstable_by(|((g, a), _), ((h, b), _)| g.cmp(h).then_with(|| libraries[*a as usize].cmp(&libraries[*b as usize])));
         let (mut bytes, mut rows, mut counts) = (0, sled::Batch::default(), sled::Batch::default());
-        for (n, ((entrez, library), list)) in self.rows.into_iter().enumerate() {
-            bytes += count_rows(&mut counts, entrez, &library, &list);
-            bytes += write_rows(&mut rows, entrez, &library, list);
+        for (n, ((entrez, library), list)) in gathered.into_iter().enumerate() {
+            let library = &libraries[library as usize];
+            bytes += count_rows(&mut counts, entrez, library, &list);
+            bytes += write_rows(&mut rows, entrez, library, list, |n| terms.get(n as usize).expect("a function row names a set of its run"));
             if n % 4096 == 4095 {
-                self.functions.apply_batch(std::mem::take(&mut rows))?;
+                functions.apply_batch(std::mem::take(&mut rows))?;
             }
         }
-        self.functions.apply_batch(rows)?;
-        self.counts.apply_batch(counts)?;
+        functions.apply_batch(rows)?;
+        counts_tree.apply_batch(counts)?;
         Ok(bytes)
     }
 }
@@ -430,10 +483,18 @@ pub struct PredictionWriter {
     counts_tree: sled::Tree,
     partners: sled::Tree,
     run: u64,
-    /// A gene's rows come from every set: they are gathered here and written at the end.
-    rows: BTreeMap<(u32, String), Vec<FunctionRow>>,
+    /// A gene's rows come from every set: they are gathered here, by gene and library, and
+    /// written at the end.
+    rows: HashMap<(u32, LibraryNo), Vec<GatheredRow>>,
+    /// Library names met so far; a [`LibraryNo`] indexes them.
+    libraries: Vec<String>,
+    /// Each set's term, by its number in the run.
+    terms: Vec<String>,
     bytes: u64,
 }
+
+/// A library's place in [`PredictionWriter`]'s list of names.
+type LibraryNo = u16;
 
 impl PredictionWriter {
     /// Writes sets and gathers, for each listed gene, its row in the gene's functions.
@@ -443,11 +504,15 @@ impl PredictionWriter {
             let value = encode(&s.predictions);
             self.bytes += (s.library.len() + 1 + s.term.len() + value.len()) as u64;
             set_batch.insert(format!("{}:{}", s.library, s.term).as_bytes(), value);
+            let number = s.number as usize;
+            if self.terms.len() <= number {
+                self.terms.resize(number + 1, String::new());
+            }
+            self.terms[number] = s.term.to_string();
+            let library = self.library_no(s.library);
             for g in &s.predictions.genes {
-                self.rows.entry((g.entrez.0, s.library.to_string())).or_default().push(FunctionRow {
-                    library: String::new(),
+                self.rows.entry((g.entrez.0, library)).or_default().push(GatheredRow {
                     set: s.number,
-                    term: s.term.to_string(),
                     probability: g.probability,
                     z: g.z,
                     rank: g.rank,
@@ -461,11 +526,20 @@ impl PredictionWriter {
         Ok(())
     }
 
+    fn library_no(&mut self, library: &str) -> LibraryNo {
+        let at = self.libraries.iter().position(|l| l == library).unwrap_or_else(|| {
+            self.libraries.push(library.to_string());
+            self.libraries.len() - 1
+        });
+        LibraryNo::try_from(at).expect("fewer than 65,536 libraries")
+    }
+
     /// Adds one row to a gene's functions (a gene the model has no column for, whose rows no
-    /// set's list gives).
+    /// set's list gives). `row.set` must be a set this run has added.
     #[cfg(feature = "model")]
-    pub(crate) fn add_function(&mut self, entrez: Entrez, library: &str, row: FunctionRow) {
-        self.rows.entry((entrez.0, library.to_string())).or_default().push(row);
+    pub(crate) fn add_function(&mut self, entrez: Entrez, library: &str, row: GatheredRow) {
+        let library = self.library_no(library);
+        self.rows.entry((entrez.0, library)).or_default().push(row);
     }
 
     pub fn add_partners(&mut self, lists: &[(Entrez, Vec<Partner>)]) -> Result<()> {
@@ -482,6 +556,7 @@ impl PredictionWriter {
     /// Genes with at least one predicted function so far.
     pub fn genes_with_functions(&self) -> usize {
         let mut genes: Vec<u32> = self.rows.keys().map(|k| k.0).collect();
+        genes.sort_unstable();
         genes.dedup();
         genes.len()
     }
@@ -490,7 +565,13 @@ impl PredictionWriter {
     /// perhaps on another thread) while the run goes on. Their genes must get no more rows:
     /// a gene's rows of one library are written together.
     pub fn take_functions(&mut self) -> GatheredFunctions {
-        GatheredFunctions { rows: std::mem::take(&mut self.rows), functions: self.functions.clone(), counts: self.counts_tree.clone() }
+        GatheredFunctions {
+            rows: std::mem::take(&mut self.rows),
+            libraries: self.libraries.clone(),
+            terms: self.terms.clone(),
+            functions: self.functions.clone(),
+            counts: self.counts_tree.clone(),
+        }
     }
 
     /// Counts bytes written for this run elsewhere (by [`GatheredFunctions::write`]).
@@ -524,6 +605,37 @@ impl PredictionWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows gathered without their terms are stored as the [`FunctionRow`]s they stand for,
+    /// byte for byte, and read back as them.
+    #[test]
+    fn stored_rows_are_function_rows_bytes() {
+        let terms = vec!["GO:0006915 apoptotic process".to_string(), String::new(), "t".repeat(300)];
+        let gathered = [
+            GatheredRow { set: 0, probability: 0.25, z: 3.5, rank: 1, known: false, set_auroc: Some(0.9), untitled: false },
+            GatheredRow { set: 2, probability: 1e-7, z: -0.0, rank: 200, known: true, set_auroc: None, untitled: true },
+            GatheredRow { set: 1, probability: 1.0, z: f32::INFINITY, rank: 0, known: false, set_auroc: Some(0.5), untitled: true },
+        ];
+        let rows: Vec<FunctionRow> = gathered
+            .iter()
+            .map(|g| FunctionRow {
+                library: String::new(),
+                set: g.set,
+                term: terms[g.set as usize].clone(),
+                probability: g.probability,
+                z: g.z,
+                rank: g.rank,
+                known: g.known,
+                set_auroc: g.set_auroc,
+                untitled: g.untitled,
+            })
+            .collect();
+        let stored: Vec<StoredRow<'_>> = gathered.iter().map(|g| g.stored(&terms[g.set as usize])).collect();
+        let bytes = encode(&stored);
+        assert_eq!(bytes, encode(&rows));
+        assert_eq!(decode::<Vec<FunctionRow>>(FUNCTION_TREE, &bytes).unwrap(), rows);
+        assert_eq!(position(gathered[1].z, gathered[1].set), rows[1].position());
+    }
 
     #[test]
     fn z_keys_sort_in_descending_z() {
