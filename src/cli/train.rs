@@ -46,6 +46,11 @@ pub struct TrainArgs {
     /// [default: 800].
     #[arg(long)]
     calibration_sets: Option<usize>,
+    /// Papers of 2 to 4 genes (below the PubMed library's 5) drawn afresh each epoch and
+    /// trained on beside the corpus; 0 = none, as served (docs/model.md measures it). The
+    /// vocabulary, gene prior, gene-to-gene path and calibration stay the corpus's own.
+    #[arg(long, default_value_t = Recipe::served().training.small_papers)]
+    small_papers: usize,
     /// Genes in fewer training sets stay out of the vocabulary.
     #[arg(long)]
     min_gene_sets: Option<usize>,
@@ -129,6 +134,7 @@ pub fn run(ctx: &Context, args: TrainArgs) -> anyhow::Result<()> {
         // Absolute, so `eval holdout` finds it from any directory.
         hold_out: args.hold_out.map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string()),
         calibration_sets: args.calibration_sets.unwrap_or(d.calibration_sets),
+        small_papers: args.small_papers,
     };
     let architecture = ModelConfig {
         d_model: args.d_model,

@@ -241,6 +241,11 @@ pub struct TrainConfig {
     /// check it (`calibrate.rs`). 0 (older recipes) = none; left out of the JSON when 0.
     #[serde(default, skip_serializing_if = "is_zero_usize")]
     pub calibration_sets: usize,
+    /// Papers of 2 to 4 genes (the store's `small_papers`) drawn afresh each epoch and trained on
+    /// beside the corpus (`small_papers.rs`); 0 = none, the served recipe. Left out of the JSON
+    /// when 0, so fingerprints of earlier recipes do not change.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub small_papers: usize,
 }
 
 fn is_zero_usize(n: &usize) -> bool {
@@ -265,6 +270,7 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
             hold_out: None,
             calibration_sets: DEFAULT_CALIBRATION_SETS,
+            small_papers: 0,
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod network;
 pub mod predict;
 pub mod predictions;
 pub mod prior;
+pub mod small_papers;
 pub mod subsets;
 pub mod train;
 pub mod vocab;

@@ -24,6 +24,7 @@ use super::corpus::Corpus;
 use super::item_item::ItemItem;
 use super::comention::{self, CoMention};
 use super::prior::GenePrior;
+use super::small_papers::{self, SmallPapers};
 use super::network::Network;
 use super::vocab::Vocab;
 use super::{ModelError, Result};
@@ -61,6 +62,10 @@ pub struct TrainReport {
     pub seconds: f64,
     pub sets_per_second: f64,
 }
+
+/// Mixed into the seed of the small papers' draw (`SmallPapers::draw`), so it is not the
+/// shuffle's generator.
+const SMALL_PAPERS_SEED: u64 = 0x5EED_5A11;
 
 fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(epoch as u64 + 1)
@@ -174,12 +179,26 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
         }
         None => None,
     };
-    let fingerprint = comention::fingerprint_with(
-        fingerprint_with_prior(corpus.fingerprint(&architecture, recipe), gene_prior.as_ref()),
-        comention.as_ref(),
+    // Extra examples only: the vocabulary, prior, gene-to-gene path and calibration above and
+    // below are the corpus's own (`small_papers.rs`).
+    let small = if recipe.small_papers > 0 {
+        let small = SmallPapers::load(store, &vocab, recipe.before_pmid)?;
+        if small.is_empty() {
+            return Err(ModelError::Invalid("--small-papers: the store has no paper of 2 to 4 genes with two vocabulary genes".into()));
+        }
+        Some(small)
+    } else {
+        None
+    };
+    let per_epoch = examples.len() + small.as_ref().map_or(0, |p| recipe.small_papers.min(p.len()));
+    let fingerprint = small_papers::fingerprint_with(
+        comention::fingerprint_with(fingerprint_with_prior(corpus.fingerprint(&architecture, recipe), gene_prior.as_ref()), comention.as_ref()),
+        small.as_ref(),
     );
     tracing::info!(
         sets = examples.len(),
+        small_papers = small.as_ref().map_or(0, |p| p.len()),
+        per_epoch,
         vocab = vocab.size(),
         fingerprint = &fingerprint[..12],
         "training corpus ready"
@@ -224,9 +243,9 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
         tch::nn::adam(0.9, 0.999, 0.0).build(&network.vs, state.learning_rate)?
     };
 
-    let total = (recipe.epochs * examples.len()) as u64;
+    let total = (recipe.epochs * per_epoch) as u64;
     let progress = Progress::new("train", total);
-    progress.inc((state.epochs_done * examples.len()) as u64);
+    progress.inc((state.epochs_done * per_epoch) as u64);
     let run_started = Instant::now();
     let seconds_before = state.seconds;
     let last_epoch = opts.stop_after_epochs.map_or(recipe.epochs, |n| n.min(recipe.epochs));
@@ -234,7 +253,11 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
         let started = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(recipe.seed, epoch));
         tch::manual_seed(epoch_seed(recipe.seed, epoch) as i64);
-        let mut order: Vec<usize> = (0..examples.len()).collect();
+        // The small papers are drawn by a generator of their own, so a run without them
+        // shuffles and corrupts exactly as before.
+        let drawn = small.as_ref().map_or_else(Vec::new, |p| p.draw(recipe.small_papers, epoch_seed(recipe.seed ^ SMALL_PAPERS_SEED, epoch)));
+        let example = |i: usize| -> &[i64] { if i < examples.len() { &examples[i] } else { drawn[i - examples.len()] } };
+        let mut order: Vec<usize> = (0..examples.len() + drawn.len()).collect();
         order.shuffle(&mut rng);
         let mut loss_sum = 0.0;
         let mut batches = 0usize;
@@ -243,9 +266,9 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
                 .iter()
                 .map(|&i| {
                     if architecture.input_dropout > 0.0 {
-                        corrupt_set(&examples[i], architecture.input_dropout, &mut rng)
+                        corrupt_set(example(i), architecture.input_dropout, &mut rng)
                     } else {
-                        partition_set(&examples[i], architecture.partition, &mut rng)
+                        partition_set(example(i), architecture.partition, &mut rng)
                     }
                 })
                 .unzip();
@@ -268,7 +291,7 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
         let epoch_loss = loss_sum / batches.max(1) as f64;
         state.epochs_done = epoch + 1;
         state.epoch_losses.push(epoch_loss);
-        state.sets_seen += examples.len() as u64;
+        state.sets_seen += order.len() as u64;
         state.seconds = seconds_before + run_started.elapsed().as_secs_f64();
         state.learning_rate *= recipe.lr_decay;
         optimizer.set_lr(state.learning_rate);
@@ -277,7 +300,7 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
             epoch = epoch + 1,
             loss = format!("{epoch_loss:.5}"),
             secs = format!("{:.1}", started.elapsed().as_secs_f64()),
-            sets_per_sec = format!("{:.0}", examples.len() as f64 / started.elapsed().as_secs_f64()),
+            sets_per_sec = format!("{:.0}", order.len() as f64 / started.elapsed().as_secs_f64()),
             "epoch done"
         );
     }
