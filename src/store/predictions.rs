@@ -111,8 +111,8 @@ pub struct Partner {
 /// page shows so that no other record is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionRow {
-    /// Not stored with the row (its key holds it): empty while rows are gathered for writing,
-    /// filled in when they are read.
+    /// Not stored with the row (its key holds it): filled in when rows are read. Runs gather
+    /// rows as [`GatheredRow`]s, which have neither library nor term.
     #[serde(skip)]
     pub library: String,
     /// The set's number in its prediction run: orders rows of equal z.
