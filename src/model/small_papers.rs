@@ -33,7 +33,7 @@ pub struct SmallPapers {
 
 impl SmallPapers {
     /// The store's small papers with at least two of `vocab`'s genes, those at or above
-    /// `before_pmid` left out. Errors (naming the fix) if the store has none.
+    /// `before_pmid` left out; possibly none (training refuses that, naming the fix).
     pub fn load(store: &Store, vocab: &Vocab, before_pmid: Option<u32>) -> Result<Self> {
         Ok(Self::from_papers(store.small_papers()?, vocab, before_pmid))
     }

@@ -184,7 +184,9 @@ pub fn train_on(store: &Store, opts: &TrainOptions, device: Device) -> Result<Tr
     let small = if recipe.small_papers > 0 {
         let small = SmallPapers::load(store, &vocab, recipe.before_pmid)?;
         if small.is_empty() {
-            return Err(ModelError::Invalid("--small-papers: the store has no paper of 2 to 4 genes with two vocabulary genes".into()));
+            return Err(ModelError::Invalid(
+                "--small-papers: the store has no paper of 2 to 4 genes with two vocabulary genes; `genekg ingest default --if-empty` adds the small papers to a store made without them".into(),
+            ));
         }
         Some(small)
     } else {
